@@ -1,0 +1,1 @@
+//! The RFC 5322 / MIME letter builder.

@@ -1,0 +1,3 @@
+//! The one integration-test crate (see docs/testing.md).
+
+mod mail;
