@@ -1,0 +1,235 @@
+//! Credentials and the AUTH mechanisms (RFC 4954, RFC 4616, LOGIN).
+
+use std::fmt;
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use zeroize::Zeroizing;
+
+use super::capabilities::{Capabilities, Mechanism};
+
+/// A user name and password. `Debug` shows the user only; the password is
+/// wiped from memory when dropped.
+#[derive(Clone)]
+pub struct Credentials {
+    username: String,
+    password: Zeroizing<String>,
+}
+
+impl Credentials {
+    /// Credentials from their parts.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Credentials {
+        Credentials {
+            username: username.into(),
+            password: Zeroizing::new(password.into()),
+        }
+    }
+
+    /// The user name.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The password, for the AUTH exchange and for redaction only.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// The RFC 4616 PLAIN message, base64: `\0user\0password`.
+    pub(crate) fn plain_blob(&self) -> Zeroizing<String> {
+        let mut raw = Zeroizing::new(Vec::with_capacity(
+            self.username.len() + self.password.len() + 2,
+        ));
+        raw.push(0);
+        raw.extend_from_slice(self.username.as_bytes());
+        raw.push(0);
+        raw.extend_from_slice(self.password.as_bytes());
+        Zeroizing::new(STANDARD.encode(&*raw))
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which mechanism to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthChoice {
+    /// PLAIN if offered (one round trip), else LOGIN.
+    #[default]
+    Auto,
+    /// Only LOGIN.
+    Login,
+    /// Only PLAIN.
+    Plain,
+}
+
+impl fmt::Display for AuthChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthChoice::Auto => "auto",
+            AuthChoice::Login => "login",
+            AuthChoice::Plain => "plain",
+        })
+    }
+}
+
+impl std::str::FromStr for AuthChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(AuthChoice::Auto),
+            "login" => Ok(AuthChoice::Login),
+            "plain" => Ok(AuthChoice::Plain),
+            other => Err(format!(
+                "unknown auth mechanism {other:?} (expected auto, login or plain)"
+            )),
+        }
+    }
+}
+
+impl AuthChoice {
+    /// The mechanism to use with this server, or `None` when it offers none
+    /// that the choice allows.
+    pub fn pick(self, caps: &Capabilities) -> Option<Mechanism> {
+        let candidates: &[Mechanism] = match self {
+            AuthChoice::Auto => &[Mechanism::Plain, Mechanism::Login],
+            AuthChoice::Login => &[Mechanism::Login],
+            AuthChoice::Plain => &[Mechanism::Plain],
+        };
+        candidates.iter().copied().find(|m| caps.offers(*m))
+    }
+}
+
+/// What a LOGIN server asks for in a 334 challenge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Prompt {
+    Username,
+    Password,
+}
+
+/// Decodes a base64 334 challenge for the transcript; `None` if it is not
+/// printable base64 text.
+pub(crate) fn decode_challenge(text: &str) -> Option<String> {
+    let raw = STANDARD.decode(text.trim()).ok()?;
+    let decoded = String::from_utf8(raw).ok()?;
+    (!decoded.is_empty() && !decoded.chars().any(char::is_control)).then_some(decoded)
+}
+
+/// What a LOGIN challenge asks for. Servers spell it `Username:`,
+/// `User Name`, `login:`…; unknown prompts are answered in order (user
+/// first), which is what every LOGIN server expects.
+pub(crate) fn login_prompt(challenge: &str, round: usize) -> Prompt {
+    let decoded = decode_challenge(challenge)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let asks_user = decoded.contains("user") || decoded.contains("login");
+    if decoded.contains("pass") || (round > 0 && !asks_user) {
+        Prompt::Password
+    } else {
+        Prompt::Username
+    }
+}
+
+/// Base64 of a credential, wiped on drop.
+pub(crate) fn encode_secret(value: &str) -> Zeroizing<String> {
+    Zeroizing::new(STANDARD.encode(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smtp::reply::{Code, Reply};
+
+    #[test]
+    fn plain_blob_follows_rfc_4616() {
+        let c = Credentials::new("tim", "tanstaaftanstaaf");
+        assert_eq!(*c.plain_blob(), "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
+        let utf8 = Credentials::new("ivan@lab.example", "пароль");
+        let raw = STANDARD.decode(utf8.plain_blob().as_bytes()).unwrap();
+        assert_eq!(raw, "\0ivan@lab.example\0пароль".as_bytes());
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let c = Credentials::new("bob", "s3cr3t-pass");
+        let debug = format!("{c:?}");
+        assert_eq!(debug, r#"Credentials { username: "bob", .. }"#);
+    }
+
+    #[test]
+    fn login_prompts_in_several_spellings() {
+        for (challenge, round, expected) in [
+            ("VXNlcm5hbWU6", 0, Prompt::Username),     // Username:
+            ("UGFzc3dvcmQ6", 1, Prompt::Password),     // Password:
+            ("VXNlciBOYW1lAA==", 0, Prompt::Username), // "User Name\0" (old Exchange)
+            ("dXNlcm5hbWU6", 0, Prompt::Username),     // username:
+            ("cGFzc3dvcmQ6", 1, Prompt::Password),     // password:
+            ("bG9naW46", 0, Prompt::Username),         // login:
+            ("", 0, Prompt::Username),                 // empty challenge: answer in order
+            ("", 1, Prompt::Password),
+            ("!!not base64!!", 1, Prompt::Password),
+        ] {
+            assert_eq!(login_prompt(challenge, round), expected, "{challenge:?}");
+        }
+    }
+
+    #[test]
+    fn decoded_challenges_for_the_transcript() {
+        assert_eq!(
+            decode_challenge("VXNlcm5hbWU6").as_deref(),
+            Some("Username:")
+        );
+        assert_eq!(
+            decode_challenge("UGFzc3dvcmQ6").as_deref(),
+            Some("Password:")
+        );
+        assert_eq!(decode_challenge(""), None);
+        assert_eq!(decode_challenge("AAEC"), None); // control bytes are not text
+    }
+
+    #[test]
+    fn auto_prefers_plain_then_login() {
+        let with = |mechs: &[&str]| {
+            let mut caps =
+                Capabilities::from_ehlo(&Reply::new(Code::new(250).unwrap(), vec!["mx".into()]));
+            caps.auth = mechs.iter().map(|m| m.to_string()).collect();
+            caps
+        };
+        for (choice, offered, expected) in [
+            (
+                AuthChoice::Auto,
+                &["LOGIN", "PLAIN"][..],
+                Some(Mechanism::Plain),
+            ),
+            (AuthChoice::Auto, &["LOGIN"][..], Some(Mechanism::Login)),
+            (AuthChoice::Auto, &["CRAM-MD5"][..], None),
+            (AuthChoice::Auto, &[][..], None),
+            (
+                AuthChoice::Login,
+                &["PLAIN", "LOGIN"][..],
+                Some(Mechanism::Login),
+            ),
+            (AuthChoice::Login, &["PLAIN"][..], None),
+            (AuthChoice::Plain, &["PLAIN"][..], Some(Mechanism::Plain)),
+        ] {
+            assert_eq!(
+                choice.pick(&with(offered)),
+                expected,
+                "{choice} {offered:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn choices_parse_case_insensitively() {
+        assert_eq!("LOGIN".parse(), Ok(AuthChoice::Login));
+        assert_eq!("auto".parse(), Ok(AuthChoice::Auto));
+        assert!("cram-md5".parse::<AuthChoice>().is_err());
+    }
+}

@@ -1,0 +1,454 @@
+//! What can go wrong in a session. Messages read as sentences that name the
+//! stage and quote the server; [`Error::advice`] says what to do next.
+
+use std::{io, time::Duration};
+
+use super::{
+    auth::AuthChoice,
+    reply::{Reply, Severity},
+    transcript::Stage,
+};
+
+/// A failed session or transaction.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The host name did not resolve.
+    #[error("cannot resolve {host}: {reason}")]
+    Resolve { host: String, reason: String },
+    /// No address of the host accepted a TCP connection.
+    #[error("cannot connect to {target}: {reason}")]
+    Connect {
+        target: String,
+        reason: String,
+        refused: bool,
+    },
+    /// Reading or writing failed (reset, broken pipe…).
+    #[error("connection failed during {stage}: {reason}")]
+    Io { stage: Stage, reason: String },
+    /// The server closed the connection.
+    #[error("the server closed the connection during {stage}")]
+    Closed { stage: Stage },
+    /// No answer in time.
+    #[error("no answer from the server within {} during {stage}", seconds(*after))]
+    Timeout { stage: Stage, after: Duration },
+    /// The TLS handshake failed; `reason` is the TLS library's explanation.
+    #[error("TLS handshake failed: {reason}")]
+    Tls { reason: String },
+    /// The server sent something that is not an SMTP reply.
+    #[error("the server's reply during {stage} is not SMTP: {line:?}")]
+    Malformed { stage: Stage, line: String },
+    /// The server's reply did not end within the size limit.
+    #[error("the server's reply during {stage} is longer than 4 KiB; giving up")]
+    ReplyTooLong { stage: Stage },
+    /// The server refused a command.
+    #[error("the server refused {stage}: {reply}")]
+    Rejected { stage: Stage, reply: Reply },
+    /// 421: the server is shutting the session down.
+    #[error("the server is closing the session during {stage}: {reply}")]
+    ServiceClosing { stage: Stage, reply: Reply },
+    /// Security `starttls` was asked for, but the server does not offer it.
+    #[error(
+        "the server does not offer STARTTLS, and security is set to starttls (no fallback to plain text)"
+    )]
+    StartTlsUnavailable,
+    /// Bytes arrived after "220 ready for TLS" and before the handshake: an
+    /// injection attempt (CVE-2011-0411 style).
+    #[error(
+        "the server sent data after its reply to STARTTLS; refusing to continue (possible command injection)"
+    )]
+    StartTlsInjection,
+    /// Credentials were given, but no usable mechanism is offered.
+    #[error("{}", auth_unsupported(offered, *wanted))]
+    AuthUnsupported {
+        offered: Vec<String>,
+        wanted: AuthChoice,
+    },
+    /// AUTH was asked for on a connection without TLS.
+    #[error("refusing to send the password over a connection without TLS")]
+    InsecureAuth,
+    /// The server rejected the credentials.
+    #[error("authentication failed: {reply}")]
+    AuthFailed { reply: Reply },
+    /// The AUTH exchange went on for too many rounds.
+    #[error("the server kept asking for more during AUTH; giving up after {rounds} rounds")]
+    AuthLoop { rounds: usize },
+    /// Every recipient was refused, so nothing was sent.
+    #[error("every recipient was refused: {}", list_refusals(refused))]
+    AllRecipientsRefused { refused: Vec<(String, Reply)> },
+    /// The letter is larger than the server's SIZE.
+    #[error("the letter is {size} bytes, larger than the server's limit of {limit} bytes (SIZE)")]
+    TooLarge { size: u64, limit: u64 },
+    /// An address is not ASCII and the server lacks SMTPUTF8.
+    #[error("{address} needs SMTPUTF8, which the server does not offer")]
+    NeedsSmtpUtf8 { address: String },
+    /// The letter has 8-bit data and the server lacks 8BITMIME.
+    #[error("the letter contains 8-bit data, and the server does not offer 8BITMIME")]
+    Needs8BitMime,
+    /// A setting the engine will not put on the wire (checked before connecting).
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// An envelope address the engine will not put on the wire.
+    #[error("invalid envelope address {0:?}")]
+    BadAddress(String),
+    /// The session broke earlier and cannot be used.
+    #[error("the session is no longer usable (an earlier failure broke it)")]
+    Broken,
+}
+
+/// What the user can do about an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advice {
+    /// Check user name and password.
+    CheckLogin,
+    /// The server wants a login before it accepts mail.
+    GiveLogin,
+    /// The server requires STARTTLS: use security starttls.
+    UseStartTls,
+    /// The port speaks implicit TLS: use security tls.
+    UseImplicitTls,
+    /// The port speaks plain SMTP first: use security starttls (or none).
+    UseStartTlsNotImplicit,
+    /// The server has no STARTTLS: use tls (port 465) or, knowingly, none.
+    NoStartTls,
+    /// The certificate is not trusted: give the CA file.
+    TrustCa,
+    /// The certificate does not name the host: connect by the name it has.
+    CheckHostName,
+    /// The certificate has expired.
+    CertificateExpired,
+    /// AUTH needs TLS: use starttls/tls, or allow insecure auth knowingly.
+    UseTlsForAuth,
+    /// Choose another AUTH mechanism.
+    OtherMechanism,
+    /// Is the server running, the port right, a firewall in between?
+    CheckServer,
+    /// The server did not answer in time.
+    RaiseTimeout,
+    /// After the final dot: the letter may have been delivered already.
+    MayBeDelivered,
+    /// The server may accept the letter later.
+    TryLater,
+}
+
+impl Error {
+    /// The stage the error happened in, where there is one.
+    pub fn stage(&self) -> Option<Stage> {
+        match self {
+            Error::Resolve { .. } | Error::Connect { .. } => Some(Stage::Connect),
+            Error::Io { stage, .. }
+            | Error::Closed { stage }
+            | Error::Timeout { stage, .. }
+            | Error::Malformed { stage, .. }
+            | Error::ReplyTooLong { stage }
+            | Error::Rejected { stage, .. }
+            | Error::ServiceClosing { stage, .. } => Some(*stage),
+            Error::Tls { .. } => Some(Stage::TlsHandshake),
+            Error::StartTlsUnavailable | Error::StartTlsInjection => Some(Stage::StartTls),
+            Error::AuthUnsupported { .. }
+            | Error::InsecureAuth
+            | Error::AuthFailed { .. }
+            | Error::AuthLoop { .. } => Some(Stage::Auth),
+            Error::AllRecipientsRefused { .. } => Some(Stage::Rcpt),
+            Error::TooLarge { .. } | Error::NeedsSmtpUtf8 { .. } | Error::Needs8BitMime => {
+                Some(Stage::Mail)
+            }
+            Error::Config(_) => Some(Stage::Connect),
+            Error::BadAddress(_) => Some(Stage::Mail),
+            Error::Broken => None,
+        }
+    }
+
+    /// The server's reply behind the error, if any.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Error::Rejected { reply, .. }
+            | Error::ServiceClosing { reply, .. }
+            | Error::AuthFailed { reply } => Some(reply),
+            Error::AllRecipientsRefused { refused } => refused.first().map(|(_, r)| r),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed (4xx, timeouts, lost
+    /// connections) rather than needing a change first.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Io { .. }
+            | Error::Closed { .. }
+            | Error::Timeout { .. }
+            | Error::ServiceClosing { .. } => true,
+            Error::Connect { refused, .. } => !refused,
+            Error::Rejected { reply, .. } | Error::AuthFailed { reply } => {
+                reply.severity() == Severity::TransientNegative
+            }
+            Error::AllRecipientsRefused { refused } => refused
+                .iter()
+                .any(|(_, r)| r.severity() == Severity::TransientNegative),
+            _ => false,
+        }
+    }
+
+    /// Whether the connection is certainly unusable afterwards (no QUIT is
+    /// worth sending).
+    pub fn breaks_connection(&self) -> bool {
+        matches!(
+            self,
+            Error::Resolve { .. }
+                | Error::Connect { .. }
+                | Error::Io { .. }
+                | Error::Closed { .. }
+                | Error::Timeout { .. }
+                | Error::Tls { .. }
+                | Error::Malformed { .. }
+                | Error::ReplyTooLong { .. }
+                | Error::ServiceClosing { .. }
+                | Error::StartTlsInjection
+                | Error::Broken
+        )
+    }
+
+    /// What to do about it, when something specific helps.
+    pub fn advice(&self) -> Option<Advice> {
+        let text = self
+            .reply()
+            .map(|r| r.message().to_ascii_lowercase())
+            .unwrap_or_default();
+        let code = self.reply().map(|r| r.code().value());
+        match self {
+            Error::AuthFailed { .. } => Some(Advice::CheckLogin),
+            Error::Rejected { .. } | Error::AllRecipientsRefused { .. }
+                if code == Some(530) && (text.contains("starttls") || text.contains("tls")) =>
+            {
+                Some(Advice::UseStartTls)
+            }
+            Error::Rejected { .. } | Error::AllRecipientsRefused { .. }
+                if code == Some(530)
+                    || text.contains("authentication required")
+                    || text.contains("relay access denied") =>
+            {
+                Some(Advice::GiveLogin)
+            }
+            Error::StartTlsUnavailable => Some(Advice::NoStartTls),
+            Error::InsecureAuth => Some(Advice::UseTlsForAuth),
+            Error::AuthUnsupported { .. } => Some(Advice::OtherMechanism),
+            Error::Tls { reason } => {
+                let reason = reason.to_ascii_lowercase();
+                if reason.contains("wrong version number") || reason.contains("unexpected eof") {
+                    Some(Advice::UseStartTlsNotImplicit)
+                } else if reason.contains("expired") {
+                    Some(Advice::CertificateExpired)
+                } else if reason.contains("hostname mismatch")
+                    || reason.contains("ip address mismatch")
+                {
+                    Some(Advice::CheckHostName)
+                } else if reason.contains("certificate") {
+                    Some(Advice::TrustCa)
+                } else {
+                    None
+                }
+            }
+            Error::Connect { .. } | Error::Resolve { .. } => Some(Advice::CheckServer),
+            Error::Timeout {
+                stage: Stage::Greeting,
+                ..
+            } => Some(Advice::UseImplicitTls),
+            Error::Timeout {
+                stage: Stage::EndOfData,
+                ..
+            } => Some(Advice::MayBeDelivered),
+            Error::Timeout { .. } => Some(Advice::RaiseTimeout),
+            Error::Closed {
+                stage: Stage::EndOfData,
+            }
+            | Error::Io {
+                stage: Stage::EndOfData,
+                ..
+            } => Some(Advice::MayBeDelivered),
+            Error::ServiceClosing { .. } => Some(Advice::TryLater),
+            _ if self.is_transient() => Some(Advice::TryLater),
+            _ => None,
+        }
+    }
+
+    /// Wraps an I/O error from the given stage; a clean EOF is `Closed`.
+    pub(crate) fn io(stage: Stage, e: &io::Error) -> Error {
+        match e.kind() {
+            io::ErrorKind::UnexpectedEof => Error::Closed { stage },
+            _ => Error::Io {
+                stage,
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+fn auth_unsupported(offered: &[String], wanted: AuthChoice) -> String {
+    let wanted = match wanted {
+        AuthChoice::Auto => "PLAIN or LOGIN".to_owned(),
+        other => other.to_string().to_ascii_uppercase(),
+    };
+    if offered.is_empty() {
+        format!("credentials were given, but the server offers no AUTH here (wanted {wanted})")
+    } else {
+        format!("the server offers AUTH {}, not {wanted}", offered.join(" "))
+    }
+}
+
+fn list_refusals(refused: &[(String, Reply)]) -> String {
+    refused
+        .iter()
+        .map(|(addr, reply)| format!("<{addr}>: {reply}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smtp::reply::Code;
+
+    fn reply(code: u16, text: &str) -> Reply {
+        Reply::new(Code::new(code).unwrap(), vec![text.to_owned()])
+    }
+
+    #[test]
+    fn messages_name_the_stage_and_quote_the_server() {
+        for (error, text) in [
+            (
+                Error::Rejected {
+                    stage: Stage::Rcpt,
+                    reply: reply(550, "5.1.1 <x@y>: Recipient address rejected"),
+                },
+                "the server refused RCPT TO: 550 5.1.1 <x@y>: Recipient address rejected",
+            ),
+            (
+                Error::Timeout {
+                    stage: Stage::Greeting,
+                    after: Duration::from_secs(300),
+                },
+                "no answer from the server within 300 s during greeting",
+            ),
+            (
+                Error::AuthUnsupported {
+                    offered: vec!["CRAM-MD5".into()],
+                    wanted: AuthChoice::Auto,
+                },
+                "the server offers AUTH CRAM-MD5, not PLAIN or LOGIN",
+            ),
+            (
+                Error::AllRecipientsRefused {
+                    refused: vec![
+                        ("a@x".into(), reply(550, "no")),
+                        ("b@x".into(), reply(450, "later")),
+                    ],
+                },
+                "every recipient was refused: <a@x>: 550 no; <b@x>: 450 later",
+            ),
+        ] {
+            assert_eq!(error.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn advice_for_common_failures() {
+        for (error, advice) in [
+            (
+                Error::AuthFailed {
+                    reply: reply(535, "5.7.8 Error: authentication failed"),
+                },
+                Some(Advice::CheckLogin),
+            ),
+            (
+                Error::Rejected {
+                    stage: Stage::Mail,
+                    reply: reply(530, "5.7.0 Must issue a STARTTLS command first"),
+                },
+                Some(Advice::UseStartTls),
+            ),
+            (
+                Error::Rejected {
+                    stage: Stage::Mail,
+                    reply: reply(530, "5.7.0 Authentication required"),
+                },
+                Some(Advice::GiveLogin),
+            ),
+            (
+                Error::Tls {
+                    reason: "certificate verify failed (unable to get local issuer certificate)"
+                        .into(),
+                },
+                Some(Advice::TrustCa),
+            ),
+            (
+                Error::Tls {
+                    reason: "certificate verify failed (certificate has expired)".into(),
+                },
+                Some(Advice::CertificateExpired),
+            ),
+            (
+                Error::Tls {
+                    reason: "certificate verify failed (Hostname mismatch)".into(),
+                },
+                Some(Advice::CheckHostName),
+            ),
+            (
+                Error::Tls {
+                    reason: "ssl3_get_record:wrong version number".into(),
+                },
+                Some(Advice::UseStartTlsNotImplicit),
+            ),
+            (
+                Error::Timeout {
+                    stage: Stage::EndOfData,
+                    after: Duration::from_secs(1),
+                },
+                Some(Advice::MayBeDelivered),
+            ),
+            (
+                Error::Rejected {
+                    stage: Stage::Rcpt,
+                    reply: reply(550, "no such user"),
+                },
+                None,
+            ),
+            (
+                Error::Rejected {
+                    stage: Stage::Rcpt,
+                    reply: reply(451, "try later"),
+                },
+                Some(Advice::TryLater),
+            ),
+        ] {
+            assert_eq!(error.advice(), advice, "{error}");
+        }
+    }
+
+    #[test]
+    fn transience() {
+        assert!(
+            Error::Rejected {
+                stage: Stage::Mail,
+                reply: reply(451, "x")
+            }
+            .is_transient()
+        );
+        assert!(
+            !Error::Rejected {
+                stage: Stage::Mail,
+                reply: reply(550, "x")
+            }
+            .is_transient()
+        );
+        assert!(Error::Closed { stage: Stage::Data }.is_transient());
+        assert!(!Error::InsecureAuth.is_transient());
+    }
+}

@@ -1,0 +1,170 @@
+//! TLS setup: system roots plus an optional CA file, hostname verification
+//! always on, and readable descriptions of certificates and failures.
+
+use std::path::Path;
+
+use tokio_native_tls::{TlsConnector, TlsStream, native_tls};
+
+/// Why a TLS connector could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The CA file could not be read.
+    #[error("cannot read the CA file {path}: {reason}")]
+    Read { path: String, reason: String },
+    /// The CA file holds no usable certificate.
+    #[error("the CA file {path} holds no PEM certificate ({reason})")]
+    NoCertificate { path: String, reason: String },
+    /// The TLS library refused the configuration.
+    #[error("cannot set up TLS: {0}")]
+    Library(String),
+}
+
+/// A connector that trusts the system roots plus every certificate in
+/// `ca_file`, checks host names, and speaks TLS 1.2 or newer. There is no
+/// way to turn verification off: a test CA goes in `ca_file`.
+pub fn connector(ca_file: Option<&Path>) -> Result<TlsConnector, SetupError> {
+    let mut builder = native_tls::TlsConnector::builder();
+    builder.min_protocol_version(Some(native_tls::Protocol::Tlsv12));
+    if let Some(path) = ca_file {
+        for cert in read_pem_certificates(path)? {
+            builder.add_root_certificate(cert);
+        }
+    }
+    let connector = builder
+        .build()
+        .map_err(|e| SetupError::Library(e.to_string()))?;
+    Ok(TlsConnector::from(connector))
+}
+
+/// Every `CERTIFICATE` block of a PEM file (a bundle may hold several).
+fn read_pem_certificates(path: &Path) -> Result<Vec<native_tls::Certificate>, SetupError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| SetupError::Read {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut certs = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(BEGIN) {
+        let Some(len) = rest[start..].find(END) else {
+            break;
+        };
+        let block = &rest[start..start + len + END.len()];
+        let cert = native_tls::Certificate::from_pem(block.as_bytes()).map_err(|e| {
+            SetupError::NoCertificate {
+                path: shown.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        certs.push(cert);
+        rest = &rest[start + len + END.len()..];
+    }
+    if certs.is_empty() {
+        return Err(SetupError::NoCertificate {
+            path: shown,
+            reason: "no BEGIN CERTIFICATE block".to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
+/// A handshake failure in words: OpenSSL's long error strings are cut down to
+/// the part a person can act on, e.g. `certificate verify failed (Hostname
+/// mismatch)`.
+pub fn explain(e: &native_tls::Error) -> String {
+    let full = e.to_string();
+    // OpenSSL: "error:0A000086:SSL routines:…:certificate verify failed:../ssl/…:1889: (unable to get local issuer certificate)"
+    let detail = full
+        .rfind(" (")
+        .filter(|_| full.ends_with(')'))
+        .map(|i| full[i + 1..].to_owned());
+    let routine = full
+        .split(':')
+        .find(|part| {
+            let p = part.trim();
+            p.contains(' ') && !p.starts_with("SSL routines") && !p.starts_with('(')
+        })
+        .map(str::trim);
+    match (routine, detail) {
+        (Some(routine), Some(detail)) => format!("{routine} {detail}"),
+        (Some(routine), None) => routine.to_owned(),
+        (None, _) => full,
+    }
+}
+
+/// `certificate CN=mail.lab.example, issued by CN=Lab CA, valid until
+/// 2028-11-26` for the transcript.
+pub fn describe_peer<S>(tls: &TlsStream<S>) -> String
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    match tls.get_ref().peer_certificate() {
+        Ok(Some(cert)) => match cert.to_der() {
+            Ok(der) => describe_der(&der),
+            Err(e) => format!("certificate unreadable: {e}"),
+        },
+        Ok(None) => "no server certificate".to_owned(),
+        Err(e) => format!("certificate unavailable: {e}"),
+    }
+}
+
+/// Subject, issuer and expiry of a DER certificate.
+pub fn describe_der(der: &[u8]) -> String {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, cert)) => {
+            let until = chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "?".to_owned());
+            format!(
+                "certificate {}, issued by {}, valid until {until}",
+                cert.subject(),
+                cert.issuer()
+            )
+        }
+        Err(e) => format!("certificate not parsable: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_file_errors_are_clear() {
+        let missing = connector(Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .starts_with("cannot read the CA file /nonexistent/ca.pem"),
+            "{missing}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = connector(Some(&empty)).unwrap_err();
+        assert!(matches!(err, SetupError::NoCertificate { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_generated_ca_loads_and_describes_itself() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["ca.test".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Test CA");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, format!("{}\n{}", cert.pem(), cert.pem())).unwrap();
+        assert_eq!(read_pem_certificates(&path).unwrap().len(), 2);
+        assert!(connector(Some(&path)).is_ok());
+        let text = describe_der(cert.der());
+        assert!(
+            text.starts_with("certificate CN=Test CA, issued by CN=Test CA, valid until "),
+            "{text}"
+        );
+    }
+}
