@@ -1,3 +1,9 @@
 //! The one integration-test crate (see docs/testing.md).
 
+// Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod mail;
+mod smtp;
+mod support;
+mod tls;
