@@ -1,12 +1,13 @@
 //! Header fields: folding, RFC 2047 encoded words, the injection guard.
 //!
-//! Text is split into words at spaces and tabs. A word stays as typed when
-//! it is printable ASCII; a run of adjacent words that are not (non-ASCII,
-//! controls, or something a decoder would mistake for an encoded word) is
-//! encoded as a whole, white space included, because the white space between
-//! two encoded words disappears when decoding (RFC 2047 §6.2). So no encoded
-//! word decodes to pure ASCII text that could have stayed plain, which
-//! spam filters score (rspamd `SUBJ_EXCESS_*`, `FROM_EXCESS_*`).
+//! Text is split into words at single spaces, the only white space every
+//! decoder keeps at a fold. A word stays as typed when it is printable ASCII;
+//! a run of adjacent words that are not (non-ASCII, controls, something a
+//! decoder would mistake for an encoded word, or over 900 octets) is encoded
+//! as a whole, spaces included, because the white space between two encoded
+//! words disappears when decoding (RFC 2047 §6.2). So no encoded word decodes
+//! to pure ASCII text that could have stayed plain, which spam filters score
+//! (rspamd `SUBJ_EXCESS_*`, `FROM_EXCESS_*`).
 //!
 //! Each run gets B or Q, whichever is shorter (B wins for Cyrillic, Greek,
 //! CJK; Q for mostly-Latin text). Encoded words are split at character
@@ -27,9 +28,6 @@ const ENCODED_OVERHEAD: usize = 12;
 /// A plain word this long is encoded instead, because encoded words can be
 /// split and a plain word cannot, and a line must stay under 998 octets.
 const PLAIN_WORD_MAX: usize = 900;
-/// A longer white-space run is carried inside encoded words, so that it can
-/// be split over lines too.
-const PLAIN_SPACE_MAX: usize = 64;
 
 /// Refuses CR, LF and NUL in a header value: they would end the field and
 /// let the rest of the value forge headers.
@@ -221,7 +219,7 @@ fn b_width(bytes: usize) -> usize {
 /// A word that cannot go into a header as typed.
 fn needs_encoding(word: &str) -> bool {
     !word.is_ascii()
-        || word.bytes().any(|b| b.is_ascii_control())
+        || word.bytes().any(|b| b.is_ascii_control() && b != b'\t')
         || word.contains("=?")
         || word.len() > PLAIN_WORD_MAX
 }
@@ -235,25 +233,32 @@ struct Word<'a> {
     start: usize,
 }
 
-/// Splits at spaces and tabs; trailing white space is dropped.
+/// Splits a trimmed value at single spaces. Other white space (a tab, two
+/// spaces) stays inside its word: folding there would lose it in decoders
+/// that, like mail-parser, turn any folded white space into one space.
 fn words(value: &str) -> Vec<Word<'_>> {
+    let bytes = value.as_bytes();
+    let is_ws = |b: u8| b == b' ' || b == b'\t';
     let mut out = Vec::new();
-    let mut pos = 0;
-    loop {
-        let rest = &value[pos..];
-        let trimmed = rest.trim_start_matches([' ', '\t']);
-        if trimmed.is_empty() {
-            return out;
+    let mut start = 0usize;
+    for i in 1..bytes.len().saturating_sub(1) {
+        if bytes[i] == b' ' && !is_ws(bytes[i - 1]) && !is_ws(bytes[i + 1]) {
+            out.push(Word {
+                sep: &value[start.saturating_sub(1)..start],
+                text: &value[start..i],
+                start,
+            });
+            start = i + 1;
         }
-        let start = pos + (rest.len() - trimmed.len());
-        let end = trimmed.find([' ', '\t']).map_or(value.len(), |n| start + n);
+    }
+    if start < value.len() {
         out.push(Word {
-            sep: &value[pos..start],
-            text: &value[start..end],
+            sep: &value[start.saturating_sub(1)..start],
+            text: &value[start..],
             start,
         });
-        pos = end;
     }
+    out
 }
 
 /// One piece of a header value: plain words or an encoded run.
@@ -293,13 +298,7 @@ fn segments<'a>(value: &'a str, words: &[Word<'a>], encode: &[bool]) -> Vec<Segm
 pub(crate) fn write_unstructured(line: &mut HeaderLine, text: &str) {
     let text = text.trim_matches([' ', '\t']);
     let words = words(text);
-    let mut encode: Vec<bool> = words.iter().map(|w| needs_encoding(w.text)).collect();
-    for i in 1..words.len() {
-        if words[i].sep.len() > PLAIN_SPACE_MAX {
-            encode[i - 1] = true;
-            encode[i] = true;
-        }
-    }
+    let encode: Vec<bool> = words.iter().map(|w| needs_encoding(w.text)).collect();
     for (k, seg) in segments(text, &words, &encode).into_iter().enumerate() {
         let sep = if k == 0 { " " } else { seg.sep };
         if seg.encode {
@@ -320,7 +319,15 @@ fn write_phrase(line: &mut HeaderLine, sep: &str, name: &str) {
         .collect::<Vec<_>>()
         .join(" ");
     let words = words(&name);
-    let encode: Vec<bool> = words.iter().map(|w| needs_encoding(w.text)).collect();
+    let mut encode: Vec<bool> = words.iter().map(|w| needs_encoding(w.text)).collect();
+    // Decoders differ on the space between an encoded word and a quoted
+    // string (mail-parser drops it), so a name with encoded words carries
+    // its specials inside encoded words rather than in quotes.
+    if encode.contains(&true) {
+        for (flag, word) in encode.iter_mut().zip(&words) {
+            *flag |= word.text.contains(is_special);
+        }
+    }
     let segs = segments(&name, &words, &encode);
     let mut k = 0;
     while k < segs.len() {
@@ -403,6 +410,8 @@ fn write_mailbox(line: &mut HeaderLine, name: Option<&str>, address: &str, comma
             write_phrase(line, " ", name);
             line.push(" ", &format!("<{address}>{comma}"));
         }
+        // Some parsers (mail-parser 0.11) misread a bare quoted local part.
+        None if address.starts_with('"') => line.push(" ", &format!("<{address}>{comma}")),
         None => line.push(" ", &format!("{address}{comma}")),
     }
 }
@@ -556,6 +565,8 @@ pub(crate) mod tests {
             ("", "Subject:\r\n"),
             ("  padded  ", "Subject: padded\r\n"),
             ("a  b\tc", "Subject: a  b\tc\r\n"),
+            ("a  Б c", "Subject: =?utf-8?Q?a__=D0=91?= c\r\n"),
+            ("x a\tБ", "Subject: x =?utf-8?Q?a=09=D0=91?=\r\n"),
             ("Привет", "Subject: =?utf-8?B?0J/RgNC40LLQtdGC?=\r\n"),
             (
                 "Привет, мир",
@@ -639,6 +650,7 @@ pub(crate) mod tests {
         let mbx = |s: &str| Mailbox::parse(s).unwrap();
         for (mailboxes, smtputf8, expected) in [
             (vec!["jane@x.org"], false, "To: jane@x.org\r\n"),
+            (vec!["\"a>b\"@x.org"], false, "To: <\"a>b\"@x.org>\r\n"),
             (
                 vec!["Jane Doe <jane@x.org>"],
                 false,
@@ -662,7 +674,12 @@ pub(crate) mod tests {
             (
                 vec!["Иван (Work) <ivan@example.ru>"],
                 false,
-                "To: =?utf-8?B?0JjQstCw0L0=?= \"(Work)\" <ivan@example.ru>\r\n",
+                "To: =?utf-8?B?0JjQstCw0L0gKFdvcmsp?= <ivan@example.ru>\r\n",
+            ),
+            (
+                vec!["Иван Jr (Work) <ivan@example.ru>"],
+                false,
+                "To: =?utf-8?B?0JjQstCw0L0=?= Jr =?utf-8?Q?=28Work=29?= <ivan@example.ru>\r\n",
             ),
             (
                 vec!["user@почта.рф"],
