@@ -1,0 +1,419 @@
+//! The body: line-end normalisation, the transfer-encoding choice, and a
+//! streaming encoder (7bit / 8bit / quoted-printable).
+//!
+//! The encoder works straight from the borrowed body text and can stop and
+//! resume anywhere, so a 20 MB body is produced in ~64 KiB chunks, and its
+//! encoded size is counted by the same code writing into a counter instead
+//! of a buffer. Base64 is never used for text: quoted-printable keeps it
+//! readable and is what spam filters expect for `text/plain`.
+
+use std::fmt;
+
+/// RFC 5322 §2.1.1 / RFC 5321 §4.5.3.1.6: octets in a line, CRLF excluded.
+pub(crate) const MAX_LINE: usize = 998;
+/// RFC 2045 §6.7 (5): an encoded line is at most 76 characters.
+const QP_LINE: usize = 76;
+
+/// The Content-Transfer-Encoding of the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransferEncoding {
+    /// ASCII text with short lines, sent as is.
+    SevenBit,
+    /// Anything else when the server lacks 8BITMIME (or lines are too long).
+    QuotedPrintable,
+    /// UTF-8 text with short lines, for a server offering 8BITMIME.
+    EightBit,
+}
+
+impl fmt::Display for TransferEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransferEncoding::SevenBit => "7bit",
+            TransferEncoding::QuotedPrintable => "quoted-printable",
+            TransferEncoding::EightBit => "8bit",
+        })
+    }
+}
+
+impl TransferEncoding {
+    /// Picks the encoding for `body` (line ends counted after
+    /// normalisation): 7bit for clean ASCII, 8bit for clean UTF-8 when the
+    /// server offers 8BITMIME, quoted-printable otherwise. "Clean" means
+    /// every line at most 998 octets and no control character but tab.
+    pub(crate) fn choose(body: &str, eight_bit: bool) -> TransferEncoding {
+        let mut line = 0usize;
+        let mut long = false;
+        let mut ascii = true;
+        let mut controls = false;
+        for &b in body.as_bytes() {
+            match b {
+                b'\r' | b'\n' => line = 0,
+                _ => {
+                    line += 1;
+                    long |= line > MAX_LINE;
+                    ascii &= b.is_ascii();
+                    controls |= (b < 0x20 && b != b'\t') || b == 0x7f;
+                }
+            }
+        }
+        match (long || controls, ascii, eight_bit) {
+            (false, true, _) => TransferEncoding::SevenBit,
+            (false, false, true) => TransferEncoding::EightBit,
+            _ => TransferEncoding::QuotedPrintable,
+        }
+    }
+}
+
+/// Where encoded octets go: a buffer, or a counter for the size.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+    fn written(&self) -> u64;
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn written(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+/// Counts octets without keeping them.
+#[derive(Default)]
+pub(crate) struct Counter(pub(crate) u64);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len() as u64;
+    }
+    fn written(&self) -> u64 {
+        self.0
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// A resumable encoder over a borrowed body.
+#[derive(Clone, Debug)]
+pub(crate) struct BodyEncoder<'a> {
+    body: &'a [u8],
+    encoding: TransferEncoding,
+    pos: usize,
+    /// Characters on the current output line.
+    col: usize,
+    done: bool,
+}
+
+impl<'a> BodyEncoder<'a> {
+    pub(crate) fn new(body: &'a str, encoding: TransferEncoding) -> BodyEncoder<'a> {
+        BodyEncoder {
+            body: body.as_bytes(),
+            encoding,
+            pos: 0,
+            col: 0,
+            done: false,
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Encodes until `out` holds at least `limit` octets or the body ends.
+    /// CR, LF and CRLF all become CRLF; a last line without a line end
+    /// gets one.
+    pub(crate) fn run<S: Sink>(&mut self, out: &mut S, limit: u64) {
+        if self.done {
+            return;
+        }
+        match self.encoding {
+            TransferEncoding::QuotedPrintable => self.run_qp(out, limit),
+            TransferEncoding::SevenBit | TransferEncoding::EightBit => self.run_plain(out, limit),
+        }
+        if self.pos == self.body.len() {
+            if self.col > 0 {
+                out.put(b"\r\n");
+                self.col = 0;
+            }
+            self.done = true;
+        }
+    }
+
+    /// Consumes the line break at `pos` (CRLF, CR or LF) if there is one.
+    fn line_break<S: Sink>(&mut self, out: &mut S) -> bool {
+        let len = match self.body[self.pos..] {
+            [b'\r', b'\n', ..] => 2,
+            [b'\r' | b'\n', ..] => 1,
+            _ => return false,
+        };
+        self.pos += len;
+        self.col = 0;
+        out.put(b"\r\n");
+        true
+    }
+
+    fn run_plain<S: Sink>(&mut self, out: &mut S, limit: u64) {
+        while self.pos < self.body.len() && out.written() < limit {
+            if self.line_break(out) {
+                continue;
+            }
+            let rest = &self.body[self.pos..];
+            let len = rest
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(rest.len());
+            out.put(&rest[..len]);
+            self.pos += len;
+            self.col += len;
+        }
+    }
+
+    /// RFC 2045 §6.7. Besides the rules, a `.` or `From ` at the start of an
+    /// output line is encoded, so that a relay which mishandles dots or an
+    /// mbox writer which escapes `From ` cannot change the decoded text.
+    fn run_qp<S: Sink>(&mut self, out: &mut S, limit: u64) {
+        let body = self.body;
+        while self.pos < body.len() && out.written() < limit {
+            if self.line_break(out) {
+                continue;
+            }
+            let b = body[self.pos];
+            let line_end = matches!(body.get(self.pos + 1), None | Some(b'\r' | b'\n'));
+            let literal = match b {
+                b' ' | b'\t' => !line_end,
+                b'.' => self.col > 0,
+                b'F' => self.col > 0 || !body[self.pos..].starts_with(b"From "),
+                b'=' => false,
+                33..=126 => true,
+                _ => false,
+            };
+            let width = if literal { 1 } else { 3 };
+            // Room for the soft break's "=" unless this ends the line.
+            let max = if line_end { QP_LINE } else { QP_LINE - 1 };
+            if self.col + width > max {
+                out.put(b"=\r\n");
+                self.col = 0;
+                // Re-decide: the character now starts a line.
+                continue;
+            }
+            if literal {
+                out.put(&[b]);
+            } else {
+                out.put(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            }
+            self.col += width;
+            self.pos += 1;
+        }
+    }
+}
+
+/// The whole encoded body, for tests and small bodies.
+#[cfg(test)]
+pub(crate) fn encode_all(body: &str, encoding: TransferEncoding) -> Vec<u8> {
+    let mut out = Vec::new();
+    BodyEncoder::new(body, encoding).run(&mut out, u64::MAX);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TransferEncoding::{EightBit, QuotedPrintable, SevenBit};
+
+    /// A quoted-printable decoder for tests (RFC 2045 §6.7).
+    fn qp_decode(encoded: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < encoded.len() {
+            match encoded[i] {
+                b'=' if encoded[i + 1..].starts_with(b"\r\n") => i += 3,
+                b'=' => {
+                    let hex = std::str::from_utf8(&encoded[i + 1..i + 3]).unwrap();
+                    out.push(u8::from_str_radix(hex, 16).unwrap());
+                    i += 3;
+                }
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    fn normalise(body: &str) -> String {
+        let mut s = body
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .replace('\n', "\r\n");
+        if !s.is_empty() && !s.ends_with("\r\n") {
+            s.push_str("\r\n");
+        }
+        s
+    }
+
+    fn assert_lines_ok(encoded: &[u8], max: usize) {
+        let text = std::str::from_utf8(encoded).unwrap();
+        assert!(text.is_empty() || text.ends_with("\r\n"));
+        for line in text.split_terminator("\r\n") {
+            assert!(line.len() <= max, "{} > {max}: {line:?}", line.len());
+            assert!(!line.contains(['\r', '\n']), "bare CR/LF in {line:?}");
+        }
+    }
+
+    #[test]
+    fn choice() {
+        let long_ascii = "a".repeat(999);
+        let ok_ascii = "a".repeat(998);
+        for (body, eight_bit, expected) in [
+            ("Hello\r\n", false, SevenBit),
+            ("Hello\r\n", true, SevenBit),
+            ("tab\tis fine\n", false, SevenBit),
+            ("", false, SevenBit),
+            (ok_ascii.as_str(), false, SevenBit),
+            (long_ascii.as_str(), false, QuotedPrintable),
+            (long_ascii.as_str(), true, QuotedPrintable),
+            ("Привет", false, QuotedPrintable),
+            ("Привет", true, EightBit),
+            ("nul\0", true, QuotedPrintable),
+            ("esc\u{1b}[0m", false, QuotedPrintable),
+            ("del\u{7f}", false, QuotedPrintable),
+        ] {
+            assert_eq!(
+                TransferEncoding::choose(body, eight_bit),
+                expected,
+                "{body:?}"
+            );
+        }
+        // 998 octets of two-byte characters per line is fine, 999 is not.
+        let cyr_ok = "ж".repeat(499);
+        let cyr_long = "ж".repeat(500);
+        assert_eq!(TransferEncoding::choose(&cyr_ok, true), EightBit);
+        assert_eq!(TransferEncoding::choose(&cyr_long, true), QuotedPrintable);
+    }
+
+    #[test]
+    fn quoted_printable_table() {
+        let seventy_six = "x".repeat(76);
+        let seventy_seven = "x".repeat(77);
+        for (input, expected) in [
+            // RFC 2045 §6.7 rules, one by one.
+            ("a=b", "a=3Db\r\n"),
+            ("tab\there", "tab\there\r\n"),
+            ("trailing space \r\nnext", "trailing space=20\r\nnext\r\n"),
+            ("trailing tab\t", "trailing tab=09\r\n"),
+            ("caf\u{e9}", "caf=C3=A9\r\n"),
+            ("\u{0}\u{7f}", "=00=7F\r\n"),
+            ("bare\rcr\nlf\r\n", "bare\r\ncr\r\nlf\r\n"),
+            // RFC 2045 §6.7 (3): "Now's the time for all folk to come to
+            // the aid of their country." stays as is (no trailing space).
+            (
+                "Now's the time for all folk to come to the aid of their country.",
+                "Now's the time for all folk to come to the aid of their country.\r\n",
+            ),
+            // Line-start guards.
+            (".\r\n..x\r\n", "=2E\r\n=2E.x\r\n"),
+            (
+                "From here\r\nFromage\r\n a From b",
+                "=46rom here\r\nFromage\r\n a From b\r\n",
+            ),
+            // Exactly 76 fits; 77 needs a soft break.
+            (seventy_six.as_str(), &format!("{seventy_six}\r\n")),
+            (
+                seventy_seven.as_str(),
+                &format!("{}=\r\nxx\r\n", "x".repeat(75)),
+            ),
+            ("", ""),
+        ] {
+            let encoded = encode_all(input, QuotedPrintable);
+            assert_eq!(String::from_utf8_lossy(&encoded), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_printable_never_splits_an_escape_and_round_trips() {
+        let cases = [
+            "é".repeat(200),
+            format!("{}=", "a".repeat(74)),
+            format!("{}é", "a".repeat(73)),
+            format!("{} ", "a".repeat(75)),
+            format!("{}.x", "a".repeat(75)),
+            format!("{}From x", "a".repeat(75)),
+            "Привет, мир!\n".repeat(50),
+            "x".repeat(5000),
+            " \t \r\n\r\n\t".to_string(),
+        ];
+        for input in &cases {
+            let encoded = encode_all(input, QuotedPrintable);
+            assert_lines_ok(&encoded, QP_LINE);
+            assert!(encoded.is_ascii());
+            for line in std::str::from_utf8(&encoded)
+                .unwrap()
+                .split_terminator("\r\n")
+            {
+                // Soft-broken lines end with "=" preceded by a whole escape.
+                let stripped = line.strip_suffix('=').unwrap_or(line);
+                if !line.ends_with('=') {
+                    assert!(
+                        !line.ends_with([' ', '\t']),
+                        "trailing white space: {line:?}"
+                    );
+                }
+                let mut rest = stripped;
+                while let Some(i) = rest.find('=') {
+                    assert!(rest.len() >= i + 3, "split escape in {line:?}");
+                    rest = &rest[i + 3..];
+                }
+                assert!(!line.starts_with('.'), "{line:?}");
+            }
+            assert_eq!(
+                String::from_utf8(qp_decode(&encoded)).unwrap(),
+                normalise(input),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_encodings_normalise_line_ends() {
+        for (input, expected) in [
+            ("a\nb\rc\r\nd", "a\r\nb\r\nc\r\nd\r\n"),
+            ("\n\n", "\r\n\r\n"),
+            ("\r\r\n", "\r\n\r\n"),
+            ("end\r\n", "end\r\n"),
+            (".leading dot\nFrom me", ".leading dot\r\nFrom me\r\n"),
+            ("Привет", "Привет\r\n"),
+            ("", ""),
+        ] {
+            for encoding in [SevenBit, EightBit] {
+                assert_eq!(
+                    String::from_utf8(encode_all(input, encoding)).unwrap(),
+                    expected,
+                    "{input:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn resumes_anywhere_and_counts_exactly() {
+        let body = "Строка с текстом и = знаками.\n.точка\r\nFrom x\r".repeat(300);
+        for encoding in [SevenBit, EightBit, QuotedPrintable] {
+            let whole = encode_all(&body, encoding);
+            let mut counter = Counter::default();
+            BodyEncoder::new(&body, encoding).run(&mut counter, u64::MAX);
+            assert_eq!(counter.0, whole.len() as u64);
+            for step in [1u64, 7, 100, 4096] {
+                let mut enc = BodyEncoder::new(&body, encoding);
+                let mut pieces = Vec::new();
+                while !enc.is_done() {
+                    let mut chunk = Vec::new();
+                    enc.run(&mut chunk, step);
+                    pieces.extend(chunk);
+                }
+                assert_eq!(pieces, whole, "{encoding} step {step}");
+            }
+        }
+    }
+}
