@@ -1,7 +1,13 @@
 //! smtpwire: a terminal email composer and SMTP client.
 //!
 //! Layers, leaf first: [`smtp`] (the protocol engine) and [`mail`] (the letter
-//! builder) know nothing of each other or of the terminal.
+//! builder) know nothing of each other or of the terminal; [`submit`] joins
+//! them; [`worker`] runs the engine for the UI over channels; [`cli`] runs it
+//! headless; [`config`] keeps settings on disk.
 
+pub mod cli;
+pub mod config;
 pub mod mail;
 pub mod smtp;
+pub mod submit;
+pub mod worker;

@@ -1,1 +1,43 @@
-fn main() {}
+//! The thin binary: parse arguments, then run a headless command or the
+//! full-screen composer.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use smtpwire::cli::{self, Cli, CliCommand, exit};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            // --help and --version are not errors.
+            let _ = e.print();
+            return ExitCode::from(if usage { exit::USAGE } else { exit::OK });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::UNAVAILABLE);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Some(CliCommand::Send) => cli::send(&cli.options).await,
+            Some(CliCommand::Check) => cli::check(&cli.options).await,
+            None => Err(cli::Failure { code: exit::USAGE, message: "the full-screen composer is not built yet; use `smtpwire send` or `smtpwire check`".into() }),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

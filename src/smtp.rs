@@ -348,7 +348,7 @@ impl Session {
                 Box::new(stream) as BoxStream,
                 config.timeouts,
                 transcript,
-                false,
+                None,
             )
         };
         let mut session = Session {
@@ -523,6 +523,11 @@ impl Session {
     /// Whether the session is encrypted.
     pub fn is_encrypted(&self) -> bool {
         self.conn.is_encrypted()
+    }
+
+    /// The server certificate in words, when the session is encrypted.
+    pub fn tls_description(&self) -> Option<&str> {
+        self.conn.tls_description()
     }
 
     /// Whether an earlier failure broke the connection.

@@ -70,16 +70,18 @@ pub struct Connection<S> {
     sent_at: Instant,
     timeouts: Timeouts,
     transcript: Transcript,
-    encrypted: bool,
+    /// The certificate summary once the stream is TLS.
+    tls: Option<String>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
-    /// Wraps a connected stream. `encrypted` says whether it is already TLS.
+    /// Wraps a connected stream; `tls` describes the certificate when the
+    /// stream is already TLS.
     pub fn new(
         stream: S,
         timeouts: Timeouts,
         transcript: Transcript,
-        encrypted: bool,
+        tls: Option<String>,
     ) -> Connection<S> {
         Connection {
             stream,
@@ -89,7 +91,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             sent_at: Instant::now(),
             timeouts,
             transcript,
-            encrypted,
+            tls,
         }
     }
 
@@ -100,7 +102,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Whether the stream is TLS.
     pub fn is_encrypted(&self) -> bool {
-        self.encrypted
+        self.tls.is_some()
+    }
+
+    /// The server certificate in words, once the stream is TLS.
+    pub fn tls_description(&self) -> Option<&str> {
+        self.tls.as_deref()
     }
 
     /// The transcript, for notes and stage changes.
@@ -286,7 +293,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             sent_at: self.sent_at,
             timeouts: self.timeouts,
             transcript: self.transcript,
-            encrypted: self.encrypted,
+            tls: self.tls,
         }
     }
 
@@ -391,7 +398,7 @@ pub async fn tls_handshake<S: AsyncRead + AsyncWrite + Unpin>(
         "TLS established in {}; {cert}",
         super::transcript::format_latency(started.elapsed())
     ));
-    Ok(Connection::new(tls, timeouts, transcript, true))
+    Ok(Connection::new(tls, timeouts, transcript, Some(cert)))
 }
 
 /// `1234567` → `1 234 567`, as in the transcript format.

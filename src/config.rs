@@ -1,0 +1,307 @@
+//! Settings on disk: a TOML file in the user's config directory
+//! (`$XDG_CONFIG_HOME/smtpwire/config.toml`, or `--config PATH`), written
+//! atomically with mode 0600. The password is never stored: the file may
+//! name a `password_command` instead.
+
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::smtp::{AuthChoice, Security};
+
+/// Every setting a config file may hold. All optional: a missing one falls
+/// back to the command line or the built-in default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// SMTP server host name or IP address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Port; defaults by security: 25, 587 or 465.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `none`, `starttls` or `tls`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<Security>,
+    /// The name sent in EHLO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helo: Option<String>,
+    /// The envelope sender (MAIL FROM); defaults to From's address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope_from: Option<String>,
+    /// The From mailbox, e.g. `Alice <alice@example.org>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Login name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// `auto`, `login` or `plain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthChoice>,
+    /// The command timeout in seconds (the other deadlines scale with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    /// Extra CA certificates (PEM) to trust.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// A shell command whose first output line is the password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_command: Option<String>,
+    /// Allow AUTH without TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_insecure_auth: Option<bool>,
+}
+
+impl Settings {
+    /// These settings with every value `top` sets taking precedence.
+    pub fn overlay(&self, top: &Settings) -> Settings {
+        fn pick<T: Clone>(top: &Option<T>, base: &Option<T>) -> Option<T> {
+            top.clone().or_else(|| base.clone())
+        }
+        Settings {
+            server: pick(&top.server, &self.server),
+            port: pick(&top.port, &self.port),
+            security: pick(&top.security, &self.security),
+            helo: pick(&top.helo, &self.helo),
+            envelope_from: pick(&top.envelope_from, &self.envelope_from),
+            from: pick(&top.from, &self.from),
+            user: pick(&top.user, &self.user),
+            auth: pick(&top.auth, &self.auth),
+            timeout: pick(&top.timeout, &self.timeout),
+            ca_file: pick(&top.ca_file, &self.ca_file),
+            password_command: pick(&top.password_command, &self.password_command),
+            allow_insecure_auth: pick(&top.allow_insecure_auth, &self.allow_insecure_auth),
+        }
+    }
+}
+
+/// Why a config file could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The file exists but could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("{path} is not a valid smtpwire config: {reason}")]
+    Parse { path: String, reason: String },
+    /// The file holds a password, which smtpwire refuses to read.
+    #[error(
+        "{path} contains a password; remove it and use password_command or the SMTPWIRE_PASSWORD environment variable"
+    )]
+    Password { path: String },
+    /// The file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    /// No config directory is known (no HOME).
+    #[error("no config directory: set XDG_CONFIG_HOME or HOME, or pass --config PATH")]
+    NoDirectory,
+}
+
+/// The standard places, following the XDG base directories.
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "smtpwire")
+}
+
+/// The config file: `explicit`, or `config.toml` in the user's config
+/// directory.
+pub fn config_path(explicit: Option<&Path>) -> Result<PathBuf, Error> {
+    match explicit {
+        Some(path) => Ok(path.to_owned()),
+        None => project_dirs()
+            .map(|d| d.config_dir().join("config.toml"))
+            .ok_or(Error::NoDirectory),
+    }
+}
+
+/// The data directory (drafts, saved logs): `$XDG_DATA_HOME/smtpwire`.
+pub fn data_dir() -> Result<PathBuf, Error> {
+    project_dirs()
+        .map(|d| d.data_dir().to_owned())
+        .ok_or(Error::NoDirectory)
+}
+
+/// Loads settings; a missing file gives the defaults (`Ok(None)`).
+pub fn load(path: &Path) -> Result<Option<Settings>, Error> {
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Read {
+                path: shown,
+                reason: e.to_string(),
+            });
+        }
+    };
+    parse(&text, &shown).map(Some)
+}
+
+/// Parses the text of a config file (`shown` names it in errors).
+pub fn parse(text: &str, shown: &str) -> Result<Settings, Error> {
+    // Checked before the typed parse so the message says why, not just
+    // "unknown field"; the value itself is never echoed.
+    if let Ok(table) = text.parse::<toml::Table>()
+        && table.keys().any(|k| k.eq_ignore_ascii_case("password"))
+    {
+        return Err(Error::Password {
+            path: shown.to_owned(),
+        });
+    }
+    toml::from_str(text).map_err(|e| Error::Parse {
+        path: shown.to_owned(),
+        reason: e.message().to_owned() + &location(text, e.span()),
+    })
+}
+
+/// ` (line 3, column 7)` for a byte span of `text`.
+fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!(" (line {line}, column {column})")
+}
+
+/// Saves settings atomically with mode 0600.
+pub fn save(path: &Path, settings: &Settings) -> Result<(), Error> {
+    let body = toml::to_string_pretty(settings).map_err(|e| Error::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let text = format!(
+        "# smtpwire settings. The password is never stored here: use\n\
+         # password_command = \"pass show mail\" or the SMTPWIRE_PASSWORD variable.\n\n{body}"
+    );
+    write_private(path, text.as_bytes()).map_err(|e| Error::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old file or the new
+/// one, never half of either: a 0600 temporary file in the same directory,
+/// synced, then renamed over the target. Missing directories are created
+/// with mode 0700.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        // Leave no half-written temporary behind; the original error matters.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    #[test]
+    fn round_trip_with_mode_0600_and_no_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/dir/config.toml");
+        let settings = Settings {
+            server: Some("127.0.0.1".into()),
+            port: Some(2587),
+            security: Some(Security::StartTls),
+            helo: Some("client.lab.example".into()),
+            from: Some("Иван Петров <ivan@lab.example>".into()),
+            user: Some("ivan@lab.example".into()),
+            auth: Some(AuthChoice::Login),
+            timeout: Some(30),
+            ca_file: Some("target/lab/ca.pem".into()),
+            password_command: Some("pass show lab".into()),
+            ..Settings::default()
+        };
+        save(&path, &settings).unwrap();
+        assert_eq!(load(&path).unwrap(), Some(settings));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.lines().any(|l| l.starts_with("password ")), "{text}");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file may remain");
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_file() {
+        let file = Settings {
+            server: Some("file.example".into()),
+            port: Some(25),
+            user: Some("file-user".into()),
+            ..Settings::default()
+        };
+        let cli = Settings {
+            server: Some("cli.example".into()),
+            timeout: Some(5),
+            ..Settings::default()
+        };
+        let merged = file.overlay(&cli);
+        assert_eq!(merged.server.as_deref(), Some("cli.example"));
+        assert_eq!(merged.port, Some(25));
+        assert_eq!(merged.user.as_deref(), Some("file-user"));
+        assert_eq!(merged.timeout, Some(5));
+    }
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(&dir.path().join("none.toml")).unwrap(), None);
+    }
+
+    #[test]
+    fn broken_files_give_clear_errors() {
+        for (text, expected) in [
+            ("server = ", "line 1, column 10"),
+            ("port = \"x\"", "line 1, column 8"),
+            ("security = \"ssl3\"", "unknown variant `ssl3`"),
+            ("\nsevrer = \"x\"", "unknown field `sevrer`"),
+        ] {
+            let err = parse(text, "c.toml").unwrap_err();
+            assert!(err.to_string().contains(expected), "{text:?}: {err}");
+            assert!(
+                err.to_string()
+                    .starts_with("c.toml is not a valid smtpwire config"),
+                "{err}"
+            );
+        }
+        let err = parse("password = \"hunter2\"\n", "c.toml").unwrap_err();
+        assert_eq!(
+            err,
+            Error::Password {
+                path: "c.toml".into()
+            }
+        );
+        assert!(!err.to_string().contains("hunter2"));
+    }
+}

@@ -1,0 +1,177 @@
+//! Where the letter meets the engine: the letter is built for what this
+//! server offers (8bit or quoted-printable, UTF-8 headers or not) and the
+//! envelope is written in the form the server accepts (IDN domains in ASCII
+//! unless SMTPUTF8 is needed and offered). Used by the CLI and the worker
+//! alike, so both send the same bytes.
+
+use std::borrow::Cow;
+
+use crate::{
+    mail::{self, BuildOptions, Draft, Letter, Stamp},
+    smtp::{self, Capabilities},
+};
+
+/// A built letter, as the engine's [`smtp::Content`].
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    letter: Letter<'a>,
+    utf8_headers: bool,
+}
+
+impl<'a> Outgoing<'a> {
+    /// The letter itself.
+    pub fn letter(&self) -> &Letter<'a> {
+        &self.letter
+    }
+}
+
+impl smtp::Content for Outgoing<'_> {
+    fn size(&self) -> u64 {
+        self.letter.len()
+    }
+
+    fn is_8bit(&self) -> bool {
+        self.letter.needs_8bitmime()
+    }
+
+    fn needs_smtputf8(&self) -> bool {
+        self.utf8_headers
+    }
+
+    fn pieces(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + Send + '_> {
+        Box::new(self.letter.chunks().map(Cow::Owned))
+    }
+}
+
+/// Build options for a server with these capabilities (`None`: no server
+/// yet, as for `--dry-run`; a modern server is assumed).
+pub fn build_options(caps: Option<&Capabilities>) -> BuildOptions {
+    BuildOptions {
+        eight_bit: caps.is_none_or(|c| c.eight_bit_mime),
+        smtputf8: caps.is_none_or(|c| c.smtputf8),
+        ..BuildOptions::default()
+    }
+}
+
+/// Builds the letter for this server.
+pub fn letter_for<'a>(
+    draft: &'a Draft,
+    stamp: &Stamp,
+    caps: Option<&Capabilities>,
+) -> Result<Outgoing<'a>, mail::Error> {
+    let options = build_options(caps);
+    let letter = mail::build(draft, stamp, &options)?;
+    let utf8_headers = options.smtputf8
+        && std::iter::once(&draft.from)
+            .chain(&draft.to)
+            .chain(&draft.cc)
+            .any(|m| m.address.needs_smtputf8());
+    Ok(Outgoing {
+        letter,
+        utf8_headers,
+    })
+}
+
+/// The envelope in wire form: ASCII wherever the address allows it (IDN
+/// domains as `xn--…`), UTF-8 only for non-ASCII local parts, and only when
+/// the server offers SMTPUTF8.
+pub fn envelope_for(draft: &Draft, caps: &Capabilities) -> Result<smtp::Envelope, mail::Error> {
+    let envelope = draft.envelope();
+    let wire = |address: &mail::Address| match address.to_ascii() {
+        Ok(ascii) => Ok(ascii),
+        Err(_) if caps.smtputf8 => Ok(address.to_utf8()),
+        Err(e) => Err(e),
+    };
+    Ok(smtp::Envelope {
+        from: wire(&envelope.from)?,
+        recipients: envelope
+            .recipients
+            .iter()
+            .map(wire)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Unique stamps for `count` letters sent in one go: one clock reading, and
+/// the Message-ID's left side numbered so each letter has its own.
+pub fn stamps(count: usize) -> Vec<Stamp> {
+    let base = Stamp::now();
+    if count <= 1 {
+        return vec![base];
+    }
+    (1..=count)
+        .map(|i| Stamp {
+            date: base.date,
+            unique: format!("{}.{i}", base.unique),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        mail::DraftInput,
+        smtp::{Code, Content as _, Reply},
+    };
+
+    fn caps(lines: &[&str]) -> Capabilities {
+        let mut all = vec!["mx.test".to_owned()];
+        all.extend(lines.iter().map(|l| l.to_string()));
+        Capabilities::from_ehlo(&Reply::new(Code::new(250).unwrap(), all))
+    }
+
+    fn draft(from: &str, to: &str, body: &str) -> Draft {
+        Draft::parse(&DraftInput {
+            from: from.into(),
+            to: to.into(),
+            subject: "Привет".into(),
+            body: body.into(),
+            ..DraftInput::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn idn_domains_go_out_in_ascii_and_utf8_local_parts_need_smtputf8() {
+        let d = draft("Иван <ivan@почта.рф>", "bob@example.org", "hi");
+        let plain = envelope_for(&d, &caps(&[])).unwrap();
+        assert_eq!(plain.from, "ivan@xn--80a1acny.xn--p1ai");
+        assert_eq!(plain.recipients, ["bob@example.org"]);
+
+        let d = draft("иван@почта.рф", "bob@example.org", "hi");
+        assert!(envelope_for(&d, &caps(&[])).is_err());
+        let utf8 = envelope_for(&d, &caps(&["SMTPUTF8"])).unwrap();
+        assert_eq!(utf8.from, "иван@почта.рф");
+        let letter = letter_for(&d, &Stamp::now(), Some(&caps(&["SMTPUTF8", "8BITMIME"]))).unwrap();
+        assert!(letter.needs_smtputf8());
+    }
+
+    #[test]
+    fn the_body_encoding_follows_8bitmime() {
+        let d = draft(
+            "a@example.org",
+            "b@example.org",
+            "Съешь же ещё этих мягких булок",
+        );
+        let stamp = Stamp::now();
+        let with = letter_for(&d, &stamp, Some(&caps(&["8BITMIME"]))).unwrap();
+        assert!(with.is_8bit());
+        let without = letter_for(&d, &stamp, Some(&caps(&[]))).unwrap();
+        assert!(
+            !without.is_8bit(),
+            "quoted-printable keeps the letter 7-bit"
+        );
+        let bytes: Vec<u8> = without.pieces().flat_map(|c| c.into_owned()).collect();
+        assert!(bytes.is_ascii());
+        assert_eq!(bytes.len() as u64, without.size());
+    }
+
+    #[test]
+    fn stamps_are_unique() {
+        let s = stamps(3);
+        assert_eq!(s.len(), 3);
+        assert_ne!(s[0].unique, s[1].unique);
+        assert_eq!(s[0].date, s[2].date);
+    }
+}

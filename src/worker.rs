@@ -1,0 +1,370 @@
+//! The SMTP worker: a tokio task that takes [`Job`]s from the UI over a
+//! channel, runs the engine, and sends back [`WorkerEvent`]s — each
+//! transcript line as it happens, stage changes, session state, and exactly
+//! one [`WorkerEvent::Done`] per job.
+//!
+//! Channel contract:
+//! - UI → worker: `mpsc::channel::<Job>(8)`; the UI uses `try_send`, so the
+//!   render loop never blocks.
+//! - worker → UI: an unbounded channel. The engine reports from inside its
+//!   protocol code, which cannot await; its output is bounded by network
+//!   round trips (a few lines each), and the UI drains the channel every
+//!   frame, so the queue stays short.
+//! - A running job is raced against the next job: [`Job::Cancel`] (or a
+//!   closed channel) drops the job's future, and with it the connection.
+//! - Dropping the `Job` sender ends the worker after a polite QUIT.
+
+use std::{path::PathBuf, time::Duration};
+
+use tokio::sync::mpsc;
+
+use crate::{
+    mail::{self, Draft},
+    smtp::{
+        self, Capabilities, Delivery, Event, LogLine, Reply, Session, SessionConfig, Stage,
+        Transcript,
+    },
+    submit,
+};
+
+/// Where and how to connect.
+#[derive(Clone, Debug)]
+pub struct Connect {
+    /// The engine's settings (credentials included; `Debug` redacts them).
+    pub config: SessionConfig,
+    /// Extra CA certificates to trust.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Connect {
+    /// Whether an open session made with `self` can serve `other`.
+    fn same_server(&self, other: &Connect) -> bool {
+        let (a, b) = (&self.config, &other.config);
+        a.host == b.host
+            && a.port == b.port
+            && a.security == b.security
+            && a.helo == b.helo
+            && a.auth == b.auth
+            && a.credentials.as_ref().map(|c| (c.username(), c.password()))
+                == b.credentials.as_ref().map(|c| (c.username(), c.password()))
+            && self.ca_file == other.ca_file
+    }
+}
+
+/// A letter to send.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    /// The server.
+    pub connect: Connect,
+    /// The validated letter (built by the worker for the server's
+    /// capabilities, Bcc never in a header).
+    pub draft: Draft,
+}
+
+/// What the UI asks of the worker.
+#[derive(Debug)]
+pub enum Job {
+    /// Connect and log in; keep the session open.
+    Connect(Box<Connect>),
+    /// Send through the open session, or a new one.
+    Send(Box<Submission>),
+    /// QUIT the open session.
+    Disconnect,
+    /// Cancel the running job (its connection is dropped).
+    Cancel,
+}
+
+/// Why a job failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// The session failed.
+    #[error(transparent)]
+    Smtp(#[from] smtp::Error),
+    /// The letter cannot go to this server (e.g. it needs SMTPUTF8).
+    #[error(transparent)]
+    Letter(#[from] mail::Error),
+    /// TLS could not be set up (CA file).
+    #[error(transparent)]
+    Tls(#[from] smtp::tls::SetupError),
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The session is open (after `Connect`).
+    Connected,
+    /// The letter went out (possibly refused for some recipients).
+    Sent {
+        /// Per-recipient results and the final reply.
+        delivery: Delivery,
+        /// The letter's Message-ID.
+        message_id: String,
+    },
+    /// QUIT answered (after `Disconnect`).
+    Disconnected {
+        /// The 221 (or whatever the server said).
+        reply: Reply,
+    },
+    /// Nothing to do (e.g. `Disconnect` without a session).
+    Nothing,
+    /// The job failed.
+    Failed(Failure),
+    /// The user cancelled it.
+    Cancelled,
+}
+
+/// The state of the session, reported whenever it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// A session is open.
+    Open {
+        /// `host:port`.
+        server: String,
+        /// What it offers.
+        capabilities: Capabilities,
+        /// The certificate, if encrypted.
+        tls: Option<String>,
+    },
+    /// No session.
+    Closed,
+}
+
+/// What the worker reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkerEvent {
+    /// A transcript line, already redacted.
+    Line(LogLine),
+    /// The running job moved to a stage.
+    Stage(Stage),
+    /// The session opened or closed.
+    Session(SessionState),
+    /// The job ended; exactly one per `Connect`, `Send` and `Disconnect`.
+    Done(Outcome),
+}
+
+/// The sending half of the event channel.
+pub type Events = mpsc::UnboundedSender<WorkerEvent>;
+
+/// Starts the worker on the current runtime; returns the job sender and the
+/// event receiver.
+pub fn spawn() -> (mpsc::Sender<Job>, mpsc::UnboundedReceiver<WorkerEvent>) {
+    let (jobs_tx, jobs_rx) = mpsc::channel(8);
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    tokio::spawn(run(jobs_rx, events_tx));
+    (jobs_tx, events_rx)
+}
+
+/// The worker loop. Ends when the job channel closes, after QUIT.
+pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
+    let mut worker = Worker {
+        events,
+        session: None,
+    };
+    while let Some(job) = jobs.recv().await {
+        let outcome = match job {
+            Job::Cancel => continue, // nothing is running
+            Job::Connect(connect) => worker.cancellable(&mut jobs, Work::Connect(connect)).await,
+            Job::Send(submission) => worker.cancellable(&mut jobs, Work::Send(submission)).await,
+            Job::Disconnect => worker.cancellable(&mut jobs, Work::Disconnect).await,
+        };
+        let closed = outcome.is_none();
+        emit(
+            &worker.events,
+            WorkerEvent::Done(outcome.unwrap_or(Outcome::Cancelled)),
+        );
+        if closed && jobs.is_closed() {
+            break;
+        }
+    }
+    // The UI is gone: leave the server politely, but never hang on it.
+    if let Some((session, _)) = worker.session.take() {
+        let _ = tokio::time::timeout(Duration::from_secs(5), session.quit()).await;
+    }
+}
+
+enum Work {
+    Connect(Box<Connect>),
+    Send(Box<Submission>),
+    Disconnect,
+}
+
+struct Worker {
+    events: Events,
+    session: Option<(Session, Connect)>,
+}
+
+impl Worker {
+    /// Runs `work` until it finishes or a `Cancel` arrives. `None` means
+    /// cancelled (or the UI went away); the session, if any, is dropped then.
+    async fn cancellable(&mut self, jobs: &mut mpsc::Receiver<Job>, work: Work) -> Option<Outcome> {
+        let events = self.events.clone();
+        let mut session = self.session.take();
+        let result = {
+            let fut = perform(&events, &mut session, work);
+            tokio::pin!(fut);
+            loop {
+                tokio::select! {
+                    outcome = &mut fut => break Some(outcome),
+                    job = jobs.recv() => match job {
+                        Some(Job::Cancel) | None => break None,
+                        // The UI sends one job at a time; anything else now
+                        // is a bug there, and waiting is the safe answer.
+                        Some(other) => {
+                            let mut t = transcript_on(&events);
+                            t.error(&format!("busy: ignoring {other:?} while a job runs"));
+                        }
+                    },
+                }
+            }
+        };
+        match result {
+            Some(outcome) => {
+                self.session = session;
+                Some(outcome)
+            }
+            None => {
+                // Dropping the future dropped its connection; an open idle
+                // session that was being reused goes too, since its state
+                // is unknown.
+                drop(session);
+                transcript_on(&self.events)
+                    .note("cancelled by the user; the connection is dropped");
+                emit(&self.events, WorkerEvent::Session(SessionState::Closed));
+                None
+            }
+        }
+    }
+}
+
+/// A transcript whose lines and stages go to the UI.
+fn transcript_on(events: &Events) -> Transcript {
+    let events = events.clone();
+    Transcript::new(move |event| {
+        let event = match event {
+            Event::Line(line) => WorkerEvent::Line(line),
+            Event::Stage(stage) => WorkerEvent::Stage(stage),
+        };
+        // The UI may be gone; nothing to do then.
+        let _ = events.send(event);
+    })
+}
+
+fn emit(events: &Events, event: WorkerEvent) {
+    // The UI may be gone; nothing to do then.
+    let _ = events.send(event);
+}
+
+/// Does one job against the (optional) open session.
+async fn perform(events: &Events, slot: &mut Option<(Session, Connect)>, work: Work) -> Outcome {
+    match work {
+        Work::Connect(connect) => {
+            if let Some((session, _)) = slot.take() {
+                transcript_on(events).note("closing the open session first");
+                let _ = session.quit().await;
+                emit(events, WorkerEvent::Session(SessionState::Closed));
+            }
+            match open(events, &connect).await {
+                Ok(session) => {
+                    *slot = Some((session, *connect));
+                    Outcome::Connected
+                }
+                Err(failure) => Outcome::Failed(failure),
+            }
+        }
+        Work::Send(submission) => send(events, slot, *submission).await,
+        Work::Disconnect => match slot.take() {
+            None => {
+                transcript_on(events).note("no open session");
+                Outcome::Nothing
+            }
+            Some((session, _)) => {
+                let result = session.quit().await;
+                emit(events, WorkerEvent::Session(SessionState::Closed));
+                match result {
+                    Ok(reply) => Outcome::Disconnected { reply },
+                    Err(e) => Outcome::Failed(e.into()),
+                }
+            }
+        },
+    }
+}
+
+/// Opens a session and reports it.
+async fn open(events: &Events, connect: &Connect) -> Result<Session, Failure> {
+    let connector = smtp::tls::connector(connect.ca_file.as_deref())?;
+    let session = Session::connect(&connect.config, &connector, transcript_on(events)).await?;
+    emit(
+        events,
+        WorkerEvent::Session(SessionState::Open {
+            server: format!("{}:{}", connect.config.host, connect.config.port),
+            capabilities: session.capabilities().clone(),
+            tls: session.tls_description().map(str::to_owned),
+        }),
+    );
+    Ok(session)
+}
+
+/// Sends through the open session when it still serves, else a new one.
+async fn send(
+    events: &Events,
+    slot: &mut Option<(Session, Connect)>,
+    submission: Submission,
+) -> Outcome {
+    let reusable = match slot.as_mut() {
+        Some((session, connect)) if connect.same_server(&submission.connect) => {
+            if session.is_alive() {
+                true
+            } else {
+                transcript_on(events).note("the server closed the session; reconnecting");
+                false
+            }
+        }
+        Some(_) => {
+            transcript_on(events).note("the settings changed; reconnecting");
+            false
+        }
+        None => false,
+    };
+    if !reusable {
+        if let Some((session, _)) = slot.take() {
+            if !session.is_broken() {
+                let _ = session.quit().await;
+            }
+            emit(events, WorkerEvent::Session(SessionState::Closed));
+        }
+        match open(events, &submission.connect).await {
+            Ok(session) => *slot = Some((session, submission.connect.clone())),
+            Err(failure) => return Outcome::Failed(failure),
+        }
+    }
+    let Some((session, _)) = slot.as_mut() else {
+        return Outcome::Failed(smtp::Error::Broken.into());
+    };
+    let caps = session.capabilities().clone();
+    let stamp = mail::Stamp::now();
+    let prepared = submit::envelope_for(&submission.draft, &caps).and_then(|envelope| {
+        Ok((
+            envelope,
+            submit::letter_for(&submission.draft, &stamp, Some(&caps))?,
+        ))
+    });
+    let (envelope, letter) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            session.transcript().error(&e.to_string());
+            return Outcome::Failed(e.into());
+        }
+    };
+    let result = session.send(&envelope, &letter).await;
+    if session.is_broken() {
+        slot.take();
+        emit(events, WorkerEvent::Session(SessionState::Closed));
+    }
+    match result {
+        Ok(delivery) => Outcome::Sent {
+            message_id: letter.letter().message_id().to_owned(),
+            delivery,
+        },
+        Err(e) => Outcome::Failed(e.into()),
+    }
+}
