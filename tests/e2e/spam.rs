@@ -1,0 +1,183 @@
+//! Letters built by smtpwire, scored by SpamAssassin's local rules
+//! (`spamassassin -L -t`, Debian's shipped rules, no network), both as sent
+//! and as delivered through Postfix: no rule with a positive score may fire.
+
+use std::{
+    io::Write as _,
+    process::{Command, Stdio},
+};
+
+use crate::{args, lab, smtpwire, text, token};
+
+/// One fired rule.
+#[derive(Debug)]
+struct Hit {
+    score: f64,
+    rule: String,
+}
+
+/// Runs SpamAssassin on a letter; returns the total and the rules that fired.
+fn score(letter: &[u8]) -> (f64, Vec<Hit>, String) {
+    let mut child = Command::new("spamassassin")
+        .args(["-L", "-t"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spamassassin (Debian package spamassassin) must be installed; scripts/test.sh installs it");
+    child.stdin.take().unwrap().write_all(letter).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let total = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Content analysis details:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_start_matches('(')
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no SpamAssassin report in:\n{report}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let table = report
+        .split_once("---- ----")
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    let hits = table
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let score = words.next()?.parse::<f64>().ok()?;
+            let rule = words.next()?;
+            rule.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                .then(|| Hit {
+                    score,
+                    rule: rule.to_owned(),
+                })
+        })
+        .collect();
+    (total, hits, report)
+}
+
+fn assert_clean(what: &str, letter: &[u8]) {
+    let (total, hits, report) = score(letter);
+    let positive: Vec<String> = hits
+        .iter()
+        .filter(|h| h.score > 0.0)
+        .map(|h| format!("{} ({})", h.rule, h.score))
+        .collect();
+    assert!(
+        total <= 0.0 && positive.is_empty(),
+        "{what}: score {total}, positive rules {positive:?}\n{report}"
+    );
+}
+
+#[test]
+fn built_letters_score_clean_as_sent_and_as_delivered() {
+    let lab = lab();
+    let long_line = "Это очень длинная строка без переносов, которую почтовые программы должны закодировать аккуратно. ".repeat(12);
+    let cases: Vec<(&str, Vec<&str>, String, String)> = vec![
+        (
+            "ascii",
+            vec![
+                "--from",
+                "Alice Liddell <alice@lab.example>",
+                "--to",
+                "Bob Smith <bob@lab.example>",
+            ],
+            "Meeting notes for Thursday".into(),
+            "Hi Bob,\n\nHere are the notes from today's meeting.\n\nBest regards,\nAlice".into(),
+        ),
+        (
+            "cyrillic",
+            vec![
+                "--from",
+                "Алиса Селезнёва <alice@lab.example>",
+                "--to",
+                "Борис Иванов <bob@lab.example>",
+                "--cc",
+                "carol@lab.example",
+            ],
+            "Протокол встречи в четверг".into(),
+            "Здравствуйте, Борис!\n\nВысылаю протокол сегодняшней встречи.\n\nС уважением,\nАлиса"
+                .into(),
+        ),
+        (
+            "long-lines",
+            vec!["--from", "alice@lab.example", "--to", "bob@lab.example"],
+            "Длинные строки".into(),
+            format!("{long_line}\n\nКонец письма."),
+        ),
+        (
+            "bcc-only",
+            vec![
+                "--from",
+                "Alice <alice@lab.example>",
+                "--bcc",
+                "bob@lab.example",
+            ],
+            "Quiet note".into(),
+            "Only you get this.\n\nAlice".into(),
+        ),
+        (
+            "mixed-scripts",
+            vec![
+                "--from",
+                "Αλίκη Παπαδοπούλου <alice@lab.example>",
+                "--to",
+                "山田 太郎 <bob@lab.example>",
+            ],
+            "Καλημέρα — 日本語のテスト".into(),
+            "Γειά σου!\nこんにちは。\n.line starting with a dot\ntrailing spaces   \nend".into(),
+        ),
+    ];
+    for (label, people, subject, body) in cases {
+        let t = token(label);
+        let subject = format!("{subject} {t}");
+        let mut a = args(&[
+            "send",
+            "--dry-run",
+            "--quiet",
+            "--helo",
+            "client.lab.example",
+            "--subject",
+            &subject,
+            "--body",
+            &body,
+        ]);
+        a.extend(args(&people));
+        let dry = smtpwire(&a, None);
+        assert!(dry.status.success(), "{}", text(&dry));
+        assert_clean(&format!("{label} as sent"), &dry.stdout);
+
+        // The same letter through Postfix into a mailbox.
+        let mut send = a.clone();
+        send.retain(|s| s != "--dry-run");
+        send.extend(args(&[
+            "--server",
+            &lab.host,
+            "--port",
+            &lab.submission_port.to_string(),
+            "--security",
+            "starttls",
+            "--ca-file",
+            lab.ca.to_str().unwrap(),
+            "--user",
+            &lab.address("alice"),
+        ]));
+        let out = smtpwire(&send, Some(&lab.password("alice")));
+        assert!(out.status.success(), "{}", text(&out));
+        let mut copies = lab.fetch_by_subject("bob", &t, 1);
+        assert_eq!(copies.len(), 1, "{label}: bob's copy");
+        assert_clean(&format!("{label} as delivered"), &copies.remove(0));
+    }
+}
