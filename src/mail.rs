@@ -11,8 +11,11 @@
 //! ([`Stamp::now`] is the only place that reads them).
 //!
 //! Choices that matter to receivers:
-//! - Without To (Bcc or Cc only) the letter says `To: undisclosed-recipients:;`,
-//!   because SpamAssassin scores a missing To (`MISSING_HEADERS`).
+//! - Without To (Bcc or Cc only) the letter is addressed To its sender, the
+//!   usual "To me, Bcc everyone" idiom. A missing To is scored by
+//!   SpamAssassin (`MISSING_HEADERS`) and rspamd (`MISSING_TO`), and
+//!   `To: undisclosed-recipients:;` by rspamd (`R_UNDISC_RCPT`, 3 points);
+//!   To = From scores nothing in either.
 //! - Display names and subjects use RFC 2047 encoded words only for the words
 //!   that need them (see [`header`](self::header) docs).
 //! - The body is 7bit, 8bit or quoted-printable, never base64.
@@ -353,9 +356,14 @@ pub fn build<'a>(
         opts.smtputf8,
     )?);
     if draft.to.is_empty() {
-        // An empty group: RFC 5322 §3.4; keeps SpamAssassin's
-        // MISSING_HEADERS quiet without revealing the Bcc list.
-        h.push_str("To: undisclosed-recipients:;\r\n");
+        // To the sender: scores better than no To or an empty group (see
+        // the module docs) and reveals nothing of the Bcc list.
+        h.push_str(&address_field(
+            "To",
+            Field::From,
+            std::slice::from_ref(&draft.from),
+            opts.smtputf8,
+        )?);
     } else {
         h.push_str(&address_field("To", Field::To, &draft.to, opts.smtputf8)?);
     }
