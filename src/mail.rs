@@ -17,8 +17,12 @@
 //!   `To: undisclosed-recipients:;` by rspamd (`R_UNDISC_RCPT`, 3 points);
 //!   To = From scores nothing in either.
 //! - Display names and subjects use RFC 2047 encoded words only for the words
-//!   that need them (see [`header`](self::header) docs).
-//! - The body is 7bit, 8bit or quoted-printable, never base64.
+//!   that need them, B or Q by length, so none decodes to plain ASCII
+//!   (rspamd's `*_EXCESS_QP/BASE64`); see `src/mail/header.rs`.
+//! - The body is 7bit, 8bit or quoted-printable, never base64; a `.` or
+//!   `From ` at a line start is escaped in quoted-printable.
+//! - Address literals (`user@[192.0.2.1]`) are refused; IDN domains go out
+//!   in ASCII (punycode) unless a non-ASCII local part needs SMTPUTF8.
 //!
 //! The golden letters in `tests/fixtures/*.eml` are rewritten by running
 //! `UPDATE_GOLDEN=1 cargo test` (then review the diff).
@@ -412,15 +416,13 @@ impl<'a> Letter<'a> {
 
     /// The exact number of octets of [`to_bytes`](Self::to_bytes), counted
     /// without building them (for `SIZE=`).
+    // A letter always has its header block, so an `is_empty` would say
+    // nothing.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u64 {
         let mut counter = Counter(self.header.len() as u64);
         BodyEncoder::new(self.body, self.encoding).run(&mut counter, u64::MAX);
         counter.0
-    }
-
-    /// Never true: a letter has at least its header block.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// The header block, then the encoded body in pieces of about 64 KiB.
