@@ -11,11 +11,18 @@
 //! ([`Stamp::now`] is the only place that reads them).
 //!
 //! Choices that matter to receivers:
-//! - Without To (Bcc or Cc only) the letter says `To: undisclosed-recipients:;`,
-//!   because SpamAssassin scores a missing To (`MISSING_HEADERS`).
+//! - Without To (Bcc or Cc only) the letter is addressed To its sender, the
+//!   usual "To me, Bcc everyone" idiom. A missing To is scored by
+//!   SpamAssassin (`MISSING_HEADERS`) and rspamd (`MISSING_TO`), and
+//!   `To: undisclosed-recipients:;` by rspamd (`R_UNDISC_RCPT`, 3 points);
+//!   To = From scores nothing in either.
 //! - Display names and subjects use RFC 2047 encoded words only for the words
-//!   that need them (see [`header`](self::header) docs).
-//! - The body is 7bit, 8bit or quoted-printable, never base64.
+//!   that need them, B or Q by length, so none decodes to plain ASCII
+//!   (rspamd's `*_EXCESS_QP/BASE64`); see `src/mail/header.rs`.
+//! - The body is 7bit, 8bit or quoted-printable, never base64; a `.` or
+//!   `From ` at a line start is escaped in quoted-printable.
+//! - Address literals (`user@[192.0.2.1]`) are refused; IDN domains go out
+//!   in ASCII (punycode) unless a non-ASCII local part needs SMTPUTF8.
 //!
 //! The golden letters in `tests/fixtures/*.eml` are rewritten by running
 //! `UPDATE_GOLDEN=1 cargo test` (then review the diff).
@@ -353,9 +360,14 @@ pub fn build<'a>(
         opts.smtputf8,
     )?);
     if draft.to.is_empty() {
-        // An empty group: RFC 5322 §3.4; keeps SpamAssassin's
-        // MISSING_HEADERS quiet without revealing the Bcc list.
-        h.push_str("To: undisclosed-recipients:;\r\n");
+        // To the sender: scores better than no To or an empty group (see
+        // the module docs) and reveals nothing of the Bcc list.
+        h.push_str(&address_field(
+            "To",
+            Field::From,
+            std::slice::from_ref(&draft.from),
+            opts.smtputf8,
+        )?);
     } else {
         h.push_str(&address_field("To", Field::To, &draft.to, opts.smtputf8)?);
     }
@@ -404,15 +416,13 @@ impl<'a> Letter<'a> {
 
     /// The exact number of octets of [`to_bytes`](Self::to_bytes), counted
     /// without building them (for `SIZE=`).
+    // A letter always has its header block, so an `is_empty` would say
+    // nothing.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u64 {
         let mut counter = Counter(self.header.len() as u64);
         BodyEncoder::new(self.body, self.encoding).run(&mut counter, u64::MAX);
         counter.0
-    }
-
-    /// Never true: a letter has at least its header block.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// The header block, then the encoded body in pieces of about 64 KiB.

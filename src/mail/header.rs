@@ -9,8 +9,8 @@
 //! to pure ASCII text that could have stayed plain, which spam filters score
 //! (rspamd `SUBJ_EXCESS_*`, `FROM_EXCESS_*`).
 //!
-//! Each run gets B or Q, whichever is shorter (B wins for Cyrillic, Greek,
-//! CJK; Q for mostly-Latin text). Encoded words are split at character
+//! Each run gets B or Q by length, Q favoured a little for readability (B
+//! wins for Cyrillic, Greek, CJK; Q for mostly-Latin text). Encoded words are split at character
 //! boundaries, are at most 75 characters, and share a line with at most 76
 //! characters; other lines fold at white space before column 78.
 

@@ -36,8 +36,8 @@ pub enum Warning {
     },
     /// The body is empty or only white space.
     EmptyBody,
-    /// No To recipient (Cc or Bcc only): the letter says
-    /// `To: undisclosed-recipients:;`.
+    /// No To recipient (Cc or Bcc only): the letter is addressed To the
+    /// sender.
     NoTo,
     /// The HELO name is not a fully qualified domain name.
     HeloNotFqdn {
@@ -82,7 +82,7 @@ impl fmt::Display for Warning {
             ),
             Warning::EmptyBody => f.write_str("Body: empty"),
             Warning::NoTo => f.write_str(
-                "To: empty; the letter will show \"undisclosed-recipients\" to its readers",
+                "To: empty; the letter will be addressed to you (From), recipients in Bcc stay hidden",
             ),
             Warning::HeloNotFqdn { helo } => write!(
                 f,
@@ -427,7 +427,7 @@ mod tests {
                 "Subject: all capitals; spam filters score that",
                 "Subject: 250 characters; spam filters score subjects over 200",
                 "Body: empty",
-                "To: empty; the letter will show \"undisclosed-recipients\" to its readers",
+                "To: empty; the letter will be addressed to you (From), recipients in Bcc stay hidden",
                 "HELO name \"laptop\" is not a fully qualified domain name; servers may refuse or score it",
                 "HELO name \"[192.0.2.1]\" is an IP address; spam filters score that, use the host's DNS name",
                 "From's domain a.org differs from the envelope sender's domain b.org; SPF and DMARC may fail",

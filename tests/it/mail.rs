@@ -206,7 +206,7 @@ fn no_bcc_header_but_bcc_in_the_envelope() {
         );
         assert!(!header.contains("sam@example.com") && !header.contains("hidden@"));
         if to.is_empty() {
-            assert!(header.contains("\r\nTo: undisclosed-recipients:;\r\n"));
+            assert!(header.contains("\r\nTo: alice@example.org\r\n"), "{header}");
         }
         let rcpt: Vec<String> = d
             .envelope()
@@ -306,10 +306,8 @@ fn assert_round_trip(draft: &Draft, opts: &BuildOptions) {
     };
     check_list(msg.from(), std::slice::from_ref(&draft.from), "From");
     if draft.to.is_empty() {
-        let group = msg.to().and_then(|a| a.as_group()).unwrap_or_default();
-        assert_eq!(group.len(), 1, "{}", show());
-        assert_eq!(group[0].name.as_deref(), Some("undisclosed-recipients"));
-        assert!(group[0].addresses.is_empty());
+        // Bcc or Cc only: addressed to the sender.
+        check_list(msg.to(), std::slice::from_ref(&draft.from), "To");
     } else {
         check_list(msg.to(), &draft.to, "To");
     }
@@ -505,6 +503,125 @@ fn round_trip_matrix() {
 }
 
 #[test]
+fn hostile_input_is_refused_or_survives() {
+    let words = "word ".repeat(400);
+    let one_word = "x".repeat(2000);
+    let cyrillic = "ж".repeat(2000);
+    let many = (0..150)
+        .map(|i| format!("User {i} <user{i}@example.org>"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let base = DraftInput {
+        from: "a@example.org".into(),
+        to: "b@example.org".into(),
+        subject: "Hi".into(),
+        body: "Hello\n".into(),
+        ..DraftInput::default()
+    };
+    let with = |f: &dyn Fn(&mut DraftInput)| {
+        let mut input = base.clone();
+        f(&mut input);
+        input
+    };
+    for (label, input, ok) in [
+        (
+            "2000-char subject of words",
+            with(&|i| i.subject = words.clone()),
+            true,
+        ),
+        (
+            "2000-char one-word subject",
+            with(&|i| i.subject = one_word.clone()),
+            true,
+        ),
+        (
+            "2000-char Cyrillic subject",
+            with(&|i| i.subject = cyrillic.clone()),
+            true,
+        ),
+        (
+            "2000-char name",
+            with(&|i| i.from = format!("{one_word} <a@example.org>")),
+            true,
+        ),
+        (
+            "2000-char Cyrillic name",
+            with(&|i| i.to = format!("{cyrillic} <b@example.org>")),
+            true,
+        ),
+        ("150 recipients", with(&|i| i.cc = many.clone()), true),
+        (
+            "2000-char address",
+            with(&|i| i.to = format!("{one_word}@example.org")),
+            false,
+        ),
+        (
+            "2000-char garbage",
+            with(&|i| i.to = one_word.clone()),
+            false,
+        ),
+        (
+            "two mailboxes in From",
+            with(&|i| i.from = "<a@b.org>,<c@d.org>".into()),
+            false,
+        ),
+        (
+            "CRLF in subject",
+            with(&|i| i.subject = "Hi\r\nBcc: eve@evil.org".into()),
+            false,
+        ),
+        (
+            "LF in a name",
+            with(&|i| i.to = "\"Bob\nX-Evil: 1\" <b@x.org>".into()),
+            false,
+        ),
+        (
+            "NUL in envelope",
+            with(&|i| i.envelope_from = "a@example.org\0".into()),
+            false,
+        ),
+        (
+            "RLM in an address",
+            with(&|i| i.to = "b\u{200F}@example.org".into()),
+            false,
+        ),
+        (
+            "RLM and emoji in a name",
+            with(&|i| i.to = "\u{200F}🎉 Bob <b@example.org>".into()),
+            true,
+        ),
+        (
+            "NUL and ESC in body",
+            with(&|i| i.body = "a\0b\u{1b}[1m\n".into()),
+            true,
+        ),
+        (
+            "nothing but separators",
+            with(&|i| i.to = " ,;, ".into()),
+            false,
+        ),
+    ] {
+        match Draft::parse(&input) {
+            Ok(draft) => {
+                assert!(ok, "{label}: accepted");
+                assert_round_trip(&draft, &opts(false, false));
+            }
+            Err(errors) => {
+                assert!(!ok, "{label}: {errors:?}");
+                assert!(!errors.is_empty());
+                for e in &errors {
+                    let text = e.to_string();
+                    assert!(
+                        text.len() < 250 && !text.contains(['\r', '\n']),
+                        "{label}: {text}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn a_twenty_megabyte_body_streams() {
     let body = "Строка текста с = знаком и пробелом в конце \n".repeat(260_000);
     assert!(body.len() > 20_000_000);
@@ -572,8 +689,52 @@ fn mailbox_strategy(utf8: bool) -> impl Strategy<Value = Mailbox> {
         .prop_map(|(name, address)| Mailbox { name, address })
 }
 
+/// Address lists as people might type them, valid or not, plus noise.
+fn typed_list_strategy() -> impl Strategy<Value = String> {
+    let name = prop_oneof![
+        "[a-zA-Z жé😀]{0,12}",
+        "\"[a-zA-Z ,.()<>@жé\u{200F}]{0,12}\"",
+        "[a-zA-Z жé\u{200F}😀,.()\"\\\\<>]{0,12}",
+    ];
+    let local = prop_oneof![
+        "[a-z0-9+]{1,8}(\\.[a-z0-9]{1,5})?",
+        "\"[a-z0-9 .,<>@]{1,8}\"",
+        "[a-z0-9.+\"\\\\ ]{1,10}",
+    ];
+    let entry = (
+        name,
+        local,
+        "[a-zа-я0-9]{1,10}(-[a-z0-9]{1,5})?\\.(org|рф)",
+        any::<bool>(),
+    )
+        .prop_map(|(name, local, domain, bracket)| {
+            if bracket {
+                format!("{name} <{local}@{domain}>")
+            } else {
+                format!("{local}@{domain}")
+            }
+        });
+    prop_oneof![
+        3 => proptest::collection::vec(entry, 0..4).prop_map(|v| v.join(", ")),
+        1 => "\\PC{0,200}",
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn typed_lists_parse_without_panic_and_print_back(typed in typed_list_strategy()) {
+        if let Ok(list) = Mailbox::parse_list(&typed) {
+            for mailbox in list {
+                let printed = mailbox.to_string();
+                prop_assert_eq!(Mailbox::parse(&printed), Ok(mailbox), "{}", printed);
+            }
+        }
+        if let Ok(address) = Address::parse(&typed) {
+            prop_assert_eq!(Address::parse(&address.to_string()), Ok(address));
+        }
+    }
 
     #[test]
     fn built_letters_are_wire_safe_and_decode_back(
