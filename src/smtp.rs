@@ -840,6 +840,7 @@ impl Session {
     }
 
     /// Ends the session: QUIT, the 221, and a clean shutdown of the stream.
+    /// A failure here is logged: by now every letter has its answer.
     pub async fn quit(mut self) -> Result<Reply, Error> {
         if self.broken {
             return Err(Error::Broken);
@@ -848,12 +849,17 @@ impl Session {
         let started = Instant::now();
         let result = self.conn.command(&Command::Quit, Stage::Quit).await;
         self.conn.shutdown().await;
-        let reply = result?;
-        self.conn.transcript().note(&format!(
-            "connection closed ({} for QUIT)",
-            format_latency(started.elapsed())
-        ));
-        Ok(reply)
+        match &result {
+            Ok(_) => self.conn.transcript().note(&format!(
+                "connection closed ({} for QUIT)",
+                format_latency(started.elapsed())
+            )),
+            Err(e) => self
+                .conn
+                .transcript()
+                .error(&format!("{e}; the connection is dropped")),
+        }
+        result
     }
 
     /// Marks the session broken and logs why.

@@ -42,10 +42,11 @@ impl Default for Timeouts {
 impl Timeouts {
     /// All deadlines from one knob, `base` being the command timeout (300 s
     /// by default): the others keep RFC 5321's proportions (DATA 2/5, data
-    /// blocks 3/5, final reply 2×), and connecting gets a tenth.
+    /// blocks 3/5, final reply 2×), and connecting gets a tenth (at least a
+    /// second, so a TLS handshake on a busy machine is not cut short).
     pub fn scaled(base: Duration) -> Timeouts {
         Timeouts {
-            connect: base / 10,
+            connect: (base / 10).max(Duration::from_secs(1)).min(base),
             greeting: base,
             command: base,
             data_init: base * 2 / 5,
@@ -376,9 +377,23 @@ pub async fn tls_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     let tls = match tokio::time::timeout(timeouts.connect, connector.connect(domain, stream)).await
     {
         Ok(Ok(tls)) => Ok(tls),
-        Ok(Err(e)) => Err(Error::Tls {
-            reason: super::tls::explain(&e),
-        }),
+        Ok(Err(e)) => {
+            let reason = super::tls::explain(&e);
+            let lower = reason.to_ascii_lowercase();
+            // A peer that hangs up mid-handshake is a lost connection, not a
+            // certificate problem.
+            if lower.contains("unexpected eof")
+                || lower.contains("connection reset")
+                || lower.contains("broken pipe")
+            {
+                Err(Error::Io {
+                    stage: Stage::TlsHandshake,
+                    reason,
+                })
+            } else {
+                Err(Error::Tls { reason })
+            }
+        }
         Err(_) => Err(Error::Timeout {
             stage: Stage::TlsHandshake,
             after: timeouts.connect,

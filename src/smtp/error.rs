@@ -233,7 +233,9 @@ impl Error {
             Error::AuthUnsupported { .. } => Some(Advice::OtherMechanism),
             Error::Tls { reason } => {
                 let reason = reason.to_ascii_lowercase();
-                if reason.contains("wrong version number") || reason.contains("unexpected eof") {
+                if reason.contains("wrong version number")
+                    || reason.contains("packet length too long")
+                {
                     Some(Advice::UseStartTlsNotImplicit)
                 } else if reason.contains("expired") {
                     Some(Advice::CertificateExpired)

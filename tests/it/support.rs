@@ -39,6 +39,9 @@ pub enum Step {
     Sleep(Duration),
     /// Stop answering, keeping the connection open.
     Stall,
+    /// Read and record every line until the client hangs up, never
+    /// answering (a stalled server that still listens).
+    Drain,
     /// Close the connection.
     Close,
 }
@@ -173,6 +176,12 @@ where
                 // Keep the connection open until the client gives up.
                 let mut sink = Vec::new();
                 let _ = reader.read_to_end(&mut sink).await;
+                return Ok(seen);
+            }
+            Step::Drain => {
+                while let Some(line) = read_line(&mut reader).await {
+                    seen.lines.push(line);
+                }
                 return Ok(seen);
             }
             Step::Close => return Ok(seen),
