@@ -443,8 +443,7 @@ fn check(row: &Row) -> Result<(), String> {
         let last_error = row
             .stderr
             .lines()
-            .filter(|l| l.starts_with("error:"))
-            .last()
+            .rfind(|l| l.starts_with("error:"))
             .unwrap_or_default();
         if !stage_words(at).iter().any(|w| last_error.contains(w)) {
             return Err(format!(
