@@ -376,6 +376,7 @@ pub fn exit_code(e: &smtp::Error) -> u8 {
         E::AuthFailed { .. } if e.is_transient() => exit::TEMPFAIL,
         E::AuthFailed { .. } | E::AuthLoop { .. } => exit::NOPERM,
         E::InsecureAuth | E::Config(_) => exit::CONFIG,
+        E::TlsSetup(setup) => setup_exit_code(setup),
         E::Malformed { .. } | E::ReplyTooLong { .. } | E::StartTlsInjection => exit::PROTOCOL,
         E::BadAddress(_) => exit::DATAERR,
         _ if e.is_transient() => exit::TEMPFAIL,
@@ -442,7 +443,7 @@ fn draft(options: &Options, settings: &Settings) -> Result<Draft, Failure> {
         body: read_body(options)?,
         envelope_from: settings.envelope_from.clone().unwrap_or_default(),
     };
-    Draft::parse(&input).map_err(|errors| {
+    Draft::parse_owned(input).map_err(|errors| {
         let message = errors
             .iter()
             .map(|e| format!("error: {e}"))
@@ -497,14 +498,19 @@ fn credentials(settings: &Settings) -> Result<Option<Credentials>, Failure> {
     }
 }
 
-fn tls_connector(settings: &Settings) -> Result<tokio_native_tls::TlsConnector, Failure> {
-    smtp::tls::connector(settings.ca_file.as_deref()).map_err(|e| {
-        let code = match e {
-            smtp::tls::SetupError::Read { .. } => exit::NOINPUT,
-            _ => exit::CONFIG,
-        };
-        Failure::new(code, e.to_string())
-    })
+/// TLS settings; the CA file is checked now (so a typo fails before any
+/// connection), the system roots are loaded only if TLS is used.
+fn tls(settings: &Settings) -> Result<smtp::tls::Tls, Failure> {
+    let tls = smtp::tls::Tls::new(settings.ca_file.as_deref());
+    tls.check().map_err(|e| Failure::new(setup_exit_code(&e), e.to_string()))?;
+    Ok(tls)
+}
+
+fn setup_exit_code(e: &smtp::tls::SetupError) -> u8 {
+    match e {
+        smtp::tls::SetupError::Read { .. } => exit::NOINPUT,
+        _ => exit::CONFIG,
+    }
 }
 
 fn save_eml(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
@@ -571,12 +577,12 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         .as_deref()
         .map(open_transcript)
         .transpose()?;
-    let connector = tls_connector(&settings)?;
+    let tls = tls(&settings)?;
     let credentials = credentials(&settings)?;
     let config = session_config(&settings, Some(&sender_domain), credentials)?;
     let started = Instant::now();
     let mut session =
-        Session::connect(&config, &connector, printer(options.quiet, transcript_file))
+        Session::connect(&config, &tls, printer(options.quiet, transcript_file))
             .await
             .map_err(|e| Failure::new(exit_code(&e), describe(&e)))?;
 
@@ -737,11 +743,11 @@ pub async fn check(options: &Options) -> Result<(), Failure> {
         .as_deref()
         .map(open_transcript)
         .transpose()?;
-    let connector = tls_connector(&settings)?;
+    let tls = tls(&settings)?;
     let credentials = credentials(&settings)?;
     let user = credentials.as_ref().map(|c| c.username().to_owned());
     let config = session_config(&settings, sender_domain.as_deref(), credentials)?;
-    let session = Session::connect(&config, &connector, printer(options.quiet, transcript_file))
+    let session = Session::connect(&config, &tls, printer(options.quiet, transcript_file))
         .await
         .map_err(|e| Failure::new(exit_code(&e), describe(&e)))?;
     let caps = session.capabilities();

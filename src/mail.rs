@@ -40,7 +40,7 @@ pub use encode::TransferEncoding;
 pub use error::{Error, Field};
 pub use lint::{LintContext, Warning, lint};
 
-use encode::{BodyEncoder, Counter};
+use encode::{BodyEncoder, Counter, Scan};
 use header::{HeaderLine, address_field, check_injection, write_unstructured};
 
 /// Target size of the body pieces that [`Letter::chunks`] yields.
@@ -105,6 +105,21 @@ impl Envelope {
 impl Draft {
     /// Validates every field and returns all field errors at once.
     pub fn parse(input: &DraftInput) -> Result<Draft, Vec<Error>> {
+        let mut draft = Draft::parse_fields(input)?;
+        draft.body.clone_from(&input.body);
+        Ok(draft)
+    }
+
+    /// [`Draft::parse`] that moves the body instead of copying it: a 20 MB
+    /// body stays one 20 MB string.
+    pub fn parse_owned(input: DraftInput) -> Result<Draft, Vec<Error>> {
+        let mut draft = Draft::parse_fields(&input)?;
+        draft.body = input.body;
+        Ok(draft)
+    }
+
+    /// Everything but the body, which needs no validation.
+    fn parse_fields(input: &DraftInput) -> Result<Draft, Vec<Error>> {
         let mut errors = Vec::new();
 
         let from = parse_from(&input.from, &mut errors);
@@ -155,7 +170,7 @@ impl Draft {
                     cc,
                     bcc,
                     subject: input.subject.trim().to_string(),
-                    body: input.body.clone(),
+                    body: String::new(),
                     envelope_from,
                 })
             }
@@ -322,6 +337,9 @@ pub struct Letter<'a> {
     body: &'a str,
     encoding: TransferEncoding,
     message_id: String,
+    /// The encoded body's size: known from the scan for 7bit/8bit, counted
+    /// once on first use for quoted-printable.
+    body_len: std::sync::OnceLock<u64>,
 }
 
 /// Builds the letter for `draft`. Cheap: the body is scanned once to choose
@@ -345,7 +363,8 @@ pub fn build<'a>(
         return Err(Error::InvalidUserAgent);
     }
 
-    let encoding = TransferEncoding::choose(&draft.body, opts.eight_bit);
+    let scan = Scan::of(draft.body.as_bytes());
+    let encoding = scan.encoding(opts.eight_bit);
     let message_id = format!("<{}@{}>", stamp.unique, draft.from.address.domain_ascii());
 
     let mut h = String::with_capacity(1024);
@@ -388,11 +407,16 @@ pub fn build<'a>(
     }
     h.push_str("\r\n");
 
+    let body_len = match encoding {
+        TransferEncoding::QuotedPrintable => std::sync::OnceLock::new(),
+        TransferEncoding::SevenBit | TransferEncoding::EightBit => scan.plain_len.into(),
+    };
     Ok(Letter {
         header: h.into_bytes(),
         body: &draft.body,
         encoding,
         message_id,
+        body_len,
     })
 }
 
@@ -420,9 +444,12 @@ impl<'a> Letter<'a> {
     // nothing.
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u64 {
-        let mut counter = Counter(self.header.len() as u64);
-        BodyEncoder::new(self.body, self.encoding).run(&mut counter, u64::MAX);
-        counter.0
+        let body = *self.body_len.get_or_init(|| {
+            let mut counter = Counter(0);
+            BodyEncoder::new(self.body, self.encoding).run(&mut counter, u64::MAX);
+            counter.0
+        });
+        self.header.len() as u64 + body
     }
 
     /// The header block, then the encoded body in pieces of about 64 KiB.

@@ -29,7 +29,6 @@ use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpStream,
 };
-use tokio_native_tls::TlsConnector;
 use zeroize::Zeroizing;
 
 pub use self::{
@@ -308,7 +307,7 @@ impl Session {
     /// Resolves the host, connects over TCP, and runs [`Session::establish`].
     pub async fn connect(
         config: &SessionConfig,
-        tls: &TlsConnector,
+        tls: &tls::Tls,
         mut transcript: Transcript,
     ) -> Result<Session, Error> {
         register_secrets(config, &mut transcript);
@@ -329,7 +328,7 @@ impl Session {
     pub async fn establish<S: Stream + 'static>(
         stream: S,
         config: &SessionConfig,
-        tls: &TlsConnector,
+        tls: &tls::Tls,
         mut transcript: Transcript,
     ) -> Result<Session, Error> {
         register_secrets(config, &mut transcript);

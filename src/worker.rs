@@ -291,8 +291,9 @@ async fn perform(events: &Events, slot: &mut Option<(Session, Connect)>, work: W
 
 /// Opens a session and reports it.
 async fn open(events: &Events, connect: &Connect) -> Result<Session, Failure> {
-    let connector = smtp::tls::connector(connect.ca_file.as_deref())?;
-    let session = Session::connect(&connect.config, &connector, transcript_on(events)).await?;
+    let tls = smtp::tls::Tls::new(connect.ca_file.as_deref());
+    tls.check()?;
+    let session = Session::connect(&connect.config, &tls, transcript_on(events)).await?;
     emit(
         events,
         WorkerEvent::Session(SessionState::Open {

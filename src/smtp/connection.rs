@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_native_tls::{TlsConnector, TlsStream};
+use tokio_native_tls::TlsStream;
 
 use super::{
     auth::decode_challenge,
@@ -354,25 +354,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// EHLO again and forget the old capabilities.
     pub async fn upgrade(
         self,
-        connector: &TlsConnector,
+        tls: &super::tls::Tls,
         domain: &str,
     ) -> Result<Connection<TlsStream<S>>, Error> {
         let timeouts = self.timeouts;
         let (stream, transcript) = self.into_parts();
-        tls_handshake(connector, domain, stream, timeouts, transcript).await
+        tls_handshake(tls, domain, stream, timeouts, transcript).await
     }
 }
 
 /// Runs a TLS handshake on `stream` (implicit TLS or after STARTTLS) and
 /// notes the certificate in the transcript.
 pub async fn tls_handshake<S: AsyncRead + AsyncWrite + Unpin>(
-    connector: &TlsConnector,
+    tls: &super::tls::Tls,
     domain: &str,
     stream: S,
     timeouts: Timeouts,
     mut transcript: Transcript,
 ) -> Result<Connection<TlsStream<S>>, Error> {
     transcript.stage(Stage::TlsHandshake);
+    let connector = match tls.connector() {
+        Ok(connector) => connector,
+        Err(e) => {
+            transcript.error(&e.to_string());
+            return Err(e.into());
+        }
+    };
     let started = Instant::now();
     let tls = match tokio::time::timeout(timeouts.connect, connector.connect(domain, stream)).await
     {

@@ -84,6 +84,9 @@ pub enum Error {
     /// The letter has 8-bit data and the server lacks 8BITMIME.
     #[error("the letter contains 8-bit data, and the server does not offer 8BITMIME")]
     Needs8BitMime,
+    /// TLS could not be set up (the CA file).
+    #[error(transparent)]
+    TlsSetup(#[from] super::tls::SetupError),
     /// A setting the engine will not put on the wire (checked before connecting).
     #[error("invalid setting: {0}")]
     Config(String),
@@ -152,7 +155,7 @@ impl Error {
             Error::TooLarge { .. } | Error::NeedsSmtpUtf8 { .. } | Error::Needs8BitMime => {
                 Some(Stage::Mail)
             }
-            Error::Config(_) => Some(Stage::Connect),
+            Error::Config(_) | Error::TlsSetup(_) => Some(Stage::Connect),
             Error::BadAddress(_) => Some(Stage::Mail),
             Error::Broken => None,
         }

@@ -19,6 +19,49 @@ pub enum SetupError {
     Library(String),
 }
 
+/// TLS for a session: the connector is built on first use, because loading
+/// the system's root certificates costs tens of milliseconds that a
+/// plain-text session should not pay.
+#[derive(Debug)]
+pub struct Tls {
+    ca_file: Option<std::path::PathBuf>,
+    connector: std::sync::OnceLock<Result<TlsConnector, SetupError>>,
+}
+
+impl Tls {
+    /// System roots plus the certificates in `ca_file`.
+    pub fn new(ca_file: Option<&Path>) -> Tls {
+        Tls {
+            ca_file: ca_file.map(Path::to_owned),
+            connector: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A ready connector (tests inject one that trusts their own CA).
+    pub fn with_connector(connector: TlsConnector) -> Tls {
+        Tls {
+            ca_file: None,
+            connector: Ok(connector).into(),
+        }
+    }
+
+    /// The connector, built now if it was not yet.
+    pub fn connector(&self) -> Result<&TlsConnector, SetupError> {
+        self.connector
+            .get_or_init(|| connector(self.ca_file.as_deref()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Checks the CA file now, so a typo fails before any connection.
+    pub fn check(&self) -> Result<(), SetupError> {
+        match &self.ca_file {
+            Some(path) => read_pem_certificates(path).map(drop),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A connector that trusts the system roots plus every certificate in
 /// `ca_file`, checks host names, and speaks TLS 1.2 or newer. There is no
 /// way to turn verification off: a test CA goes in `ca_file`.

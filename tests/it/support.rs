@@ -295,8 +295,9 @@ pub fn with_login(mut config: SessionConfig, auth: AuthChoice) -> SessionConfig 
 /// The password every scripted login uses; tests check it never shows.
 pub const PASSWORD: &str = "Tr0ub4dor&3-zebra";
 
-pub fn connector() -> tokio_native_tls::TlsConnector {
-    smtp::tls::connector(Some(&test_pki().ca_file)).unwrap()
+/// TLS that trusts the test CA (through the CA-file path).
+pub fn connector() -> smtp::tls::Tls {
+    smtp::tls::Tls::new(Some(&test_pki().ca_file))
 }
 
 /// Everything the engine reported, collected for assertions.
