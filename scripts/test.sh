@@ -14,9 +14,12 @@ step() { printf '\n== %s\n' "$*"; }
 step "packages"
 if [[ $(id -u) == 0 ]]; then
   scripts/lab.sh install
-  command -v tmux >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+  # tmux drives the UI test; GNU time measures peak memory in the load test.
+  for pkg in tmux time; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+  done
 else
-  for tool in postfix dovecot spamassassin tmux; do
+  for tool in postfix dovecot spamassassin tmux /usr/bin/time; do
     command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null ||
       { echo "missing: $tool (run this script as root to install it, or: sudo scripts/lab.sh install)" >&2; exit 1; }
   done

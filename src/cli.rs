@@ -502,7 +502,8 @@ fn credentials(settings: &Settings) -> Result<Option<Credentials>, Failure> {
 /// connection), the system roots are loaded only if TLS is used.
 fn tls(settings: &Settings) -> Result<smtp::tls::Tls, Failure> {
     let tls = smtp::tls::Tls::new(settings.ca_file.as_deref());
-    tls.check().map_err(|e| Failure::new(setup_exit_code(&e), e.to_string()))?;
+    tls.check()
+        .map_err(|e| Failure::new(setup_exit_code(&e), e.to_string()))?;
     Ok(tls)
 }
 
@@ -581,10 +582,9 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     let credentials = credentials(&settings)?;
     let config = session_config(&settings, Some(&sender_domain), credentials)?;
     let started = Instant::now();
-    let mut session =
-        Session::connect(&config, &tls, printer(options.quiet, transcript_file))
-            .await
-            .map_err(|e| Failure::new(exit_code(&e), describe(&e)))?;
+    let mut session = Session::connect(&config, &tls, printer(options.quiet, transcript_file))
+        .await
+        .map_err(|e| Failure::new(exit_code(&e), describe(&e)))?;
 
     let caps = session.capabilities().clone();
     let stamps = submit::stamps(count);

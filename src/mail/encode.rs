@@ -252,7 +252,11 @@ impl<'a> BodyEncoder<'a> {
             if literal {
                 line[len] = b;
             } else {
-                line[len..len + 3].copy_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+                line[len..len + 3].copy_from_slice(&[
+                    b'=',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ]);
             }
             len += width;
             self.col += width;
@@ -350,16 +354,37 @@ mod tests {
     #[test]
     fn the_scan_counts_the_plain_size_exactly() {
         for body in [
-            "", "a", "a\n", "a\r\n", "a\r", "\r\n\r\n", "\n\r", "\r\r\n\n", "x\ny\rz\r\nw",
-            "тест\nещё", "no final line end", "\r", "\n",
+            "",
+            "a",
+            "a\n",
+            "a\r\n",
+            "a\r",
+            "\r\n\r\n",
+            "\n\r",
+            "\r\r\n\n",
+            "x\ny\rz\r\nw",
+            "тест\nещё",
+            "no final line end",
+            "\r",
+            "\n",
         ] {
             let encoded = encode_all(body, SevenBit);
-            assert_eq!(Scan::of(body.as_bytes()).plain_len, encoded.len() as u64, "{body:?}");
+            assert_eq!(
+                Scan::of(body.as_bytes()).plain_len,
+                encoded.len() as u64,
+                "{body:?}"
+            );
         }
         let long = format!("{}\n{}", "x".repeat(MAX_LINE), "y".repeat(MAX_LINE + 1));
         assert_eq!(TransferEncoding::choose(&long, true), QuotedPrintable);
-        assert_eq!(TransferEncoding::choose(&"x".repeat(MAX_LINE), false), SevenBit);
-        assert_eq!(TransferEncoding::choose(&format!("{}\r\n", "x".repeat(MAX_LINE)), false), SevenBit);
+        assert_eq!(
+            TransferEncoding::choose(&"x".repeat(MAX_LINE), false),
+            SevenBit
+        );
+        assert_eq!(
+            TransferEncoding::choose(&format!("{}\r\n", "x".repeat(MAX_LINE)), false),
+            SevenBit
+        );
         assert_eq!(TransferEncoding::choose("bell\x07", true), QuotedPrintable);
         assert_eq!(TransferEncoding::choose("del\x7f", true), QuotedPrintable);
         assert_eq!(TransferEncoding::choose("tab\there", false), SevenBit);

@@ -8,6 +8,7 @@
 
 mod imap;
 mod letters;
+mod load;
 mod spam;
 
 use std::{
