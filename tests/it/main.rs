@@ -5,6 +5,7 @@
 
 mod faults;
 mod mail;
+mod secrets;
 mod smtp;
 mod support;
 mod tls;
