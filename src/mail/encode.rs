@@ -216,47 +216,48 @@ impl<'a> BodyEncoder<'a> {
     /// output line is encoded, so that a relay which mishandles dots or an
     /// mbox writer which escapes `From ` cannot change the decoded text.
     /// Each output line is assembled in a small buffer and handed to the
-    /// sink whole: one call per line, not per octet.
+    /// sink whole: one call per line, not per octet; a byte class table and
+    /// a look-ahead only near the end of a line keep the per-octet work small.
     fn run_qp<S: Sink>(&mut self, out: &mut S, limit: u64) {
         let body = self.body;
         let mut line = [0u8; QP_LINE + 3];
         let mut len = 0usize;
         while self.pos < body.len() && out.written() + len as u64 <= limit {
             let b = body[self.pos];
-            if b == b'\r' || b == b'\n' {
+            let class = QP_CLASS[usize::from(b)];
+            if class == BREAK {
                 out.put(&line[..len]);
                 len = 0;
                 self.line_break(out);
                 continue;
             }
-            let line_end = matches!(body.get(self.pos + 1), None | Some(b'\r' | b'\n'));
-            let literal = match b {
-                b' ' | b'\t' => !line_end,
-                b'.' => self.col > 0,
-                b'F' => self.col > 0 || !body[self.pos..].starts_with(b"From "),
-                b'=' => false,
-                33..=126 => true,
+            let literal = match class {
+                LITERAL => true,
+                SPACE => !matches!(body.get(self.pos + 1), None | Some(b'\r' | b'\n')),
+                DOT => self.col > 0,
+                EFF => self.col > 0 || !body[self.pos..].starts_with(b"From "),
                 _ => false,
             };
             let width = if literal { 1 } else { 3 };
-            // Room for the soft break's "=" unless this ends the line.
-            let max = if line_end { QP_LINE } else { QP_LINE - 1 };
-            if self.col + width > max {
-                line[len..len + 3].copy_from_slice(b"=\r\n");
-                out.put(&line[..len + 3]);
-                len = 0;
-                self.col = 0;
-                // Re-decide: the character now starts a line.
-                continue;
+            // Room for the soft break's "=" unless this character ends the
+            // line; look ahead only when that decides it.
+            if self.col + width > QP_LINE - 1 {
+                let line_end = matches!(body.get(self.pos + 1), None | Some(b'\r' | b'\n'));
+                if !line_end || self.col + width > QP_LINE {
+                    line[len..len + 3].copy_from_slice(b"=\r\n");
+                    out.put(&line[..len + 3]);
+                    len = 0;
+                    self.col = 0;
+                    // Re-decide: the character now starts a line.
+                    continue;
+                }
             }
             if literal {
                 line[len] = b;
             } else {
-                line[len..len + 3].copy_from_slice(&[
-                    b'=',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 15)],
-                ]);
+                line[len] = b'=';
+                line[len + 1] = HEX[usize::from(b >> 4)];
+                line[len + 2] = HEX[usize::from(b & 15)];
             }
             len += width;
             self.col += width;
@@ -265,6 +266,33 @@ impl<'a> BodyEncoder<'a> {
         out.put(&line[..len]);
     }
 }
+
+/// Byte classes for quoted-printable.
+const ENCODE: u8 = 0;
+const LITERAL: u8 = 1;
+const SPACE: u8 = 2;
+const BREAK: u8 = 3;
+const DOT: u8 = 4;
+const EFF: u8 = 5;
+
+/// The class of every octet: printable ASCII but `=` is literal; space and
+/// tab are literal unless they end a line; `.` and `F` depend on the column.
+const QP_CLASS: [u8; 256] = {
+    let mut table = [ENCODE; 256];
+    let mut b = 33;
+    while b <= 126 {
+        table[b] = LITERAL;
+        b += 1;
+    }
+    table[b'=' as usize] = ENCODE;
+    table[b' ' as usize] = SPACE;
+    table[b'\t' as usize] = SPACE;
+    table[b'\r' as usize] = BREAK;
+    table[b'\n' as usize] = BREAK;
+    table[b'.' as usize] = DOT;
+    table[b'F' as usize] = EFF;
+    table
+};
 
 /// The whole encoded body, for tests and small bodies.
 #[cfg(test)]
