@@ -130,6 +130,10 @@ pub struct Options {
     /// Extra CA certificates (PEM) to trust, besides the system's.
     #[arg(long, global = true, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Trust only the --ca-file certificates, not the system's (like curl's
+    /// --cacert; also skips loading the system bundle).
+    #[arg(long, global = true, requires = "ca_file")]
+    pub no_system_roots: bool,
     /// Command timeout in seconds; the other deadlines scale with it (default 300).
     #[arg(long, global = true, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -166,6 +170,7 @@ impl Options {
             ca_file: self.ca_file.clone(),
             password_command: self.password_command.clone(),
             allow_insecure_auth: self.allow_insecure_auth.then_some(true),
+            system_roots: self.no_system_roots.then_some(false),
         }
     }
 }
@@ -290,7 +295,19 @@ pub fn password(user: &str, command: Option<&str>) -> Result<String, Failure> {
 /// Runs the password command with `sh -c`; its first output line is the
 /// password. Its output is never shown, even on failure.
 pub fn run_password_command(command: &str) -> Result<String, Failure> {
-    let output = std::process::Command::new("sh")
+    let mut child = std::process::Command::new("sh");
+    // The variable is smtpwire's own shortcut; the command's tools (curl,
+    // gpg…) must see the environment the user gave.
+    match smtp::tls::steered() {
+        Some(Some(original)) => {
+            child.env(smtp::tls::CERT_FILE_VAR, original);
+        }
+        Some(None) => {
+            child.env_remove(smtp::tls::CERT_FILE_VAR);
+        }
+        None => {}
+    }
+    let output = child
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
@@ -501,7 +518,16 @@ fn credentials(settings: &Settings) -> Result<Option<Credentials>, Failure> {
 /// TLS settings; the CA file is checked now (so a typo fails before any
 /// connection), the system roots are loaded only if TLS is used.
 fn tls(settings: &Settings) -> Result<smtp::tls::Tls, Failure> {
-    let tls = smtp::tls::Tls::new(settings.ca_file.as_deref());
+    let tls = match (&settings.ca_file, settings.system_roots) {
+        (Some(ca_file), Some(false)) => smtp::tls::Tls::only(ca_file),
+        (None, Some(false)) => {
+            return Err(Failure::new(
+                exit::CONFIG,
+                "system_roots = false needs a ca_file: without either, no certificate could be trusted",
+            ));
+        }
+        (ca_file, _) => smtp::tls::Tls::new(ca_file.as_deref()),
+    };
     tls.check()
         .map_err(|e| Failure::new(setup_exit_code(&e), e.to_string()))?;
     Ok(tls)

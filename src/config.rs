@@ -53,6 +53,9 @@ pub struct Settings {
     /// Allow AUTH without TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_insecure_auth: Option<bool>,
+    /// Trust the system's CA certificates (default true); false trusts only `ca_file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_roots: Option<bool>,
 }
 
 impl Settings {
@@ -74,6 +77,7 @@ impl Settings {
             ca_file: pick(&top.ca_file, &self.ca_file),
             password_command: pick(&top.password_command, &self.password_command),
             allow_insecure_auth: pick(&top.allow_insecure_auth, &self.allow_insecure_auth),
+            system_roots: pick(&top.system_roots, &self.system_roots),
         }
     }
 }

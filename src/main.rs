@@ -7,6 +7,17 @@ use clap::Parser as _;
 use smtpwire::cli::{self, Cli, CliCommand, exit};
 
 fn main() -> ExitCode {
+    if smtpwire::smtp::tls::hashed_system_roots() {
+        let original = std::env::var_os(smtpwire::smtp::tls::CERT_FILE_VAR);
+        // SAFETY: first thing in main, before the runtime or any other thread
+        // exists, so nothing can read the environment concurrently. See
+        // `hashed_system_roots` for why: the same roots, found lazily.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var(smtpwire::smtp::tls::CERT_FILE_VAR, "/dev/null");
+        }
+        smtpwire::smtp::tls::note_steered(original);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -5,6 +5,69 @@ use std::path::Path;
 
 use tokio_native_tls::{TlsConnector, TlsStream, native_tls};
 
+/// The environment variable that tells OpenSSL (through openssl-probe, which
+/// native-tls consults) which CA bundle file to load.
+pub const CERT_FILE_VAR: &str = "SSL_CERT_FILE";
+
+/// Set once the process has pointed [`CERT_FILE_VAR`] away from the bundle
+/// (see [`hashed_system_roots`]), with the value it had; child processes get
+/// that value back.
+static STEERED: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+
+/// Debian's system CA directory and the bundle built from the same list.
+const SYSTEM_CERT_DIR: &str = "/etc/ssl/certs";
+const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// Whether the system's CA certificates can be found through OpenSSL's
+/// hashed directory (`/etc/ssl/certs/xxxxxxxx.0`, maintained by
+/// `update-ca-certificates` from the same list as the bundle file), and the
+/// user has not chosen CA locations through the environment.
+///
+/// native-tls loads the whole bundle file eagerly — 144 certificates, 60–90 ms
+/// of OpenSSL 3.0 parsing per process — while the hashed directory is read
+/// lazily, one certificate per lookup. When this returns true, `main` points
+/// `SSL_CERT_FILE` at an empty file before any thread starts, so the same
+/// roots are trusted through the directory alone. Environment variables that
+/// name other locations than the system's own are respected.
+pub fn hashed_system_roots() -> bool {
+    let is = |var: &str, default: &str| std::env::var_os(var).is_none_or(|v| v == default);
+    if !is(CERT_FILE_VAR, SYSTEM_BUNDLE) || !is("SSL_CERT_DIR", SYSTEM_CERT_DIR) {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir(SYSTEM_CERT_DIR) else {
+        return false;
+    };
+    let hashed = entries
+        .filter_map(Result::ok)
+        .filter(|e| is_hash_name(&e.file_name().to_string_lossy()))
+        .take(16)
+        .count();
+    // A handful would be a private CA or two, not the system's roots.
+    hashed >= 16
+}
+
+/// `5ad8a5d6.0`: eight hex digits, a dot, a number.
+fn is_hash_name(name: &str) -> bool {
+    let Some((hash, n)) = name.split_once('.') else {
+        return false;
+    };
+    hash.len() == 8
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Records that `main` steered [`CERT_FILE_VAR`], and the value it had.
+pub fn note_steered(original: Option<std::ffi::OsString>) {
+    let _ = STEERED.set(original);
+}
+
+/// When smtpwire steered [`CERT_FILE_VAR`]: `Some(the user's value)`, which
+/// a child process (the password command) must get back instead.
+pub fn steered() -> Option<Option<&'static std::ffi::OsStr>> {
+    STEERED.get().map(Option::as_deref)
+}
+
 /// Why a TLS connector could not be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
@@ -25,14 +88,27 @@ pub enum SetupError {
 #[derive(Debug)]
 pub struct Tls {
     ca_file: Option<std::path::PathBuf>,
+    system_roots: bool,
     connector: std::sync::OnceLock<Result<TlsConnector, SetupError>>,
 }
 
 impl Tls {
-    /// System roots plus the certificates in `ca_file`.
+    /// The system's roots plus the certificates in `ca_file`.
     pub fn new(ca_file: Option<&Path>) -> Tls {
         Tls {
             ca_file: ca_file.map(Path::to_owned),
+            system_roots: true,
+            connector: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Only the certificates in `ca_file` (like curl's `--cacert`): for a
+    /// server with a private CA, no public CA can vouch for it, and the
+    /// system's bundle (tens of milliseconds to load) is not read.
+    pub fn only(ca_file: &Path) -> Tls {
+        Tls {
+            ca_file: Some(ca_file.to_owned()),
+            system_roots: false,
             connector: std::sync::OnceLock::new(),
         }
     }
@@ -41,6 +117,7 @@ impl Tls {
     pub fn with_connector(connector: TlsConnector) -> Tls {
         Tls {
             ca_file: None,
+            system_roots: true,
             connector: Ok(connector).into(),
         }
     }
@@ -48,7 +125,7 @@ impl Tls {
     /// The connector, built now if it was not yet.
     pub fn connector(&self) -> Result<&TlsConnector, SetupError> {
         self.connector
-            .get_or_init(|| connector(self.ca_file.as_deref()))
+            .get_or_init(|| build_connector(self.ca_file.as_deref(), self.system_roots))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -66,8 +143,13 @@ impl Tls {
 /// `ca_file`, checks host names, and speaks TLS 1.2 or newer. There is no
 /// way to turn verification off: a test CA goes in `ca_file`.
 pub fn connector(ca_file: Option<&Path>) -> Result<TlsConnector, SetupError> {
+    build_connector(ca_file, true)
+}
+
+fn build_connector(ca_file: Option<&Path>, system_roots: bool) -> Result<TlsConnector, SetupError> {
     let mut builder = native_tls::TlsConnector::builder();
     builder.min_protocol_version(Some(native_tls::Protocol::Tlsv12));
+    builder.disable_built_in_roots(!system_roots);
     if let Some(path) = ca_file {
         for cert in read_pem_certificates(path)? {
             builder.add_root_certificate(cert);
@@ -173,6 +255,20 @@ pub fn describe_der(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_names() {
+        for (name, hashed) in [
+            ("5ad8a5d6.0", true),
+            ("e18bfb83.12", true),
+            ("ca-certificates.crt", false),
+            ("5ad8a5d6", false),
+            ("5ad8a5g6.0", false),
+            ("5ad8a5d6.", false),
+        ] {
+            assert_eq!(is_hash_name(name), hashed, "{name}");
+        }
+    }
 
     #[test]
     fn ca_file_errors_are_clear() {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# smtpwire side by side with the tools people compare it with, against the
+# same loopback servers, in one run, alternating the tools:
+#
+#   scripts/bench-peers.sh [RUNS]        (default 15 runs per tool and case)
+#
+# - Peers from Debian's packages: curl, msmtp, swaks, Python's smtplib, and
+#   Postfix's smtp-source (the C load-generator reference). Installed here
+#   when missing (as root).
+# - Plain-text cases go to Postfix's smtp-sink on 127.0.0.1 (started here,
+#   stopped by its PID on exit). smtp-sink has no TLS, so the STARTTLS + AUTH
+#   case goes to the project's lab Postfix (submission port, scripts/lab.sh).
+# - Wall time is measured around each process; peak memory is GNU time's %M
+#   (the kernel's accounting of the process's maximum resident set).
+# - The table, the exact commands, the tool versions and the date replace the
+#   "side by side" section of docs/PERFORMANCE.md.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+runs=${1:-15}
+
+if [[ $(id -u) == 0 ]]; then
+  need=()
+  for pkg in curl msmtp swaks postfix time python3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  if ((${#need[@]})); then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+fi
+for tool in curl msmtp swaks /usr/sbin/smtp-sink /usr/sbin/smtp-source /usr/bin/time python3; do
+  command -v "$tool" >/dev/null || { echo "missing: $tool (run as root to install it)" >&2; exit 1; }
+done
+
+cargo build --release --locked --quiet
+
+work=$(mktemp -d)
+sink_pid=
+lab_started=
+cleanup() {
+  [[ -n $sink_pid ]] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
+  [[ -n $lab_started ]] && scripts/lab.sh stop >/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+sink_port=${SMTPWIRE_BENCH_SINK_PORT:-2600}
+# -u: smtp-sink refuses to run as root without a user to drop to.
+sink_user=()
+[[ $(id -u) == 0 ]] && sink_user=(-u nobody)
+/usr/sbin/smtp-sink "${sink_user[@]}" "127.0.0.1:$sink_port" 1000 </dev/null >"$work/sink.log" 2>&1 &
+sink_pid=$!
+for _ in $(seq 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$sink_port") 2>/dev/null && break
+  sleep 0.1
+done
+
+if ! scripts/lab.sh status >/dev/null 2>&1; then
+  scripts/lab.sh start >/dev/null
+  lab_started=1
+fi
+eval "$(scripts/lab.sh env)"
+
+python3 scripts/bench_peers.py \
+  --runs "$runs" --work "$work" --sink-port "$sink_port" \
+  --binary "$PWD/target/release/smtpwire" --report docs/PERFORMANCE.md
