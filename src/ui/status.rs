@@ -1,0 +1,160 @@
+//! The status line (connection, running stage with spinner and elapsed
+//! time, last result) and the key-hint bar, which follows the focus.
+
+use std::time::Duration;
+
+use ratatui::{
+    Frame,
+    layout::Rect,
+    text::{Line, Span},
+    widgets::Paragraph,
+};
+
+use super::{theme::Theme, width_of};
+use crate::{
+    app::{App, Focus, JobKind, Overlay},
+    worker::SessionState,
+};
+
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    let connecting = app
+        .job
+        .as_ref()
+        .is_some_and(|j| j.kind != JobKind::Disconnect);
+    match &app.session {
+        SessionState::Open { server, tls, .. } => {
+            let security = if tls.is_some() { "TLS" } else { "no TLS" };
+            spans.push(Span::styled(
+                format!("● open {server} {security}"),
+                theme.connection(true, false),
+            ));
+        }
+        SessionState::Closed if connecting => {
+            let server = app.job.as_ref().map(|j| j.server.as_str()).unwrap_or("");
+            spans.push(Span::styled(
+                format!("◌ connecting {server}"),
+                theme.connection(false, true),
+            ));
+        }
+        SessionState::Closed => {
+            spans.push(Span::styled(
+                "○ disconnected",
+                theme.connection(false, false),
+            ));
+        }
+    }
+    if let Some(job) = &app.job {
+        let elapsed = app.elapsed().unwrap_or_default();
+        let frame_index = (elapsed.as_millis() / 100) as usize % SPINNER.len();
+        let what = if job.cancelling {
+            "cancelling".to_owned()
+        } else {
+            match (job.stage, job.kind) {
+                (Some(stage), _) => stage.to_string(),
+                (None, JobKind::Connect) => "connecting".to_owned(),
+                (None, JobKind::Send) => "sending".to_owned(),
+                (None, JobKind::Disconnect) => "QUIT".to_owned(),
+            }
+        };
+        spans.push(Span::styled(" │ ", theme.dim()));
+        spans.push(Span::styled(
+            format!("{} {what} {}", SPINNER[frame_index], elapsed_text(elapsed)),
+            theme.busy(),
+        ));
+    }
+    if let Some(status) = &app.status {
+        spans.push(Span::styled(" │ ", theme.dim()));
+        spans.push(Span::styled(status.text.clone(), theme.status(status.tone)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `0.4 s`, `12.0 s`, `1:05`.
+fn elapsed_text(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs < 60 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+pub fn hint_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (key, what) in hints(app) {
+        let width = width_of(key) + width_of(what) + 4;
+        if used + width > usize::from(area.width) {
+            break;
+        }
+        spans.push(Span::styled(format!(" {key} "), theme.key()));
+        spans.push(Span::styled(format!(" {what} "), theme.hint()));
+        used += width;
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The keys worth showing now, most useful first (the bar cuts the rest).
+fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
+    match &app.overlay {
+        Some(Overlay::Help) => return &[("Esc", "close the help")],
+        Some(Overlay::Lint(_)) => {
+            return &[("Ctrl+S", "send anyway"), ("Esc", "back to the letter")];
+        }
+        Some(Overlay::Results { .. }) => return &[("Enter", "close"), ("^N", "new letter")],
+        Some(Overlay::ConfirmNew) => {
+            return &[("y", "discard it, new letter"), ("n", "keep it")];
+        }
+        None => {}
+    }
+    if app.job.is_some() {
+        return &[
+            ("Esc", "cancel"),
+            ("F3", "log"),
+            ("F1", "help"),
+            ("^Q", "quit"),
+        ];
+    }
+    match app.focus {
+        Focus::Log => &[
+            ("↑↓", "scroll"),
+            ("PgUp/PgDn", "page"),
+            ("Home/End", "top/follow"),
+            ("←→", "sideways"),
+            ("^L", "save log"),
+            ("F3", "back"),
+            ("F1", "help"),
+        ],
+        Focus::Settings(field) if field.is_choice() => &[
+            ("Space ←→", "change"),
+            ("Tab", "next"),
+            ("^W", "save settings"),
+            ("^O", "connect"),
+            ("F2", "back"),
+            ("F1", "help"),
+            ("^Q", "quit"),
+        ],
+        Focus::Settings(_) => &[
+            ("Tab", "next"),
+            ("^W", "save settings"),
+            ("^O", "connect"),
+            ("F2", "back"),
+            ("F1", "help"),
+            ("^Q", "quit"),
+        ],
+        Focus::Compose(_) => &[
+            ("^S", "send"),
+            ("^O", "connect"),
+            ("^D", "disconnect"),
+            ("F2", "settings"),
+            ("F3", "log"),
+            ("F1", "help"),
+            ("^Q", "quit"),
+            ("^N", "new"),
+            ("Tab", "next field"),
+        ],
+    }
+}
