@@ -289,6 +289,8 @@ pub struct Status {
     pub tone: Tone,
     /// The sentence.
     pub text: String,
+    /// What to do about it, for a failure with advice.
+    pub hint: Option<String>,
 }
 
 /// A window over the screen.
@@ -523,7 +525,10 @@ impl App {
                 self.log.down(WHEEL_LINES);
                 None
             }
-            Msg::Resize => None,
+            Msg::Resize => {
+                self.compose.reset_view();
+                None
+            }
             Msg::Worker(event) => self.worker(event),
             Msg::WorkerGone => {
                 self.job = None;
@@ -958,12 +963,9 @@ impl App {
             SessionState::Open { server, .. } if kind != JobKind::Connect => server.clone(),
             _ => self.settings.server(),
         };
-        let text = match kind {
-            JobKind::Connect => format!("connecting to {server}…"),
-            JobKind::Send => format!("sending through {server}…"),
-            JobKind::Disconnect => format!("sending QUIT to {server}…"),
-        };
-        self.set_status(Tone::Info, &text);
+        // The status line shows the job's stage; an older result would
+        // read as this job's.
+        self.status = None;
         self.job = Some(RunningJob {
             kind,
             started: self.now,
@@ -1026,15 +1028,12 @@ impl App {
         match outcome {
             Outcome::Connected => {
                 let login = match self.settings.login() {
-                    Login::Ready(c) => format!(", logged in as {}", c.username()),
+                    Login::Ready(c) => format!(" as {}", c.username()),
                     _ => String::new(),
                 };
-                let server = self.server_name();
                 self.set_status(
                     Tone::Success,
-                    &format!(
-                        "connected to {server}{login}; the session stays open (Ctrl+S sends, Ctrl+D ends it)"
-                    ),
+                    &format!("connected{login}; Ctrl+S sends, Ctrl+D ends the session"),
                 );
             }
             Outcome::Sent {
@@ -1059,13 +1058,6 @@ impl App {
             return Some(Action::Quit);
         }
         None
-    }
-
-    fn server_name(&self) -> String {
-        match &self.session {
-            SessionState::Open { server, .. } => server.clone(),
-            SessionState::Closed => self.settings.server(),
-        }
     }
 
     fn sent_report(&mut self, delivery: Delivery, message_id: String) {
@@ -1107,7 +1099,7 @@ impl App {
             Some(JobKind::Disconnect) => "QUIT failed",
             Some(JobKind::Send) | None => "not sent",
         };
-        let mut text = format!("{what}: {failure}");
+        let text = format!("{what}: {failure}");
         let advice = match failure {
             Failure::Smtp(e) => e.advice(),
             _ => None,
@@ -1122,13 +1114,16 @@ impl App {
             self.compose.set_errors(std::slice::from_ref(e), |_| true);
         }
         self.error_note(&text);
-        if let Some(advice) = advice {
+        let hint = advice.map(|advice| {
             let hint = advice_text(advice);
             self.note(&format!("hint: {hint}"));
-            text.push_str(" — ");
-            text.push_str(hint);
-        }
-        self.set_status(Tone::Error, &text);
+            hint.to_owned()
+        });
+        self.status = Some(Status {
+            tone: Tone::Error,
+            text,
+            hint,
+        });
     }
 
     /// A problem to show in the status line and as a red log note (one
@@ -1201,6 +1196,7 @@ impl App {
         self.status = Some(Status {
             tone,
             text: text.to_owned(),
+            hint: None,
         });
     }
 

@@ -39,9 +39,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         too_small(frame, area, &theme);
         return;
     }
+    // A failure with advice gets a second status row for the advice.
+    let status_rows = 1 + u16::from(app.status.as_ref().is_some_and(|s| s.hint.is_some()));
     let [main, status_row, hints_row] = Layout::vertical([
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(status_rows),
         Constraint::Length(1),
     ])
     .areas(area);

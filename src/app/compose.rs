@@ -242,6 +242,16 @@ impl ComposeForm {
         self.errors.clear();
     }
 
+    /// Scrolls the body back to its top (keeping the cursor in view), so
+    /// that a larger window after a resize shows the letter from the start.
+    pub fn reset_view(&mut self) {
+        let ratatui_textarea::DataCursor(row, col) = self.body.cursor();
+        self.body.scroll((-i16::MAX, -i16::MAX));
+        let clamp = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        self.body
+            .move_cursor(CursorMove::Jump(clamp(row), clamp(col)));
+    }
+
     /// Applies a key to a field; returns whether the text changed.
     pub fn key(&mut self, field: ComposeField, key: &Key) -> bool {
         match self.line_mut(field) {

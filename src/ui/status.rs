@@ -12,7 +12,7 @@ use ratatui::{
 
 use super::{theme::Theme, width_of};
 use crate::{
-    app::{App, Focus, JobKind, Overlay},
+    app::{App, Focus, JobKind, Overlay, Tone},
     worker::SessionState,
 };
 
@@ -65,11 +65,21 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.busy(),
         ));
     }
+    let mut lines = Vec::new();
     if let Some(status) = &app.status {
         spans.push(Span::styled(" │ ", theme.dim()));
         spans.push(Span::styled(status.text.clone(), theme.status(status.tone)));
+        lines.push(Line::from(spans));
+        if let Some(hint) = &status.hint {
+            lines.push(Line::from(vec![
+                Span::styled("  hint: ", theme.status(Tone::Warning)),
+                Span::raw(hint.clone()),
+            ]));
+        }
+    } else {
+        lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// `0.4 s`, `12.0 s`, `1:05`.

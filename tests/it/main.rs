@@ -7,3 +7,5 @@ mod mail;
 mod smtp;
 mod support;
 mod tls;
+mod ui;
+mod wired;
