@@ -17,7 +17,7 @@ use ratatui::{
     Frame,
     layout::{Alignment, Constraint, Layout, Rect},
     text::{Line, Span},
-    widgets::{Block, Borders, Paragraph, Wrap},
+    widgets::{Paragraph, Wrap},
 };
 use unicode_width::UnicodeWidthChar as _;
 
@@ -121,17 +121,78 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
-/// A pane: a top border line with its title (and an optional title on the
-/// right), no side borders, so that every column holds text.
-fn pane<'a>(title: &'a str, right: Option<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
-    let mut block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(theme.border(focused))
-        .title(Line::from(Span::styled(title, theme.title(focused))));
-    if let Some(right) = right {
-        block = block.title(right.right_aligned());
+/// A pane: a rule along its top row with the title on it (and an optional
+/// title on the right), no side borders, so that every column holds text.
+/// Returns the area under the rule. Drawn cell by cell rather than with a
+/// `Block`, which restyles its whole area on every frame.
+fn pane(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    right: Option<Line>,
+    focused: bool,
+    theme: &Theme,
+) -> Rect {
+    if area.height == 0 {
+        return area;
     }
-    block
+    let buf = frame.buffer_mut();
+    let style = theme.border(focused);
+    for x in area.left()..area.right() {
+        buf[(x, area.y)].set_symbol("─").set_style(style);
+    }
+    let row = Rect { height: 1, ..area };
+    let title_area = Rect {
+        x: area.x + 1,
+        width: area.width.saturating_sub(1),
+        ..row
+    };
+    if let Some(right) = right {
+        let width = (right.width() as u16).min(area.width);
+        let right_area = Rect {
+            x: area.right() - width,
+            width,
+            ..row
+        };
+        frame.render_widget(right, right_area);
+    }
+    frame.render_widget(Span::styled(title, theme.title(focused)), title_area);
+    Rect {
+        y: area.y + 1,
+        height: area.height - 1,
+        ..area
+    }
+}
+
+/// Draws one line of text in one row of `area`, if the row exists. Plain
+/// ASCII goes straight into the cells: that is most of the protocol log,
+/// and it spares the grapheme segmentation that dominates a frame's cost.
+fn row<'a>(frame: &mut Frame, area: Rect, y: u16, line: impl Into<Line<'a>>) {
+    if y < area.top() || y >= area.bottom() {
+        return;
+    }
+    let line = line.into();
+    let buf = frame.buffer_mut();
+    let right = area.right();
+    let mut x = area.x;
+    for span in &line.spans {
+        if x >= right {
+            break;
+        }
+        let style = line.style.patch(span.style);
+        let text = span.content.as_ref();
+        if text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+            for c in text.chars() {
+                if x >= right {
+                    break;
+                }
+                buf[(x, y)].set_char(c).set_style(style);
+                x += 1;
+            }
+        } else {
+            x = buf.set_stringn(x, y, text, usize::from(right - x), style).0;
+        }
+    }
 }
 
 /// `text` cut to `width` columns, with `…` when it was cut; control

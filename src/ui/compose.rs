@@ -5,7 +5,6 @@ use ratatui::{
     Frame,
     layout::{Position, Rect},
     text::{Line, Span},
-    widgets::Paragraph,
 };
 
 use super::{fit, pane, theme::Theme};
@@ -55,9 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
             theme.status(crate::app::Tone::Success),
         ))
     });
-    let block = pane(" Compose ", right, focused.is_some(), theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane(frame, area, " Compose ", right, focused.is_some(), theme);
     let bottom = inner.y + inner.height;
     let value_width = inner.width.saturating_sub(LABEL);
     let mut y = inner.y;
@@ -83,14 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
             Span::raw(" "),
             value,
         ]);
-        frame.render_widget(
-            Paragraph::new(row),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
-        );
+        super::row(frame, inner, y, row);
         if is_focused && cursor {
             frame.set_cursor_position(Position::new(inner.x + LABEL + cursor_col as u16, y));
         }
@@ -103,14 +93,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
                 Span::raw(" ".repeat(usize::from(LABEL))),
                 Span::styled(text, theme.error()),
             ]);
-            frame.render_widget(
-                Paragraph::new(row),
-                Rect {
-                    y,
-                    height: 1,
-                    ..inner
-                },
-            );
+            super::row(frame, inner, y, row);
             y += 1;
         }
     }
@@ -118,17 +101,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
         return;
     }
     let body_focused = focused == Some(ComposeField::Body);
-    frame.render_widget(
-        Paragraph::new(Span::styled(
+    super::row(
+        frame,
+        inner,
+        y,
+        Span::styled(
             format!("{:>7}", ComposeField::Body.label()),
             theme.label(body_focused),
-        )),
-        Rect {
-            y,
-            height: 1,
-            width: LABEL,
-            ..inner
-        },
+        ),
     );
     let body_area = Rect {
         x: inner.x + LABEL,

@@ -6,7 +6,6 @@ use ratatui::{
     Frame,
     layout::{Position, Rect},
     text::{Line, Span},
-    widgets::Paragraph,
 };
 
 use super::{fit, pane, theme::Theme};
@@ -53,9 +52,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
             theme.dim(),
         ))
     });
-    let block = pane(" Settings · F2 ", right, focused.is_some(), theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane(
+        frame,
+        area,
+        " Settings · F2 ",
+        right,
+        focused.is_some(),
+        theme,
+    );
     let widths = [
         inner.width * 2 / 5,
         inner.width * 8 / 25,
@@ -94,14 +98,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
             .collect::<Vec<_>>()
             .join(" · ");
         let (text, _) = fit(&format!("✗ {text}"), usize::from(inner.width));
-        frame.render_widget(
-            Paragraph::new(Span::styled(text, theme.error())),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
-        );
+        super::row(frame, inner, y, Span::styled(text, theme.error()));
         y += 1;
     }
     if let SessionState::Open {
@@ -120,13 +117,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
         };
         let text = format!("● {name} offers {}", items.join(" · "));
         let (text, _) = fit(&text, usize::from(inner.width));
-        frame.render_widget(
-            Paragraph::new(Span::styled(text, theme.connection(true, false))),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
+        super::row(
+            frame,
+            inner,
+            y,
+            Span::styled(text, theme.connection(true, false)),
         );
     }
 }
@@ -184,7 +179,7 @@ fn draw_cell(
         spans.push(Span::styled(" s", theme.dim()));
     }
     let line = Line::from(spans);
-    frame.render_widget(Paragraph::new(line), cell);
+    frame.render_widget(line, cell);
     Some(label_width + 1 + cursor_col as u16)
 }
 

@@ -7,7 +7,6 @@ use ratatui::{
     Frame,
     layout::Rect,
     text::{Line, Span},
-    widgets::Paragraph,
 };
 
 use super::{theme::Theme, width_of};
@@ -79,7 +78,9 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    for (y, line) in (area.y..).zip(lines) {
+        super::row(frame, area, y, line);
+    }
 }
 
 /// `0.4 s`, `12.0 s`, `1:05`.
@@ -104,7 +105,7 @@ pub fn hint_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!(" {what} "), theme.hint()));
         used += width;
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    super::row(frame, area, area.y, Line::from(spans));
 }
 
 /// The keys worth showing now, most useful first (the bar cuts the rest).

@@ -7,7 +7,7 @@ use ratatui::{
     Frame,
     layout::Rect,
     text::{Line, Span},
-    widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState},
+    widgets::{Scrollbar, ScrollbarOrientation, ScrollbarState},
 };
 
 use super::{fit, pane, theme::Theme, width_of};
@@ -36,27 +36,37 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )
     };
     let right = Line::from(Span::styled(position, theme.dim()));
-    let block = pane(" Protocol log · F3 ", Some(right), focused, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = pane(
+        frame,
+        area,
+        " Protocol log · F3 ",
+        Some(right),
+        focused,
+        theme,
+    );
     log.set_page(usize::from(inner.height));
     if log.is_empty() {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
+        super::row(
+            frame,
+            inner,
+            inner.y,
+            Span::styled(
                 "Ctrl+O connects, Ctrl+S sends; the conversation with the server appears here.",
                 theme.dim(),
-            )),
-            inner,
+            ),
         );
         return;
     }
     let scrollbar = total > usize::from(inner.height);
     let width = usize::from(inner.width.saturating_sub(u16::from(scrollbar)));
-    let lines: Vec<Line> = log
-        .visible(usize::from(inner.height))
-        .map(|line| render_line(line, width, log.hscroll, theme))
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    for (y, line) in (inner.y..).zip(log.visible(usize::from(inner.height))) {
+        super::row(
+            frame,
+            inner,
+            y,
+            render_line(line, width, log.hscroll, theme),
+        );
+    }
     if scrollbar {
         let mut state = ScrollbarState::new(total.saturating_sub(usize::from(inner.height)))
             .position(first)
