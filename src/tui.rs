@@ -53,7 +53,7 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
         code: exit::UNAVAILABLE,
         message: format!("cannot use the terminal: {e}"),
     })?;
-    let (jobs, events) = worker::spawn();
+    let (jobs, events) = spawn_worker()?;
     let (effects, effect_results) = mpsc::unbounded_channel();
     let mut runner = Runner {
         app,
@@ -72,6 +72,29 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     }
     drop(terminal);
     result
+}
+
+/// Starts the worker on a thread of its own. The engine does CPU work that
+/// must not stall the screen: building the TLS connector loads the system's
+/// certificates (tens of milliseconds per job), handshakes, encoding large
+/// letters. The thread is not joined: quitting sends QUIT first, and what
+/// remains ends with the process.
+fn spawn_worker() -> Result<(mpsc::Sender<Job>, mpsc::UnboundedReceiver<WorkerEvent>), Failure> {
+    let failure = |e: std::io::Error| Failure {
+        code: exit::UNAVAILABLE,
+        message: format!("cannot start the SMTP worker: {e}"),
+    };
+    let (jobs, jobs_rx) = mpsc::channel(8);
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(failure)?;
+    std::thread::Builder::new()
+        .name("smtp-worker".into())
+        .spawn(move || runtime.block_on(worker::run(jobs_rx, events_tx)))
+        .map_err(failure)?;
+    Ok((jobs, events))
 }
 
 /// The wall clock and the monotonic clock, read together.

@@ -39,8 +39,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         too_small(frame, area, &theme);
         return;
     }
-    // A failure with advice gets a second status row for the advice.
-    let status_rows = 1 + u16::from(app.status.as_ref().is_some_and(|s| s.hint.is_some()));
+    // A long result and advice get rows of their own.
+    let status_rows = status::rows(app, area.width);
     let [main, status_row, hints_row] = Layout::vertical([
         Constraint::Min(0),
         Constraint::Length(status_rows),

@@ -137,7 +137,7 @@ fn results(frame: &mut Frame, area: Rect, message_id: &str, delivery: &Delivery,
     }
     lines.push(Line::from(""));
     lines.push(Line::from(format!("Final reply: {}", delivery.reply)));
-    lines.push(Line::from(format!("Message-ID:  <{message_id}>")));
+    lines.push(Line::from(format!("Message-ID:  {message_id}")));
     lines.push(Line::from(""));
     lines.push(keys_line(&[("Enter, Esc", "close")], theme));
     window(frame, area, &title, lines, 110, theme);

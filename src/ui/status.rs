@@ -17,7 +17,8 @@ use crate::{
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The connection state and the running job: the start of the status line.
+fn head<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     let connecting = app
         .job
@@ -58,25 +59,81 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 (None, JobKind::Disconnect) => "QUIT".to_owned(),
             }
         };
-        spans.push(Span::styled(" │ ", theme.dim()));
+        spans.push(Span::styled(SEPARATOR, theme.dim()));
         spans.push(Span::styled(
             format!("{} {what} {}", SPINNER[frame_index], elapsed_text(elapsed)),
             theme.busy(),
         ));
     }
-    let mut lines = Vec::new();
-    if let Some(status) = &app.status {
-        spans.push(Span::styled(" │ ", theme.dim()));
-        spans.push(Span::styled(status.text.clone(), theme.status(status.tone)));
-        lines.push(Line::from(spans));
-        if let Some(hint) = &status.hint {
-            lines.push(Line::from(vec![
-                Span::styled("  hint: ", theme.status(Tone::Warning)),
-                Span::raw(hint.clone()),
-            ]));
+    spans
+}
+
+const SEPARATOR: &str = " │ ";
+/// The indent of the status line's continuation rows.
+const INDENT: &str = "  ";
+
+/// The status text split into what fits after the head and the rest
+/// (broken at a space where one is near).
+fn split_status<'t>(app: &App, text: &'t str, width: u16) -> (&'t str, Option<&'t str>) {
+    let theme = Theme::new(false);
+    let used: usize = head(app, &theme).iter().map(|s| width_of(&s.content)).sum();
+    let room = usize::from(width).saturating_sub(used + SEPARATOR.len());
+    if width_of(text) <= room {
+        return (text, None);
+    }
+    let mut cut = 0;
+    let mut cols = 0;
+    for (i, c) in text.char_indices() {
+        cols += width_of(c.encode_utf8(&mut [0; 4]));
+        if cols > room {
+            break;
         }
-    } else {
-        lines.push(Line::from(spans));
+        cut = i + c.len_utf8();
+    }
+    // Prefer a word boundary in the last third of the row.
+    if let Some(space) = text[..cut].rfind(' ')
+        && space * 3 >= cut * 2
+    {
+        cut = space;
+    }
+    (&text[..cut], Some(text[cut..].trim_start()))
+}
+
+/// Rows the status needs: one, a second for a long result, one for advice.
+pub fn rows(app: &App, width: u16) -> u16 {
+    let Some(status) = &app.status else {
+        return 1;
+    };
+    let (_, rest) = split_status(app, &status.text, width);
+    1 + u16::from(rest.is_some()) + u16::from(status.hint.is_some())
+}
+
+pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut first = head(app, theme);
+    let mut lines = Vec::new();
+    match &app.status {
+        None => lines.push(Line::from(first)),
+        Some(status) => {
+            let style = theme.status(status.tone);
+            let (now, rest) = split_status(app, &status.text, area.width);
+            first.push(Span::styled(SEPARATOR, theme.dim()));
+            first.push(Span::styled(now.to_owned(), style));
+            lines.push(Line::from(first));
+            if let Some(rest) = rest {
+                let (rest, _) =
+                    super::fit(rest, usize::from(area.width).saturating_sub(INDENT.len()));
+                lines.push(Line::from(vec![
+                    Span::raw(INDENT),
+                    Span::styled(rest, style),
+                ]));
+            }
+            if let Some(hint) = &status.hint {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{INDENT}hint: "), theme.status(Tone::Warning)),
+                    Span::raw(hint.clone()),
+                ]));
+            }
+        }
     }
     for (y, line) in (area.y..).zip(lines) {
         super::row(frame, area, y, line);

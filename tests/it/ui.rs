@@ -287,7 +287,7 @@ fn sent_delivery() -> Outcome {
             reply: reply(250, "2.0.0 Ok: queued as 4Xb2kL0sFz"),
             size: 1234,
         },
-        message_id: "20250314084102.5f3a9c@example.org".into(),
+        message_id: "<20250314084102.5f3a9c@example.org>".into(),
     }
 }
 
