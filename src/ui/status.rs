@@ -154,12 +154,13 @@ pub fn hint_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
     let mut used = 0;
     for (key, what) in hints(app) {
-        let width = width_of(key) + width_of(what) + 4;
+        // ` key ` in reverse, then ` what`; the next key's box separates.
+        let width = width_of(key) + width_of(what) + 3;
         if used + width > usize::from(area.width) {
             break;
         }
         spans.push(Span::styled(format!(" {key} "), theme.key()));
-        spans.push(Span::styled(format!(" {what} "), theme.hint()));
+        spans.push(Span::styled(format!(" {what}"), theme.hint()));
         used += width;
     }
     super::row(frame, area, area.y, Line::from(spans));
@@ -221,7 +222,7 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
             ("F3", "log"),
             ("F1", "help"),
             ("^Q", "quit"),
-            ("^N", "new"),
+            ("^N", "new letter"),
             ("Tab", "next field"),
         ],
     }
