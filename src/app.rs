@@ -360,11 +360,13 @@ pub struct App {
     last_settings: SettingsField,
     before_log: Focus,
     pending: Option<Pending>,
-    /// Quitting: waiting for the job or QUIT until this deadline.
+    /// Quitting: waiting for the running job or QUIT, until this deadline
+    /// (`Some(None)`: no clock yet, so until the job ends).
     quitting: Option<Option<Instant>>,
     now: Option<Instant>,
     wall: NaiveDateTime,
-    /// When the form was last edited, while that edit is unsaved.
+    /// When the form was last edited, while that edit is unsaved
+    /// (`Some(None)`: save at the next tick).
     unsaved_since: Option<Option<Instant>>,
 }
 
@@ -428,13 +430,7 @@ impl App {
         });
     }
 
-    /// The time of the last tick.
-    pub fn now(&self) -> Option<Instant> {
-        self.now
-    }
-
-    /// Whether the runner is waiting on something: the password command or
-    /// the end of a job before quitting.
+    /// Whether a job or the password command runs.
     pub fn is_busy(&self) -> bool {
         self.job.is_some() || self.pending.is_some()
     }
@@ -673,7 +669,8 @@ impl App {
                 KeyCode::PageUp | KeyCode::PageDown => scroll_log(&mut self.log, &key),
                 _ => {
                     if self.settings.key(field, &key) && field.is_choice() {
-                        // A choice is complete the moment it changes.
+                        // A new security mode may have moved the port to
+                        // its usual number: check it again.
                         self.settings.check(SettingsField::Port);
                     }
                 }
