@@ -232,7 +232,7 @@ impl SettingsForm {
             .unwrap_or_default();
         let message = match field {
             SettingsField::Host if text.is_empty() => {
-                "required: the SMTP server's name or IP address".to_owned()
+                "required (the SMTP server's name or IP address)".to_owned()
             }
             SettingsField::Host if text.chars().any(char::is_whitespace) => {
                 "a host name has no spaces".to_owned()

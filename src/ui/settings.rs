@@ -186,7 +186,7 @@ fn draw_cell(
 fn placeholder(app: &App, field: SettingsField) -> String {
     let settings = &app.settings;
     match field {
-        SettingsField::Host => "smtp.example.org".to_owned(),
+        SettingsField::Host => "e.g. smtp.example.org".to_owned(),
         SettingsField::Port => settings.security.default_port().to_string(),
         SettingsField::User => "(no login)".to_owned(),
         SettingsField::Password => {
