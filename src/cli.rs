@@ -214,10 +214,16 @@ pub fn settings(options: &Options) -> Result<(Settings, PathBuf), Failure> {
 /// qualified domain, else the sender's domain. Never `localhost`.
 pub fn default_helo(sender_domain: Option<&str>) -> String {
     let host = gethostname::gethostname().to_string_lossy().into_owned();
+    default_helo_for(&host, sender_domain)
+}
+
+/// [`default_helo`] for a given host name: pure, so the UI can show (and
+/// test) the name it will send without reading the system's.
+pub fn default_helo_for(host: &str, sender_domain: Option<&str>) -> String {
     let fqdn =
         host.contains('.') && !host.starts_with("localhost") && !host.ends_with(".localdomain");
     if fqdn {
-        return host;
+        return host.to_owned();
     }
     sender_domain
         .filter(|d| !d.is_empty())
@@ -411,7 +417,7 @@ pub fn describe(e: &smtp::Error) -> String {
 }
 
 /// Reads the body from `--body`, `--body-file` (`-` = stdin), or nothing.
-fn read_body(options: &Options) -> Result<String, Failure> {
+pub fn read_body(options: &Options) -> Result<String, Failure> {
     if let Some(body) = &options.body {
         return Ok(body.clone());
     }

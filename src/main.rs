@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         match cli.command {
             Some(CliCommand::Send) => cli::send(&cli.options).await,
             Some(CliCommand::Check) => cli::check(&cli.options).await,
-            None => Err(cli::Failure { code: exit::USAGE, message: "the full-screen composer is not built yet; use `smtpwire send` or `smtpwire check`".into() }),
+            None => smtpwire::tui::run(&cli.options).await,
         }
     });
     match result {

@@ -9,3 +9,5 @@ mod secrets;
 mod smtp;
 mod support;
 mod tls;
+mod ui;
+mod wired;

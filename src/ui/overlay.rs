@@ -1,0 +1,194 @@
+//! Windows over the screen: the help, the lint warnings before sending,
+//! the per-recipient result of a send, and the new-letter confirmation.
+
+use ratatui::{
+    Frame,
+    layout::Rect,
+    text::{Line, Span},
+    widgets::{Block, Borders, Clear, Paragraph, Wrap},
+};
+
+use super::{fit, theme::Theme, width_of};
+use crate::{
+    app::{Overlay, Tone},
+    smtp::Delivery,
+};
+
+/// Every key, as the help shows it.
+pub const KEYS: [(&str, &str); 16] = [
+    (
+        "Tab, Shift+Tab",
+        "next / previous field (also Enter, ↑ ↓ outside the body)",
+    ),
+    ("F2", "settings pane; again: back to the letter"),
+    ("F3", "protocol log; again: back"),
+    ("Ctrl+O", "connect and log in; the session stays open"),
+    ("Ctrl+S", "send, through the open session or a new one"),
+    ("Ctrl+D", "disconnect: QUIT, and the server's 221"),
+    ("Esc", "cancel the running job; close a window"),
+    ("Ctrl+N", "new letter (asks first if this one is unsent)"),
+    (
+        "Ctrl+W",
+        "save the settings to the config file (never the password)",
+    ),
+    ("Ctrl+L", "save the protocol log to a file"),
+    ("Ctrl+Q, Ctrl+C", "quit (QUIT first if a session is open)"),
+    ("F1", "this help"),
+    (
+        "Log",
+        "↑ ↓ PgUp PgDn Home End, wheel; End follows; ← → sideways",
+    ),
+    ("Settings", "Space or ← → changes Security and Auth"),
+    (
+        "Fields",
+        "← → Home End, Ctrl+A/E/U/K, Alt+Backspace, PgUp/PgDn log",
+    ),
+    (
+        "Body",
+        "Enter new line, Ctrl+U undo, Ctrl+R redo, Tab leaves",
+    ),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: &Theme) {
+    match overlay {
+        Overlay::Help => help(frame, area, theme),
+        Overlay::Lint(warnings) => {
+            let mut lines = vec![Line::from(
+                "This letter may be scored as spam, bounced or misread:",
+            )];
+            for warning in warnings {
+                lines.push(Line::from(vec![
+                    Span::styled("! ", theme.status(Tone::Warning)),
+                    Span::raw(warning.to_string()),
+                ]));
+            }
+            lines.push(Line::from(""));
+            lines.push(keys_line(
+                &[("Ctrl+S", "send anyway"), ("Esc", "back to the letter")],
+                theme,
+            ));
+            window(frame, area, " Before sending ", lines, 72, theme);
+        }
+        Overlay::ConfirmNew => {
+            let lines = vec![
+                Line::from("The letter has not been sent. Discard it and start a new one?"),
+                Line::from(""),
+                keys_line(
+                    &[("y", "discard, new letter"), ("n, Esc", "keep it")],
+                    theme,
+                ),
+            ];
+            window(frame, area, " New letter ", lines, 68, theme);
+        }
+        Overlay::Results {
+            message_id,
+            delivery,
+        } => results(frame, area, message_id, delivery, theme),
+    }
+}
+
+fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let key_width = KEYS.iter().map(|(k, _)| width_of(k)).max().unwrap_or(0);
+    let lines = KEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:<key_width$}"), theme.label(false)),
+                Span::raw("  "),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    window(frame, area, " Keys · Esc closes ", lines, 78, theme);
+}
+
+fn results(frame: &mut Frame, area: Rect, message_id: &str, delivery: &Delivery, theme: &Theme) {
+    let refused = delivery.refused().count();
+    let total = delivery.recipients.len();
+    let title = if refused == 0 {
+        format!(" Sent: {total} of {total} recipients accepted ")
+    } else {
+        format!(
+            " Sent to {} of {total}: {refused} refused ",
+            total - refused
+        )
+    };
+    let address_width = delivery
+        .recipients
+        .iter()
+        .map(|r| width_of(&r.address))
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    let mut lines = Vec::new();
+    for r in &delivery.recipients {
+        let (mark, verdict, style) = if r.accepted() {
+            ("✓", "accepted", theme.status(Tone::Success))
+        } else {
+            ("✗", "refused ", theme.status(Tone::Error))
+        };
+        let (address, used) = fit(&r.address, address_width);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} {verdict}  "), style),
+            Span::raw(address),
+            Span::raw(" ".repeat(address_width - used + 2)),
+            Span::styled(r.reply.to_string(), theme.dim()),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(format!("Final reply: {}", delivery.reply)));
+    lines.push(Line::from(format!("Message-ID:  {message_id}")));
+    lines.push(Line::from(""));
+    lines.push(keys_line(&[("Enter, Esc", "close")], theme));
+    window(frame, area, &title, lines, 110, theme);
+}
+
+fn keys_line<'a>(keys: &[(&'a str, &'a str)], theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (key, what) in keys {
+        spans.push(Span::styled(format!(" {key} "), theme.key()));
+        spans.push(Span::raw(format!(" {what}   ")));
+    }
+    Line::from(spans)
+}
+
+/// A bordered window centred in `area`, as wide as its text (up to
+/// `max_width`) and as high as its lines after wrapping.
+fn window(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    max_width: u16,
+    theme: &Theme,
+) {
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let width = (widest.max(width_of(title) as u16) + 4)
+        .min(max_width)
+        .min(area.width.saturating_sub(2));
+    let inner_width = width.saturating_sub(4).max(1);
+    let rows: u16 = lines
+        .iter()
+        .map(|l| (l.width() as u16).div_ceil(inner_width).max(1))
+        .sum();
+    let height = (rows + 2).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(Span::styled(title.to_owned(), theme.title(true)));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let text_area = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+}

@@ -1,0 +1,208 @@
+//! The settings pane: a three-by-three grid of fields, a row of validation
+//! messages when there are any, and the server's capabilities while a
+//! session is open.
+
+use ratatui::{
+    Frame,
+    layout::{Position, Rect},
+    text::{Line, Span},
+};
+
+use super::{fit, pane, theme::Theme};
+use crate::{
+    app::{App, Focus, SettingsField},
+    worker::SessionState,
+};
+
+/// The grid, row by row (the Tab order).
+const GRID: [[SettingsField; 3]; 3] = [
+    [
+        SettingsField::Host,
+        SettingsField::Port,
+        SettingsField::Security,
+    ],
+    [
+        SettingsField::User,
+        SettingsField::Password,
+        SettingsField::Auth,
+    ],
+    [
+        SettingsField::Helo,
+        SettingsField::Sender,
+        SettingsField::Timeout,
+    ],
+];
+
+/// Label widths per column.
+const LABELS: [u16; 3] = [4, 8, 8];
+
+/// Rows the pane needs.
+pub fn height(app: &App) -> u16 {
+    1 + 3 + u16::from(!app.settings.errors.is_empty()) + u16::from(app.session_open())
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: bool) {
+    let focused = match app.focus {
+        Focus::Settings(field) => Some(field),
+        _ => None,
+    };
+    let right = focused.map(|_| {
+        Line::from(Span::styled(
+            " Ctrl+W saves (never the password) ",
+            theme.dim(),
+        ))
+    });
+    let inner = pane(
+        frame,
+        area,
+        " Settings · F2 ",
+        right,
+        focused.is_some(),
+        theme,
+    );
+    let widths = [
+        inner.width * 2 / 5,
+        inner.width * 8 / 25,
+        inner.width - inner.width * 2 / 5 - inner.width * 8 / 25,
+    ];
+    let bottom = inner.y + inner.height;
+    let mut y = inner.y;
+    for row in GRID {
+        if y >= bottom {
+            return;
+        }
+        let mut x = inner.x;
+        for (col, field) in row.into_iter().enumerate() {
+            let cell = Rect {
+                x,
+                y,
+                width: widths[col],
+                height: 1,
+            };
+            if let Some(col_in_cell) = draw_cell(frame, cell, LABELS[col], app, field, theme)
+                && focused == Some(field)
+                && cursor
+            {
+                frame.set_cursor_position(Position::new(cell.x + col_in_cell, y));
+            }
+            x += widths[col];
+        }
+        y += 1;
+    }
+    if !app.settings.errors.is_empty() && y < bottom {
+        let text = app
+            .settings
+            .errors
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let (text, _) = fit(&format!("✗ {text}"), usize::from(inner.width));
+        super::row(frame, inner, y, Span::styled(text, theme.error()));
+        y += 1;
+    }
+    if let SessionState::Open {
+        capabilities, tls, ..
+    } = &app.session
+        && y < bottom
+    {
+        let mut items = capabilities.summary();
+        if let Some(cert) = tls {
+            items.push(format!("TLS: {cert}"));
+        }
+        let name = if capabilities.server_name.is_empty() {
+            "server"
+        } else {
+            capabilities.server_name.as_str()
+        };
+        let text = format!("● {name} offers {}", items.join(" · "));
+        let (text, _) = fit(&text, usize::from(inner.width));
+        super::row(
+            frame,
+            inner,
+            y,
+            Span::styled(text, theme.connection(true, false)),
+        );
+    }
+}
+
+/// Draws one field; returns the cursor's column in the cell.
+fn draw_cell(
+    frame: &mut Frame,
+    cell: Rect,
+    label_width: u16,
+    app: &App,
+    field: SettingsField,
+    theme: &Theme,
+) -> Option<u16> {
+    let settings = &app.settings;
+    let is_focused = app.focus == Focus::Settings(field);
+    let has_error = settings.error(field).is_some();
+    // One column of gap before the next cell.
+    let value_width = usize::from(cell.width.saturating_sub(label_width + 2));
+    let label = Span::styled(
+        format!("{:<w$}", field.label(), w = usize::from(label_width)),
+        theme.label(is_focused),
+    );
+    let value_style = if has_error {
+        theme.error()
+    } else {
+        theme.value()
+    };
+    let (value, cursor_col) = match settings.line(field) {
+        Some(input) => {
+            let mask = (field == SettingsField::Password).then_some('•');
+            let (shown, cursor_col) = input.window(value_width, mask);
+            let span = if input.text().is_empty() {
+                let (hint, _) = fit(&placeholder(app, field), value_width);
+                Span::styled(hint, theme.placeholder())
+            } else {
+                Span::styled(shown, value_style)
+            };
+            (span, cursor_col)
+        }
+        None => {
+            let text = match field {
+                SettingsField::Security => settings.security.to_string(),
+                _ => settings.auth.to_string(),
+            };
+            let text = if is_focused {
+                format!("‹{text}›")
+            } else {
+                text
+            };
+            (Span::styled(text, value_style), usize::from(is_focused))
+        }
+    };
+    let mut spans = vec![label, Span::raw(" "), value];
+    if field == SettingsField::Timeout && !settings.timeout.text().is_empty() {
+        spans.push(Span::styled(" s", theme.dim()));
+    }
+    let line = Line::from(spans);
+    frame.render_widget(line, cell);
+    Some(label_width + 1 + cursor_col as u16)
+}
+
+fn placeholder(app: &App, field: SettingsField) -> String {
+    let settings = &app.settings;
+    match field {
+        SettingsField::Host => "e.g. smtp.example.org".to_owned(),
+        SettingsField::Port => settings.security.default_port().to_string(),
+        SettingsField::User => "(no login)".to_owned(),
+        SettingsField::Password => {
+            if settings.user.is_blank() {
+                String::new()
+            } else if settings.command_password.is_some() {
+                "(from password_command)".to_owned()
+            } else if settings.base.password_command.is_some() {
+                "(password_command)".to_owned()
+            } else {
+                "(needed to log in)".to_owned()
+            }
+        }
+        SettingsField::Helo => format!("auto: {}", app.effective_helo()),
+        SettingsField::Sender => "= From address".to_owned(),
+        SettingsField::Timeout => format!("{} s", crate::app::settings::DEFAULT_TIMEOUT),
+        SettingsField::Security | SettingsField::Auth => String::new(),
+    }
+}

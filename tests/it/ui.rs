@@ -1,0 +1,1074 @@
+//! The composer without a terminal: `App::update` tables (keys → jobs,
+//! worker events → state) and snapshots of whole screens drawn into a
+//! `TestBackend`. Everything is deterministic: fixed log times, a clock
+//! that only moves by ticks, no colours (the text is what snapshots show).
+
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use chrono::{NaiveDate, NaiveTime};
+use ratatui::{Terminal, backend::TestBackend, style::Color};
+use smtpwire::{
+    app::{
+        Action, App, ComposeField, Context, Focus, Key, KeyCode, Msg, Overlay, Password,
+        SettingsField, Tone, Wheel,
+    },
+    config::Settings,
+    mail::DraftInput,
+    smtp::{
+        self, Capabilities, Code, Delivery, Dir, LogLine, RecipientResult, Reply, Security, Stage,
+    },
+    ui,
+    worker::{Failure, Job, Outcome, SessionState, WorkerEvent},
+};
+
+// ---------------------------------------------------------------- helpers
+
+fn context() -> Context {
+    Context {
+        hostname: "client.example.org".into(),
+        config_path: Some("/home/ivan/.config/smtpwire/config.toml".into()),
+        data_dir: Some("/home/ivan/.local/share/smtpwire".into()),
+        color: false,
+        password: None,
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        server: Some("mail.example.org".into()),
+        port: Some(587),
+        security: Some(Security::StartTls),
+        ..Settings::default()
+    }
+}
+
+fn cyrillic() -> DraftInput {
+    DraftInput {
+        from: "Иван Петров <ivan@example.org>".into(),
+        to: "Мария <maria@example.org>, bob@example.org".into(),
+        cc: "Ольга <olga@example.org>".into(),
+        bcc: "Тайный <secret@example.org>".into(),
+        subject: "Отчёт за март — проверка связи".into(),
+        body: "Здравствуйте, Мария!\n\nОтчёт во вложении не поместился, пишу словами.\n\n-- \nИван"
+            .into(),
+        envelope_from: String::new(),
+    }
+}
+
+/// A test clock: `at(ms)` is the same instant for every call.
+struct Clock {
+    base: Instant,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            base: Instant::now(),
+        }
+    }
+
+    fn at(&self, ms: u64) -> Msg {
+        let wall = NaiveDate::from_ymd_opt(2025, 3, 14)
+            .unwrap()
+            .and_time(NaiveTime::from_hms_milli_opt(8, 41, 2, 0).unwrap())
+            + chrono::Duration::milliseconds(ms as i64);
+        Msg::Tick {
+            now: self.base + Duration::from_millis(ms),
+            wall,
+        }
+    }
+}
+
+fn app_with(settings: Settings, draft: DraftInput) -> (App, Clock) {
+    let clock = Clock::new();
+    let mut app = App::new(settings, draft, context());
+    assert!(app.update(clock.at(0)).is_none());
+    (app, clock)
+}
+
+fn empty() -> (App, Clock) {
+    app_with(settings(), DraftInput::default())
+}
+
+fn filled() -> (App, Clock) {
+    app_with(settings(), cyrillic())
+}
+
+fn key(app: &mut App, k: Key) -> Option<Action> {
+    app.update(Msg::Key(k))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        assert!(key(app, Key::char(c)).is_none());
+    }
+}
+
+fn worker(app: &mut App, event: WorkerEvent) -> Option<Action> {
+    app.update(Msg::Worker(event))
+}
+
+fn line(ms: u32, dir: Dir, text: &str, latency: Option<u64>, gloss: Option<&str>) -> LogLine {
+    LogLine {
+        time: NaiveTime::from_hms_milli_opt(8, 41, 2, 0).unwrap()
+            + chrono::Duration::milliseconds(i64::from(ms)),
+        dir,
+        text: text.into(),
+        latency: latency.map(Duration::from_millis),
+        gloss: gloss.map(str::to_owned),
+    }
+}
+
+fn reply(code: u16, text: &str) -> Reply {
+    Reply::new(Code::new(code).unwrap(), vec![text.to_owned()])
+}
+
+fn capabilities() -> Capabilities {
+    Capabilities {
+        server_name: "mail.example.org".into(),
+        esmtp: true,
+        auth: vec!["PLAIN".into(), "LOGIN".into()],
+        size: Some(10_240_000),
+        eight_bit_mime: true,
+        smtputf8: true,
+        pipelining: true,
+        enhanced_status_codes: true,
+        dsn: true,
+        ..Capabilities::default()
+    }
+}
+
+fn open_session() -> WorkerEvent {
+    WorkerEvent::Session(SessionState::Open {
+        server: "mail.example.org:587".into(),
+        capabilities: capabilities(),
+        tls: Some("certificate CN=mail.example.org, valid to 2027-03-01".into()),
+    })
+}
+
+/// The transcript of a connect and login, as the worker would report it.
+fn login_lines() -> Vec<LogLine> {
+    vec![
+        line(
+            0,
+            Dir::Note,
+            "connecting to mail.example.org:587 (192.0.2.7)",
+            None,
+            None,
+        ),
+        line(
+            25,
+            Dir::Server,
+            "220 mail.example.org ESMTP ready",
+            Some(25),
+            None,
+        ),
+        line(25, Dir::Client, "EHLO client.example.org", None, None),
+        line(49, Dir::Server, "250-mail.example.org", Some(24), None),
+        line(49, Dir::Server, "250 STARTTLS", None, None),
+        line(50, Dir::Client, "STARTTLS", None, None),
+        line(
+            71,
+            Dir::Server,
+            "220 2.0.0 Ready to start TLS",
+            Some(21),
+            None,
+        ),
+        line(
+            126,
+            Dir::Note,
+            "TLS established; certificate CN=mail.example.org, valid to 2027-03-01",
+            None,
+            None,
+        ),
+        line(127, Dir::Client, "EHLO client.example.org", None, None),
+        line(150, Dir::Server, "250-mail.example.org", Some(23), None),
+        line(150, Dir::Server, "250-AUTH PLAIN LOGIN", None, None),
+        line(150, Dir::Server, "250 SMTPUTF8", None, None),
+        line(151, Dir::Client, "AUTH LOGIN", None, None),
+        line(
+            172,
+            Dir::Server,
+            "334 VXNlcm5hbWU6",
+            Some(21),
+            Some("Username:"),
+        ),
+        line(172, Dir::Client, "<username redacted>", None, None),
+        line(
+            193,
+            Dir::Server,
+            "334 UGFzc3dvcmQ6",
+            Some(21),
+            Some("Password:"),
+        ),
+        line(193, Dir::Client, "<password redacted>", None, None),
+    ]
+}
+
+fn feed_lines(app: &mut App, lines: Vec<LogLine>) {
+    for l in lines {
+        assert!(worker(app, WorkerEvent::Line(l)).is_none());
+    }
+}
+
+/// Connect, with the worker's answers, up to an open session.
+fn connected() -> (App, Clock) {
+    let (mut app, clock) = filled();
+    assert!(matches!(
+        key(&mut app, Key::ctrl('o')),
+        Some(Action::Job(Job::Connect(_)))
+    ));
+    feed_lines(&mut app, login_lines());
+    feed_lines(
+        &mut app,
+        vec![line(
+            232,
+            Dir::Server,
+            "235 2.7.0 Authentication successful",
+            Some(39),
+            None,
+        )],
+    );
+    worker(&mut app, open_session());
+    assert!(worker(&mut app, WorkerEvent::Done(Outcome::Connected)).is_none());
+    (app, clock)
+}
+
+fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| ui::draw(frame, app)).unwrap();
+    terminal
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    render(app, width, height).backend().to_string()
+}
+
+/// The same screen at 80×24 and at 200×50, with the resize in between.
+fn both_sizes(app: &mut App, name: &str) {
+    insta::assert_snapshot!(format!("{name}_80x24"), screen(app, 80, 24));
+    app.update(Msg::Resize);
+    insta::assert_snapshot!(format!("{name}_200x50"), screen(app, 200, 50));
+}
+
+fn cursor(app: &App, width: u16, height: u16) -> (u16, u16) {
+    let mut terminal = render(app, width, height);
+    let p = terminal.get_cursor_position().unwrap();
+    (p.x, p.y)
+}
+
+fn sent_delivery() -> Outcome {
+    Outcome::Sent {
+        delivery: Delivery {
+            recipients: vec![
+                RecipientResult {
+                    address: "maria@example.org".into(),
+                    reply: reply(250, "2.1.5 Ok"),
+                },
+                RecipientResult {
+                    address: "bob@example.org".into(),
+                    reply: reply(250, "2.1.5 Ok"),
+                },
+                RecipientResult {
+                    address: "olga@example.org".into(),
+                    reply: reply(
+                        550,
+                        "5.1.1 <olga@example.org>: Recipient address rejected: User unknown",
+                    ),
+                },
+                RecipientResult {
+                    address: "secret@example.org".into(),
+                    reply: reply(250, "2.1.5 Ok"),
+                },
+            ],
+            reply: reply(250, "2.0.0 Ok: queued as 4Xb2kL0sFz"),
+            size: 1234,
+        },
+        message_id: "<20250314084102.5f3a9c@example.org>".into(),
+    }
+}
+
+fn sending() -> (App, Clock) {
+    let (mut app, clock) = connected();
+    app.update(clock.at(5_000));
+    assert!(matches!(
+        key(&mut app, Key::ctrl('s')),
+        Some(Action::Job(Job::Send(_)))
+    ));
+    worker(&mut app, WorkerEvent::Stage(Stage::Mail));
+    feed_lines(
+        &mut app,
+        vec![
+            line(
+                5_001,
+                Dir::Client,
+                "MAIL FROM:<ivan@example.org> SIZE=1234 BODY=8BITMIME SMTPUTF8",
+                None,
+                None,
+            ),
+            line(
+                5_001,
+                Dir::Client,
+                "RCPT TO:<maria@example.org>",
+                None,
+                None,
+            ),
+            line(5_001, Dir::Client, "RCPT TO:<bob@example.org>", None, None),
+            line(5_001, Dir::Client, "RCPT TO:<olga@example.org>", None, None),
+            line(
+                5_001,
+                Dir::Client,
+                "RCPT TO:<secret@example.org>",
+                None,
+                None,
+            ),
+            line(5_001, Dir::Client, "DATA", None, None),
+            line(5_030, Dir::Server, "250 2.1.0 Ok", Some(29), None),
+            line(5_031, Dir::Server, "250 2.1.5 Ok", Some(30), None),
+        ],
+    );
+    worker(&mut app, WorkerEvent::Stage(Stage::Rcpt));
+    app.update(clock.at(6_300));
+    (app, clock)
+}
+
+fn sent() -> (App, Clock) {
+    let (mut app, clock) = sending();
+    feed_lines(
+        &mut app,
+        vec![
+            line(5_031, Dir::Server, "250 2.1.5 Ok", Some(30), None),
+            line(
+                5_032,
+                Dir::Server,
+                "550 5.1.1 <olga@example.org>: Recipient address rejected: User unknown",
+                Some(31),
+                None,
+            ),
+            line(5_032, Dir::Server, "250 2.1.5 Ok", Some(31), None),
+            line(
+                5_033,
+                Dir::Server,
+                "354 End data with <CR><LF>.<CR><LF>",
+                Some(32),
+                None,
+            ),
+            line(
+                5_034,
+                Dir::Client,
+                "<1 234 bytes of message data>",
+                None,
+                None,
+            ),
+            line(
+                5_090,
+                Dir::Server,
+                "250 2.0.0 Ok: queued as 4Xb2kL0sFz",
+                Some(56),
+                None,
+            ),
+        ],
+    );
+    app.update(clock.at(6_400));
+    assert!(worker(&mut app, WorkerEvent::Done(sent_delivery())).is_none());
+    (app, clock)
+}
+
+fn auth_failed() -> (App, Clock) {
+    let (mut app, clock) = app_with(
+        Settings {
+            user: Some("ivan@example.org".into()),
+            ..settings()
+        },
+        cyrillic(),
+    );
+    // The password is typed in the settings pane, masked.
+    key(&mut app, Key::plain(KeyCode::F(2)));
+    for _ in 0..4 {
+        key(&mut app, Key::plain(KeyCode::Tab));
+    }
+    assert_eq!(app.focus, Focus::Settings(SettingsField::Password));
+    typed(&mut app, "wrong-пароль");
+    key(&mut app, Key::plain(KeyCode::F(2)));
+    let Some(Action::Job(Job::Connect(connect))) = key(&mut app, Key::ctrl('o')) else {
+        panic!("no connect job")
+    };
+    assert_eq!(
+        connect
+            .config
+            .credentials
+            .as_ref()
+            .map(|c| (c.username(), c.password())),
+        Some(("ivan@example.org", "wrong-пароль"))
+    );
+    let mut lines = login_lines();
+    lines.push(line(
+        1_240,
+        Dir::Server,
+        "535 5.7.8 Error: authentication failed: authentication failure",
+        Some(1_047),
+        None,
+    ));
+    lines.push(line(
+        1_240,
+        Dir::Error,
+        "authentication failed: 535 5.7.8 Error: authentication failed: authentication failure",
+        None,
+        None,
+    ));
+    lines.push(line(1_241, Dir::Client, "QUIT", None, None));
+    lines.push(line(1_262, Dir::Server, "221 2.0.0 Bye", Some(21), None));
+    feed_lines(&mut app, lines);
+    app.update(clock.at(1_300));
+    worker(
+        &mut app,
+        WorkerEvent::Done(Outcome::Failed(Failure::Smtp(smtp::Error::AuthFailed {
+            reply: reply(
+                535,
+                "5.7.8 Error: authentication failed: authentication failure",
+            ),
+        }))),
+    );
+    (app, clock)
+}
+
+// ------------------------------------------------------------- snapshots
+
+#[test]
+fn snapshot_empty_form() {
+    let (mut app, _) = empty();
+    both_sizes(&mut app, "empty_form");
+    // The cursor sits in From, the first empty field.
+    assert_eq!(cursor(&app, 80, 24), (8, 5));
+}
+
+#[test]
+fn snapshot_filled_form_with_cyrillic_everywhere() {
+    let (mut app, _) = filled();
+    both_sizes(&mut app, "filled_form");
+    assert_eq!(app.focus, Focus::Compose(ComposeField::Body));
+}
+
+#[test]
+fn snapshot_validation_errors() {
+    let (mut app, _) = app_with(
+        settings(),
+        DraftInput {
+            from: "Иван <ivan@@example.org>".into(),
+            to: "maria@example, bob".into(),
+            subject: "Тема".into(),
+            ..DraftInput::default()
+        },
+    );
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert_eq!(app.focus, Focus::Compose(ComposeField::From));
+    both_sizes(&mut app, "validation_errors");
+}
+
+#[test]
+fn snapshot_connecting() {
+    let (mut app, clock) = filled();
+    assert!(key(&mut app, Key::ctrl('o')).is_some());
+    worker(&mut app, WorkerEvent::Stage(Stage::Connect));
+    feed_lines(&mut app, login_lines()[..3].to_vec());
+    worker(&mut app, WorkerEvent::Stage(Stage::Ehlo));
+    app.update(clock.at(1_340));
+    insta::assert_snapshot!("connecting_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_connected_shows_capabilities() {
+    let (app, _) = connected();
+    insta::assert_snapshot!("connected_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_sending() {
+    let (mut app, _) = sending();
+    both_sizes(&mut app, "sending");
+}
+
+#[test]
+fn snapshot_sent_with_per_recipient_results() {
+    let (mut app, _) = sent();
+    both_sizes(&mut app, "sent");
+}
+
+#[test]
+fn snapshot_failed_login() {
+    let (mut app, _) = auth_failed();
+    let text = screen(&app, 80, 24);
+    assert!(
+        !text.contains("wrong-пароль"),
+        "the password shows:\n{text}"
+    );
+    both_sizes(&mut app, "failed_auth");
+}
+
+#[test]
+fn snapshot_settings_pane() {
+    let (mut app, _) = filled();
+    key(&mut app, Key::plain(KeyCode::F(2)));
+    key(&mut app, Key::plain(KeyCode::Tab));
+    // A bad port, checked on leaving the field.
+    key(&mut app, Key::plain(KeyCode::End));
+    typed(&mut app, "999");
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert_eq!(app.focus, Focus::Settings(SettingsField::Security));
+    both_sizes(&mut app, "settings_pane");
+    assert_eq!(cursor(&app, 80, 24), (67, 1));
+}
+
+#[test]
+fn snapshot_help_overlay() {
+    let (mut app, _) = filled();
+    key(&mut app, Key::plain(KeyCode::F(1)));
+    both_sizes(&mut app, "help");
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+}
+
+#[test]
+fn snapshot_lint_confirmation() {
+    let (mut app, _) = app_with(
+        settings(),
+        DraftInput {
+            subject: String::new(),
+            body: String::new(),
+            ..cyrillic()
+        },
+    );
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert!(matches!(app.overlay, Some(Overlay::Lint(_))));
+    insta::assert_snapshot!("lint_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn snapshot_too_small() {
+    let (app, _) = filled();
+    insta::assert_snapshot!("too_small_60x20", screen(&app, 60, 20));
+    // Nothing breaks on degenerate sizes either.
+    for (w, h) in [(0, 0), (1, 1), (79, 24), (80, 23), (80, 24), (400, 120)] {
+        render(&app, w, h);
+    }
+}
+
+#[test]
+fn no_color_means_no_colour_and_colour_means_colour() {
+    let (app, _) = sent();
+    let colours = |app: &App| {
+        let terminal = render(app, 120, 40);
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+            .count()
+    };
+    assert_eq!(colours(&app), 0);
+    let mut coloured = App::new(
+        settings(),
+        cyrillic(),
+        Context {
+            color: true,
+            ..context()
+        },
+    );
+    feed_lines(&mut coloured, login_lines());
+    assert!(colours(&coloured) > 0);
+}
+
+// ------------------------------------------------------------ update()
+
+#[test]
+fn focus_starts_on_the_first_empty_field() {
+    for (draft, expected) in [
+        (DraftInput::default(), ComposeField::From),
+        (
+            DraftInput {
+                from: "a@example.org".into(),
+                ..DraftInput::default()
+            },
+            ComposeField::To,
+        ),
+        (
+            DraftInput {
+                cc: String::new(),
+                ..cyrillic()
+            },
+            ComposeField::Cc,
+        ),
+        (
+            DraftInput {
+                subject: String::new(),
+                ..cyrillic()
+            },
+            ComposeField::Subject,
+        ),
+        (cyrillic(), ComposeField::Body),
+    ] {
+        let (app, _) = app_with(settings(), draft.clone());
+        assert_eq!(app.focus, Focus::Compose(expected), "{draft:?}");
+    }
+    // From may come from the config file.
+    let (app, _) = app_with(
+        Settings {
+            from: Some("Иван <ivan@example.org>".into()),
+            ..settings()
+        },
+        DraftInput::default(),
+    );
+    assert_eq!(app.focus, Focus::Compose(ComposeField::To));
+}
+
+#[test]
+fn keys_become_jobs() {
+    let (mut app, _) = filled();
+    let Some(Action::Job(Job::Connect(connect))) = key(&mut app, Key::ctrl('o')) else {
+        panic!("Ctrl+O gives no connect job");
+    };
+    assert_eq!(
+        (
+            connect.config.host.as_str(),
+            connect.config.port,
+            connect.config.security
+        ),
+        ("mail.example.org", 587, Security::StartTls)
+    );
+    assert_eq!(connect.config.helo, "client.example.org");
+    assert!(connect.config.credentials.is_none());
+    // One job at a time: the second asks for patience.
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert_eq!(app.status.as_ref().map(|s| s.tone), Some(Tone::Warning));
+    // Esc cancels the running job, once.
+    assert!(matches!(
+        key(&mut app, Key::plain(KeyCode::Esc)),
+        Some(Action::Job(Job::Cancel))
+    ));
+    assert!(key(&mut app, Key::plain(KeyCode::Esc)).is_none());
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    worker(&mut app, WorkerEvent::Done(Outcome::Cancelled));
+    assert!(app.job.is_none());
+
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("Ctrl+S gives no send job");
+    };
+    // Bcc is in the draft (the envelope), the worker keeps it out of the letter.
+    assert_eq!(submission.draft.bcc.len(), 1);
+    assert_eq!(submission.draft.envelope().recipients.len(), 4);
+    worker(&mut app, open_session());
+    worker(&mut app, WorkerEvent::Done(sent_delivery()));
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(matches!(
+        key(&mut app, Key::ctrl('d')),
+        Some(Action::Job(Job::Disconnect))
+    ));
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    worker(
+        &mut app,
+        WorkerEvent::Done(Outcome::Disconnected {
+            reply: reply(221, "2.0.0 Bye"),
+        }),
+    );
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "disconnected: 221 2.0.0 Bye"
+    );
+    // Without a session there is nothing to QUIT.
+    assert!(key(&mut app, Key::ctrl('d')).is_none());
+    assert!(matches!(key(&mut app, Key::ctrl('q')), Some(Action::Quit)));
+}
+
+#[test]
+fn an_invalid_letter_gives_no_job_but_field_errors() {
+    let (mut app, _) = app_with(
+        settings(),
+        DraftInput {
+            from: "ivan".into(),
+            to: "a@example.org, b@@example.org".into(),
+            bcc: "ok@example.org".into(),
+            ..DraftInput::default()
+        },
+    );
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert!(app.job.is_none());
+    assert!(app.compose.error(ComposeField::From).is_some());
+    let to = app.compose.error(ComposeField::To).unwrap();
+    assert!(to.contains("b@@example.org"), "{to}");
+    assert_eq!(app.compose.error(ComposeField::Bcc), None);
+    assert_eq!(app.focus, Focus::Compose(ComposeField::From));
+    // Fixing a field and leaving it clears its message.
+    key(&mut app, Key::ctrl('u'));
+    typed(&mut app, "ivan@example.org");
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert_eq!(app.compose.error(ComposeField::From), None);
+    assert!(app.compose.error(ComposeField::To).is_some());
+}
+
+#[test]
+fn invalid_settings_give_no_job_and_focus_the_field() {
+    let (mut app, _) = app_with(Settings::default(), cyrillic());
+    assert!(key(&mut app, Key::ctrl('o')).is_none());
+    assert_eq!(app.focus, Focus::Settings(SettingsField::Host));
+    assert!(
+        app.settings
+            .error(SettingsField::Host)
+            .unwrap()
+            .starts_with("Host: required")
+    );
+    typed(&mut app, "127.0.0.1");
+    assert!(matches!(
+        key(&mut app, Key::ctrl('o')),
+        Some(Action::Job(Job::Connect(_)))
+    ));
+}
+
+#[test]
+fn lint_warnings_ask_first_then_send_anyway_or_go_back() {
+    let no_subject = DraftInput {
+        subject: String::new(),
+        ..cyrillic()
+    };
+    let (mut app, _) = app_with(settings(), no_subject.clone());
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    let Some(Overlay::Lint(warnings)) = &app.overlay else {
+        panic!("no lint window")
+    };
+    assert_eq!(warnings.len(), 1);
+    assert!(matches!(
+        key(&mut app, Key::ctrl('s')),
+        Some(Action::Job(Job::Send(_)))
+    ));
+    assert_eq!(app.overlay, None);
+
+    let (mut app, _) = app_with(settings(), no_subject);
+    key(&mut app, Key::ctrl('s'));
+    assert!(key(&mut app, Key::plain(KeyCode::Esc)).is_none());
+    assert_eq!(app.overlay, None);
+    assert!(app.job.is_none());
+}
+
+#[test]
+fn worker_events_drive_the_state() {
+    let (mut app, clock) = filled();
+    key(&mut app, Key::ctrl('o'));
+    app.update(clock.at(1_500));
+    worker(&mut app, WorkerEvent::Stage(Stage::StartTls));
+    assert_eq!(app.job.as_ref().unwrap().stage, Some(Stage::StartTls));
+    assert_eq!(app.elapsed(), Some(Duration::from_millis(1_500)));
+    worker(&mut app, open_session());
+    assert!(app.session_open());
+    worker(&mut app, WorkerEvent::Done(Outcome::Connected));
+    assert!(app.job.is_none());
+    assert_eq!(app.status.as_ref().unwrap().tone, Tone::Success);
+    assert!(app.log.lines().any(|l| l.text.contains("AUTH PLAIN LOGIN")));
+
+    key(&mut app, Key::ctrl('s'));
+    worker(&mut app, WorkerEvent::Done(sent_delivery()));
+    assert!(matches!(app.overlay, Some(Overlay::Results { .. })));
+    assert!(!app.sent, "one recipient was refused");
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "sent to 3 of 4 recipients; 1 refused; queued as 4Xb2kL0sFz"
+    );
+    assert!(
+        app.log
+            .lines()
+            .any(|l| l.dir == Dir::Error && l.text.starts_with("refused <olga@"))
+    );
+
+    // The server dropped the session and the next send failed.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    key(&mut app, Key::ctrl('s'));
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    worker(
+        &mut app,
+        WorkerEvent::Done(Outcome::Failed(Failure::Smtp(smtp::Error::Closed {
+            stage: Stage::EndOfData,
+        }))),
+    );
+    assert!(!app.session_open());
+    let status = app.status.clone().unwrap();
+    assert_eq!(status.tone, Tone::Error);
+    assert_eq!(
+        status.text,
+        "not sent: the server closed the connection during end of data"
+    );
+    let hint = status.hint.unwrap();
+    assert!(hint.contains("may already have been delivered"), "{hint}");
+    // The letter stays in the form.
+    assert_eq!(app.compose.subject.text(), "Отчёт за март — проверка связи");
+}
+
+#[test]
+fn a_fully_accepted_letter_is_marked_sent_and_saved_so() {
+    let (mut app, clock) = filled();
+    key(&mut app, Key::ctrl('s'));
+    worker(
+        &mut app,
+        WorkerEvent::Done(Outcome::Sent {
+            delivery: Delivery {
+                recipients: vec![RecipientResult {
+                    address: "bob@example.org".into(),
+                    reply: reply(250, "2.1.5 Ok"),
+                }],
+                reply: reply(250, "2.0.0 Ok: queued as ABC"),
+                size: 10,
+            },
+            message_id: "x@example.org".into(),
+        }),
+    );
+    assert!(app.sent);
+    let Some(Action::SaveDraft { path, text }) = app.update(clock.at(10)) else {
+        panic!("the sent state is not saved at once")
+    };
+    assert_eq!(
+        path,
+        PathBuf::from("/home/ivan/.local/share/smtpwire/draft.toml")
+    );
+    assert!(text.contains("sent = true"), "{text}");
+    // A new letter needs no confirmation now.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    key(&mut app, Key::ctrl('n'));
+    assert_eq!(app.overlay, None);
+    assert_eq!(app.compose.to.text(), "");
+    assert_eq!(app.compose.from.text(), "Иван Петров <ivan@example.org>");
+    assert_eq!(app.focus, Focus::Compose(ComposeField::To));
+}
+
+#[test]
+fn new_letter_asks_when_unsent() {
+    let (mut app, _) = filled();
+    key(&mut app, Key::ctrl('n'));
+    assert_eq!(app.overlay, Some(Overlay::ConfirmNew));
+    key(&mut app, Key::char('n'));
+    assert_eq!(app.compose.to.text(), cyrillic().to);
+    key(&mut app, Key::ctrl('n'));
+    key(&mut app, Key::char('y'));
+    assert_eq!(app.compose.to.text(), "");
+}
+
+#[test]
+fn quitting_with_an_open_session_sends_quit_first() {
+    let (mut app, clock) = connected();
+    assert!(matches!(
+        key(&mut app, Key::ctrl('q')),
+        Some(Action::Job(Job::Disconnect))
+    ));
+    // The UI keeps running (ticks) while QUIT is on its way.
+    assert!(app.update(clock.at(1_000)).is_none());
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    let done = worker(
+        &mut app,
+        WorkerEvent::Done(Outcome::Disconnected {
+            reply: reply(221, "2.0.0 Bye"),
+        }),
+    );
+    assert!(matches!(done, Some(Action::Quit)));
+
+    // A silent server: quit anyway after the grace period.
+    let (mut app, clock) = connected();
+    assert!(matches!(
+        key(&mut app, Key::ctrl('c')),
+        Some(Action::Job(Job::Disconnect))
+    ));
+    assert!(app.update(clock.at(2_900)).is_none());
+    assert!(matches!(app.update(clock.at(3_100)), Some(Action::Quit)));
+
+    // A running job is cancelled first.
+    let (mut app, _) = sending();
+    assert!(matches!(
+        key(&mut app, Key::ctrl('q')),
+        Some(Action::Job(Job::Cancel))
+    ));
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    assert!(matches!(
+        worker(&mut app, WorkerEvent::Done(Outcome::Cancelled)),
+        Some(Action::Quit)
+    ));
+
+    // Asked twice, it stops waiting.
+    let (mut app, _) = connected();
+    key(&mut app, Key::ctrl('q'));
+    assert!(matches!(key(&mut app, Key::ctrl('q')), Some(Action::Quit)));
+}
+
+#[test]
+fn scrolling_the_log_and_following_again() {
+    let (mut app, _) = filled();
+    for i in 0..1_000 {
+        app.update(Msg::Worker(WorkerEvent::Line(line(
+            i,
+            Dir::Server,
+            &format!("250 line {i}"),
+            None,
+            None,
+        ))));
+    }
+    render(&app, 80, 24); // records the page height
+    key(&mut app, Key::plain(KeyCode::F(3)));
+    assert_eq!(app.focus, Focus::Log);
+    assert!(app.log.following());
+    key(&mut app, Key::plain(KeyCode::Up));
+    assert!(!app.log.following());
+    let top = |app: &App| app.log.visible(5).next().unwrap().text.clone();
+    let before = top(&app);
+    app.update(Msg::Worker(WorkerEvent::Line(line(
+        0,
+        Dir::Note,
+        "new",
+        None,
+        None,
+    ))));
+    assert_eq!(top(&app), before, "the view stays while lines arrive");
+    key(&mut app, Key::plain(KeyCode::Home));
+    assert_eq!(top(&app), "250 line 0");
+    key(&mut app, Key::plain(KeyCode::PageDown));
+    assert_ne!(top(&app), "250 line 0");
+    app.update(Msg::Wheel(Wheel::Up));
+    key(&mut app, Key::plain(KeyCode::End));
+    assert!(app.log.following());
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("following · 1 001 lines"), "{text}");
+    // F3 again goes back where it came from.
+    key(&mut app, Key::plain(KeyCode::F(3)));
+    assert_eq!(app.focus, Focus::Compose(ComposeField::Body));
+}
+
+#[test]
+fn the_password_command_runs_before_the_job_and_never_shows() {
+    let (mut app, _) = app_with(
+        Settings {
+            user: Some("ivan".into()),
+            password_command: Some("pass show mail".into()),
+            ..settings()
+        },
+        cyrillic(),
+    );
+    let Some(Action::RunPasswordCommand(command)) = key(&mut app, Key::ctrl('o')) else {
+        panic!("the password command is not asked for")
+    };
+    assert_eq!(command, "pass show mail");
+    let Some(Action::Job(Job::Connect(connect))) =
+        app.update(Msg::Password(Ok(Password::new("s3cret-Пароль".into()))))
+    else {
+        panic!("no job after the password")
+    };
+    assert_eq!(
+        connect.config.credentials.unwrap().password(),
+        "s3cret-Пароль"
+    );
+    assert!(!format!("{app:?}").contains("s3cret"));
+    assert!(!screen(&app, 200, 50).contains("s3cret"));
+
+    // Without any password source, no job: the user is sent to the field.
+    let (mut app, _) = app_with(
+        Settings {
+            user: Some("ivan".into()),
+            ..settings()
+        },
+        cyrillic(),
+    );
+    assert!(key(&mut app, Key::ctrl('o')).is_none());
+    assert_eq!(app.focus, Focus::Settings(SettingsField::Password));
+
+    // From SMTPWIRE_PASSWORD (given in the context).
+    let mut app = App::new(
+        Settings {
+            user: Some("ivan".into()),
+            ..settings()
+        },
+        cyrillic(),
+        Context {
+            password: Some(Password::new("from-env".into())),
+            ..context()
+        },
+    );
+    let Some(Action::Job(Job::Connect(connect))) = key(&mut app, Key::ctrl('o')) else {
+        panic!("no job")
+    };
+    assert_eq!(connect.config.credentials.unwrap().password(), "from-env");
+}
+
+#[test]
+fn edits_are_saved_after_a_pause() {
+    // As the runner does it: a tick before every key.
+    let (mut app, clock) = filled();
+    typed(&mut app, "!");
+    assert!(app.update(clock.at(400)).is_none());
+    typed(&mut app, "?");
+    assert!(app.update(clock.at(800)).is_none(), "the pause restarts");
+    assert_eq!(app.next_wakeup(), Some(clock_instant(&clock, 900)));
+    let Some(Action::SaveDraft { text, .. }) = app.update(clock.at(950)) else {
+        panic!("not saved")
+    };
+    assert!(text.contains("Иван!?"), "{text}");
+    assert!(app.update(clock.at(2_000)).is_none(), "saved once");
+    assert_eq!(app.next_wakeup(), None, "idle: no ticks");
+}
+
+fn clock_instant(clock: &Clock, ms: u64) -> Instant {
+    clock.base + Duration::from_millis(ms)
+}
+
+#[test]
+fn settings_and_log_are_saved_on_request() {
+    let (mut app, _) = app_with(
+        Settings {
+            user: Some("ivan".into()),
+            ..settings()
+        },
+        cyrillic(),
+    );
+    key(&mut app, Key::plain(KeyCode::F(2)));
+    for _ in 0..4 {
+        key(&mut app, Key::plain(KeyCode::Tab));
+    }
+    typed(&mut app, "hunter2-secret");
+    let Some(Action::SaveSettings { path, settings }) = key(&mut app, Key::ctrl('w')) else {
+        panic!("Ctrl+W does not save")
+    };
+    assert_eq!(
+        path,
+        PathBuf::from("/home/ivan/.config/smtpwire/config.toml")
+    );
+    assert!(!toml::to_string(&settings).unwrap().contains("hunter2"));
+    assert_eq!(
+        settings.from.as_deref(),
+        Some("Иван Петров <ivan@example.org>")
+    );
+    app.update(Msg::Saved {
+        what: smtpwire::app::Saved::Settings,
+        result: Ok(path),
+    });
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("config.toml (no password)")
+    );
+
+    let Some(Action::SaveLog { path }) = key(&mut app, Key::ctrl('l')) else {
+        panic!("Ctrl+L does not save the log")
+    };
+    assert_eq!(
+        path,
+        PathBuf::from("/home/ivan/.local/share/smtpwire/logs/log-20250314-084102.txt")
+    );
+}
+
+#[test]
+fn pasted_text_goes_into_the_focused_field() {
+    let (mut app, _) = empty();
+    app.update(Msg::Paste("Иван <ivan@example.org>\r\n".into()));
+    assert_eq!(app.compose.from.text(), "Иван <ivan@example.org> ");
+    key(&mut app, Key::plain(KeyCode::BackTab));
+    assert_eq!(app.focus, Focus::Compose(ComposeField::Body));
+    app.update(Msg::Paste("строка 1\r\nстрока 2".into()));
+    assert_eq!(app.compose.body_text(), "строка 1\nстрока 2");
+}
