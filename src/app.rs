@@ -942,6 +942,7 @@ impl App {
         let connect = Connect {
             config,
             ca_file: self.settings.ca_file(),
+            system_roots: self.settings.system_roots(),
         };
         match pending {
             Pending::Connect => self.start_job(JobKind::Connect, Job::Connect(Box::new(connect))),

@@ -34,6 +34,8 @@ pub struct Connect {
     pub config: SessionConfig,
     /// Extra CA certificates to trust.
     pub ca_file: Option<PathBuf>,
+    /// Whether the system's roots are trusted too (false: only `ca_file`).
+    pub system_roots: bool,
 }
 
 impl Connect {
@@ -48,6 +50,7 @@ impl Connect {
             && a.credentials.as_ref().map(|c| (c.username(), c.password()))
                 == b.credentials.as_ref().map(|c| (c.username(), c.password()))
             && self.ca_file == other.ca_file
+            && self.system_roots == other.system_roots
     }
 }
 
@@ -291,7 +294,10 @@ async fn perform(events: &Events, slot: &mut Option<(Session, Connect)>, work: W
 
 /// Opens a session and reports it.
 async fn open(events: &Events, connect: &Connect) -> Result<Session, Failure> {
-    let tls = smtp::tls::Tls::new(connect.ca_file.as_deref());
+    let tls = match (&connect.ca_file, connect.system_roots) {
+        (Some(ca_file), false) => smtp::tls::Tls::only(ca_file),
+        (ca_file, _) => smtp::tls::Tls::new(ca_file.as_deref()),
+    };
     tls.check()?;
     let session = Session::connect(&connect.config, &tls, transcript_on(events)).await?;
     emit(

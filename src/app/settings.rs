@@ -347,6 +347,7 @@ impl SettingsForm {
             ca_file: self.base.ca_file.clone(),
             password_command: self.base.password_command.clone(),
             allow_insecure_auth: self.base.allow_insecure_auth,
+            system_roots: self.base.system_roots,
         }
     }
 
@@ -365,6 +366,12 @@ impl SettingsForm {
     /// The CA file to trust, if any.
     pub fn ca_file(&self) -> Option<PathBuf> {
         self.base.ca_file.clone()
+    }
+
+    /// Whether the system's CA certificates are trusted too (config
+    /// `system_roots = false` trusts only the CA file).
+    pub fn system_roots(&self) -> bool {
+        self.base.system_roots.unwrap_or(true)
     }
 }
 

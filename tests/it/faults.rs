@@ -86,7 +86,8 @@ fn applies(at: At, fault: Fault) -> bool {
 /// What the stage is called in messages.
 fn stage_words(at: At) -> &'static [&'static str] {
     match at {
-        At::Greeting => &["greeting"],
+        // A reset right after accept can beat connect() itself on loopback.
+        At::Greeting => &["greeting", "cannot connect"],
         At::Ehlo => &["EHLO"],
         At::StartTls => &["STARTTLS"],
         At::TlsHandshake => &["TLS handshake"],

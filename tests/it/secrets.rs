@@ -17,6 +17,7 @@ fn debug_of_every_type_holding_credentials_is_redacted() {
     let connect = Connect {
         config: session.clone(),
         ca_file: None,
+        system_roots: true,
     };
     let draft = Draft::parse(&DraftInput {
         from: "alice@example.org".into(),
