@@ -30,16 +30,31 @@ fn replies(c: &mut Criterion) {
         group.bench_function(name, |b| b.iter(|| parse(black_box(wire))));
     }
     let (ehlo, _) = parse(cases[1].1).unwrap().unwrap();
-    group.bench_function("capabilities from EHLO", |b| b.iter(|| Capabilities::from_ehlo(black_box(&ehlo))));
+    group.bench_function("capabilities from EHLO", |b| {
+        b.iter(|| Capabilities::from_ehlo(black_box(&ehlo)))
+    });
     group.finish();
 }
 
 /// Realistic text: 60–75 character lines, paragraphs, an occasional dot.
 fn body(size: usize, cyrillic: bool) -> String {
     let words: &[&str] = if cyrillic {
-        &["съешь", "же", "ещё", "этих", "мягких", "французских", "булок", "да", "выпей", "чаю"]
+        &[
+            "съешь",
+            "же",
+            "ещё",
+            "этих",
+            "мягких",
+            "французских",
+            "булок",
+            "да",
+            "выпей",
+            "чаю",
+        ]
     } else {
-        &["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "pack", "my", "box"]
+        &[
+            "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "pack", "my", "box",
+        ]
     };
     let mut out = String::with_capacity(size + 100);
     let (mut line, mut i) = (0usize, 0usize);
@@ -71,7 +86,10 @@ fn draft(body: String) -> Draft {
 
 fn stamp() -> Stamp {
     Stamp {
-        date: chrono::FixedOffset::east_opt(3 * 3600).unwrap().with_ymd_and_hms(2026, 11, 26, 9, 15, 0).unwrap(),
+        date: chrono::FixedOffset::east_opt(3 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, 26, 9, 15, 0)
+            .unwrap(),
         unique: "bench.1".into(),
     }
 }
@@ -87,8 +105,18 @@ fn letters(c: &mut Criterion) {
                 if !cyrillic && !eight_bit {
                     continue; // ASCII is 7bit either way
                 }
-                let opts = BuildOptions { eight_bit, smtputf8: true, ..BuildOptions::default() };
-                let id = BenchmarkId::new(format!("build+stream {script} {}", if cyrillic { encoding } else { "7bit" }), label);
+                let opts = BuildOptions {
+                    eight_bit,
+                    smtputf8: true,
+                    ..BuildOptions::default()
+                };
+                let id = BenchmarkId::new(
+                    format!(
+                        "build+stream {script} {}",
+                        if cyrillic { encoding } else { "7bit" }
+                    ),
+                    label,
+                );
                 group.bench_with_input(id, &d, |b, d| {
                     b.iter(|| {
                         let letter = build(d, &stamp(), &opts).unwrap();
