@@ -407,10 +407,20 @@ pub fn exit_code(e: &smtp::Error) -> u8 {
     }
 }
 
-/// `error: …` plus `hint: …` lines for an engine error.
-pub fn describe(e: &smtp::Error) -> String {
+/// `error: …` plus `hint: …` lines for an engine error. `logged_in` says
+/// whether AUTH was done: a policy refusal (5.7.x) of a sender or recipient
+/// without a login usually means the server wants one.
+pub fn describe(e: &smtp::Error, logged_in: bool) -> String {
     let mut out = format!("error: {e}");
-    if let Some(advice) = e.advice() {
+    let policy = e
+        .reply()
+        .and_then(smtp::Reply::enhanced)
+        .is_some_and(|smtp::Enhanced(class, subject, _)| class == 5 && subject == 7);
+    let advice = e.advice().or_else(|| {
+        (!logged_in && policy && matches!(e.stage(), Some(smtp::Stage::Mail | smtp::Stage::Rcpt)))
+            .then_some(Advice::GiveLogin)
+    });
+    if let Some(advice) = advice {
         let _ = write!(out, "\nhint: {}", advice_text(advice));
     }
     out
@@ -613,10 +623,11 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     let tls = tls(&settings)?;
     let credentials = credentials(&settings)?;
     let config = session_config(&settings, Some(&sender_domain), credentials)?;
+    let logged_in = config.credentials.is_some();
     let started = Instant::now();
     let mut session = Session::connect(&config, &tls, printer(options.quiet, transcript_file))
         .await
-        .map_err(|e| Failure::new(exit_code(&e), describe(&e)))?;
+        .map_err(|e| Failure::new(exit_code(&e), describe(&e, logged_in)))?;
 
     let caps = session.capabilities().clone();
     let stamps = submit::stamps(count);
@@ -663,7 +674,14 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         // A failed QUIT is in the transcript; the letters' fate is what counts.
         let _ = session.quit().await;
     }
-    report(options, &letters, &results, count, started.elapsed())
+    report(
+        options,
+        &letters,
+        &results,
+        count,
+        started.elapsed(),
+        logged_in,
+    )
 }
 
 /// Prints the per-recipient table (or a summary for `--repeat`) and picks
@@ -674,6 +692,7 @@ fn report(
     results: &[Result<Delivery, smtp::Error>],
     count: usize,
     elapsed: Duration,
+    logged_in: bool,
 ) -> Result<(), Failure> {
     let mut out = String::new();
     if count == 1 {
@@ -706,7 +725,7 @@ fn report(
     // The first failure decides the status; partial refusals count too.
     for result in results {
         match result {
-            Err(e) => return Err(Failure::new(exit_code(e), describe(e))),
+            Err(e) => return Err(Failure::new(exit_code(e), describe(e, logged_in))),
             Ok(delivery) => {
                 if let Some(refused) = delivery.refused().next() {
                     let code = if delivery
@@ -779,9 +798,10 @@ pub async fn check(options: &Options) -> Result<(), Failure> {
     let credentials = credentials(&settings)?;
     let user = credentials.as_ref().map(|c| c.username().to_owned());
     let config = session_config(&settings, sender_domain.as_deref(), credentials)?;
+    let logged_in = config.credentials.is_some();
     let session = Session::connect(&config, &tls, printer(options.quiet, transcript_file))
         .await
-        .map_err(|e| Failure::new(exit_code(&e), describe(&e)))?;
+        .map_err(|e| Failure::new(exit_code(&e), describe(&e, logged_in)))?;
     let caps = session.capabilities();
     let mut out = String::new();
     let _ = writeln!(
@@ -826,5 +846,5 @@ pub async fn check(options: &Options) -> Result<(), Failure> {
     let quit = session.quit().await;
     print!("{out}");
     quit.map(drop)
-        .map_err(|e| Failure::new(exit_code(&e), describe(&e)))
+        .map_err(|e| Failure::new(exit_code(&e), describe(&e, logged_in)))
 }

@@ -398,7 +398,16 @@ impl Session {
     async fn greet(&mut self, helo: &str) -> Result<(), Error> {
         self.conn.transcript().stage(Stage::Greeting);
         let limit = self.conn.timeouts().greeting;
-        let greeting = self.conn.read_reply(Stage::Greeting, limit).await?;
+        // The usual reason for a silent server is a port that speaks implicit
+        // TLS and waits for our handshake; say so while waiting.
+        let note = (
+            std::time::Duration::from_secs(5),
+            "no greeting yet after 5 s; still waiting (a port that speaks implicit TLS, usually 465, waits for --security tls)",
+        );
+        let greeting = self
+            .conn
+            .read_reply_noting(Stage::Greeting, limit, Some(note))
+            .await?;
         if greeting.code().value() != 220 {
             return Err(Error::Rejected {
                 stage: Stage::Greeting,

@@ -162,6 +162,7 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
     let mut worker = Worker {
         events,
         session: None,
+        tls: TlsCache::default(),
     };
     while let Some(job) = jobs.recv().await {
         let outcome = match job {
@@ -194,6 +195,38 @@ enum Work {
 struct Worker {
     events: Events,
     session: Option<(Session, Connect)>,
+    tls: TlsCache,
+}
+
+/// The TLS settings of the last session, kept so the roots are loaded once
+/// per app run, not once per connection.
+#[derive(Default)]
+struct TlsCache {
+    /// The CA file and system-roots choice the cached `Tls` was made for.
+    key: Option<(Option<PathBuf>, bool)>,
+    tls: Option<std::sync::Arc<smtp::tls::Tls>>,
+}
+
+impl TlsCache {
+    fn get(&mut self, connect: &Connect) -> Result<std::sync::Arc<smtp::tls::Tls>, Failure> {
+        let key = (connect.ca_file.clone(), connect.system_roots);
+        if let (Some(cached), Some(tls)) = (&self.key, &self.tls)
+            && *cached == key
+        {
+            tls.check()?;
+            return Ok(std::sync::Arc::clone(tls));
+        }
+        let tls = match (&connect.ca_file, connect.system_roots) {
+            (Some(ca_file), false) => smtp::tls::Tls::only(ca_file),
+            (ca_file, _) => smtp::tls::Tls::new(ca_file.as_deref()),
+        };
+        // Checked on every use: the file may have changed since.
+        tls.check()?;
+        let tls = std::sync::Arc::new(tls);
+        self.key = Some(key);
+        self.tls = Some(std::sync::Arc::clone(&tls));
+        Ok(tls)
+    }
 }
 
 impl Worker {
@@ -203,7 +236,7 @@ impl Worker {
         let events = self.events.clone();
         let mut session = self.session.take();
         let result = {
-            let fut = perform(&events, &mut session, work);
+            let fut = perform(&events, &mut session, &mut self.tls, work);
             tokio::pin!(fut);
             loop {
                 tokio::select! {
@@ -258,7 +291,12 @@ fn emit(events: &Events, event: WorkerEvent) {
 }
 
 /// Does one job against the (optional) open session.
-async fn perform(events: &Events, slot: &mut Option<(Session, Connect)>, work: Work) -> Outcome {
+async fn perform(
+    events: &Events,
+    slot: &mut Option<(Session, Connect)>,
+    tls: &mut TlsCache,
+    work: Work,
+) -> Outcome {
     match work {
         Work::Connect(connect) => {
             if let Some((session, _)) = slot.take() {
@@ -266,7 +304,7 @@ async fn perform(events: &Events, slot: &mut Option<(Session, Connect)>, work: W
                 let _ = session.quit().await;
                 emit(events, WorkerEvent::Session(SessionState::Closed));
             }
-            match open(events, &connect).await {
+            match open(events, tls, &connect).await {
                 Ok(session) => {
                     *slot = Some((session, *connect));
                     Outcome::Connected
@@ -274,7 +312,7 @@ async fn perform(events: &Events, slot: &mut Option<(Session, Connect)>, work: W
                 Err(failure) => Outcome::Failed(failure),
             }
         }
-        Work::Send(submission) => send(events, slot, *submission).await,
+        Work::Send(submission) => send(events, slot, tls, *submission).await,
         Work::Disconnect => match slot.take() {
             None => {
                 transcript_on(events).note("no open session");
@@ -293,12 +331,8 @@ async fn perform(events: &Events, slot: &mut Option<(Session, Connect)>, work: W
 }
 
 /// Opens a session and reports it.
-async fn open(events: &Events, connect: &Connect) -> Result<Session, Failure> {
-    let tls = match (&connect.ca_file, connect.system_roots) {
-        (Some(ca_file), false) => smtp::tls::Tls::only(ca_file),
-        (ca_file, _) => smtp::tls::Tls::new(ca_file.as_deref()),
-    };
-    tls.check()?;
+async fn open(events: &Events, tls: &mut TlsCache, connect: &Connect) -> Result<Session, Failure> {
+    let tls = tls.get(connect)?;
     let session = Session::connect(&connect.config, &tls, transcript_on(events)).await?;
     emit(
         events,
@@ -315,6 +349,7 @@ async fn open(events: &Events, connect: &Connect) -> Result<Session, Failure> {
 async fn send(
     events: &Events,
     slot: &mut Option<(Session, Connect)>,
+    tls: &mut TlsCache,
     submission: Submission,
 ) -> Outcome {
     let reusable = match slot.as_mut() {
@@ -339,7 +374,7 @@ async fn send(
             }
             emit(events, WorkerEvent::Session(SessionState::Closed));
         }
-        match open(events, &submission.connect).await {
+        match open(events, tls, &submission.connect).await {
             Ok(session) => *slot = Some((session, submission.connect.clone())),
             Err(failure) => return Outcome::Failed(failure),
         }

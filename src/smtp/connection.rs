@@ -155,7 +155,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Reads one reply within `limit`, logs it, and turns 421 into
     /// [`Error::ServiceClosing`] wherever it comes.
     pub async fn read_reply(&mut self, stage: Stage, limit: Duration) -> Result<Reply, Error> {
-        let reply = match tokio::time::timeout(limit, self.read_reply_inner(stage)).await {
+        self.read_reply_noting(stage, limit, None).await
+    }
+
+    /// [`Connection::read_reply`] that notes `note.1` in the transcript if
+    /// no reply has come after `note.0`, then goes on waiting to the
+    /// deadline. Reading is cancel-safe (bytes read are kept in the buffer),
+    /// so the wait can be split.
+    pub async fn read_reply_noting(
+        &mut self,
+        stage: Stage,
+        limit: Duration,
+        note: Option<(Duration, &str)>,
+    ) -> Result<Reply, Error> {
+        // tokio's clock, so the split wait is exact under a paused test clock too.
+        let started = tokio::time::Instant::now();
+        let first = note.map_or(limit, |(after, _)| after.min(limit));
+        let mut result = tokio::time::timeout(first, self.read_reply_inner(stage)).await;
+        if result.is_err()
+            && let Some((_, text)) = note
+            && first < limit
+        {
+            self.transcript.note(text);
+            let rest = limit.saturating_sub(started.elapsed());
+            result = tokio::time::timeout(rest, self.read_reply_inner(stage)).await;
+        }
+        let reply = match result {
             Ok(result) => result?,
             Err(_) => {
                 return Err(Error::Timeout {
