@@ -10,6 +10,7 @@ mod imap;
 mod letters;
 mod load;
 mod spam;
+mod tui;
 
 use std::{
     collections::HashMap,

@@ -1,0 +1,353 @@
+//! The composer as a person uses it: the real binary in tmux against the
+//! lab, keys typed with `send-keys` (Cyrillic included), the screen read with
+//! `capture-pane`, the letter found over IMAP. Also: quitting cleanly, a
+//! killed app's draft coming back, and no password on screen or in a file.
+//! Each test runs its own tmux server (`-L`), killed by that socket only.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use mail_parser::MessageParser;
+
+use crate::{assert_no_secret, lab, token};
+
+struct Tmux {
+    socket: String,
+    _home: tempfile::TempDir,
+    home: PathBuf,
+}
+
+impl Tmux {
+    /// A private tmux server running the composer at `width`×`height`, with
+    /// its config and data directories in a fresh temporary home.
+    fn start(name: &str, width: u16, height: u16) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().to_owned();
+        let tmux = Tmux {
+            socket: format!("smtpwire-{name}-{}", std::process::id()),
+            home: path,
+            _home: home,
+        };
+        tmux.write_config();
+        tmux.launch(width, height);
+        tmux
+    }
+
+    fn status_file(&self) -> PathBuf {
+        self.home.join("exit-status")
+    }
+
+    fn config_dir(&self) -> PathBuf {
+        self.home.join("config")
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.home.join("data")
+    }
+
+    fn write_config(&self) {
+        let lab = lab();
+        let dir = self.config_dir().join("smtpwire");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config.toml"),
+            format!(
+                "server = \"{}\"\nport = {}\nsecurity = \"starttls\"\nhelo = \"client.lab.example\"\n\
+                 from = \"Алиса Селезнёва <{}>\"\nuser = \"{}\"\nca_file = \"{}\"\ntimeout = 30\n",
+                lab.host,
+                lab.submission_port,
+                lab.address("alice"),
+                lab.address("alice"),
+                lab.ca.display()
+            ),
+        )
+        .unwrap();
+    }
+
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket, "-f", "/dev/null", "-u"]);
+        c
+    }
+
+    fn launch(&self, width: u16, height: u16) {
+        let lab = lab();
+        let env = [
+            ("XDG_CONFIG_HOME", self.config_dir().display().to_string()),
+            ("XDG_DATA_HOME", self.data_dir().display().to_string()),
+            ("HOME", self.home.display().to_string()),
+            ("SMTPWIRE_PASSWORD", lab.password("alice")),
+            ("LANG", "C.UTF-8".to_owned()),
+            ("TERM", "tmux-256color".to_owned()),
+        ];
+        let mut c = self.tmux();
+        c.args([
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
+        for (k, v) in &env {
+            c.args(["-e", &format!("{k}={v}")]);
+        }
+        // tmux's #{pane_dead_status} is not reliable across respawns; the
+        // shell around the app writes the exit status to a file instead.
+        c.arg(format!(
+            "'{}'; echo $? > '{}'",
+            env!("CARGO_BIN_EXE_smtpwire"),
+            self.status_file().display()
+        ));
+        let status = c.status().unwrap();
+        assert!(status.success(), "tmux new-session failed");
+        // Keep the pane after the app exits, to read its exit status.
+        self.run(&["set-option", "-t", "app", "remain-on-exit", "on"]);
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.tmux().args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Keys by tmux name (`Tab`, `C-s`, `Enter`, `F2`).
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "app"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+        // A moment between keys, or tmux can hand Esc + key over as Alt+key.
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    /// Literal text, Unicode included.
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "app", "-l", text]);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "app"])
+    }
+
+    /// Polls the screen until `needle` shows, within `limit`.
+    fn wait_for(&self, needle: &str, limit: Duration) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{needle:?} did not appear within {limit:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for the app to exit; returns its exit status ("" if killed
+    /// before the shell could write it).
+    fn wait_dead(&self, limit: Duration) -> String {
+        let started = Instant::now();
+        loop {
+            let dead = self.run(&["display-message", "-p", "-t", "app", "#{pane_dead}"]);
+            if dead.trim() == "1" {
+                let status = std::fs::read_to_string(self.status_file()).unwrap_or_default();
+                let _ = std::fs::remove_file(self.status_file());
+                return status.trim().to_owned();
+            }
+            assert!(
+                started.elapsed() < limit,
+                "the app did not exit; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The app's PID: the child of the pane's shell.
+    fn app_pid(&self) -> u32 {
+        let shell = self.run(&["display-message", "-p", "-t", "app", "#{pane_pid}"]);
+        let children =
+            std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", shell.trim())).unwrap();
+        children
+            .split_whitespace()
+            .next()
+            .expect("the app runs under the pane's shell")
+            .parse()
+            .unwrap()
+    }
+
+    /// Every file under `dir`, read whole.
+    fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(Tmux::files(&path));
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        // Our own server only, by its socket; never anything by name.
+        let _ = self.tmux().arg("kill-server").output();
+    }
+}
+
+#[test]
+fn compose_send_disconnect_and_quit_in_tmux() {
+    let lab = lab();
+    let t = token("tmux");
+    let tmux = Tmux::start("send", 80, 24);
+    let first = tmux.wait_for("Protocol log", Duration::from_secs(10));
+    // The From comes from the config; the focus starts on the first empty field: To.
+    assert!(first.contains("Алиса Селезнёва"), "{first}");
+
+    let subject = format!("Привет из tmux {t}");
+    tmux.text(&format!("Боб Иванов <{}>", lab.address("bob")));
+    tmux.keys(&["Tab", "Tab"]); // Cc stays empty; Bcc
+    tmux.text(&lab.address("carol"));
+    tmux.keys(&["Tab"]);
+    tmux.text(&subject);
+    tmux.keys(&["Tab"]);
+    tmux.text("Здравствуй, Боб!");
+    tmux.keys(&["Enter"]);
+    tmux.text("Это письмо набрано в tmux.");
+    let typed = tmux.screen();
+    assert!(
+        typed.contains("Боб Иванов") && typed.contains("Здравствуй, Боб!"),
+        "{typed}"
+    );
+
+    tmux.keys(&["C-s"]);
+    let sent = tmux.wait_for("2 of 2 recipients accepted", Duration::from_secs(30));
+    assert!(sent.contains("accepted"), "{sent}");
+
+    // The letter, read back over IMAP by both the To and the Bcc recipient.
+    for user in ["bob", "carol"] {
+        let mut copies = lab.fetch_by_subject(user, &t, 1);
+        assert_eq!(copies.len(), 1, "{user}");
+        let raw = copies.remove(0);
+        let msg = MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(msg.subject(), Some(subject.as_str()));
+        assert_eq!(
+            msg.from().and_then(|a| a.first()).and_then(|a| a.name()),
+            Some("Алиса Селезнёва")
+        );
+        assert_eq!(
+            msg.to().and_then(|a| a.first()).and_then(|a| a.name()),
+            Some("Боб Иванов")
+        );
+        assert_eq!(
+            msg.body_text(0).unwrap_or_default(),
+            "Здравствуй, Боб!\r\nЭто письмо набрано в tmux.\r\n"
+        );
+        assert!(
+            !String::from_utf8_lossy(&raw)
+                .to_ascii_lowercase()
+                .contains(&format!("bcc: {}", lab.address("carol")))
+        );
+    }
+
+    // Close the result, save the log and the settings, disconnect, quit.
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["C-l"]);
+    tmux.wait_for("log saved", Duration::from_secs(5));
+    tmux.keys(&["F2"]);
+    tmux.keys(&["C-w"]);
+    tmux.wait_for("settings saved", Duration::from_secs(5));
+    tmux.keys(&["F2"]);
+    tmux.keys(&["C-d"]);
+    let closed = tmux.wait_for("221", Duration::from_secs(10));
+    assert!(closed.contains("disconnected"), "{closed}");
+    tmux.keys(&["C-q"]);
+    let status = tmux.wait_dead(Duration::from_secs(10));
+    assert_eq!(status, "0", "exit status; screen:\n{}", tmux.screen());
+
+    // The password is nowhere: not on screen, not in the config, the draft or the saved log.
+    let password = lab.password("alice");
+    assert_no_secret(sent.as_bytes(), &lab.address("alice"), &password);
+    let files: Vec<_> = [tmux.config_dir(), tmux.data_dir()]
+        .iter()
+        .flat_map(|d| Tmux::files(d))
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().contains("/logs/")),
+        "a saved log: {files:?}"
+    );
+    for (path, bytes) in &files {
+        assert_no_secret(bytes, &lab.address("alice"), &password);
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        // Everything smtpwire wrote is private (Ctrl+W rewrote the config).
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    let saved_log = files
+        .iter()
+        .find(|(p, _)| p.to_string_lossy().contains("/logs/"))
+        .unwrap();
+    let log = String::from_utf8_lossy(&saved_log.1);
+    // Saved before the disconnect: the AUTH (redacted) and the queued letter are in it.
+    assert!(
+        log.contains("C: AUTH PLAIN <credentials redacted>") && log.contains("queued as"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_killed_app_gets_its_draft_back_and_a_large_screen_works() {
+    let lab = lab();
+    let t = token("draft");
+    let tmux = Tmux::start("draft", 200, 50);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.text(&lab.address("bob"));
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.text(&format!("Черновик {t}"));
+    tmux.keys(&["Tab"]);
+    tmux.text("Не потеряй меня.");
+    // Wait until the autosave has written the draft, then kill -9 by PID.
+    let draft = tmux.data_dir().join("smtpwire").join("draft.toml");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&draft).is_ok_and(|d| d.contains("Не потеряй меня."))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no draft saved at {}",
+            draft.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = tmux.app_pid();
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tmux.wait_dead(Duration::from_secs(5));
+    tmux.run(&["respawn-pane", "-k", "-t", "app"]);
+    let back = tmux.wait_for(&format!("Черновик {t}"), Duration::from_secs(10));
+    assert!(
+        back.contains("Не потеряй меня.") && back.contains(&lab.address("bob")),
+        "{back}"
+    );
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+}
