@@ -53,14 +53,7 @@ impl ComposeField {
 
     /// The next field (`forward`) or the previous one, wrapping around.
     pub fn step(self, forward: bool) -> ComposeField {
-        let all = ComposeField::ALL;
-        let i = all.iter().position(|f| *f == self).unwrap_or(0);
-        let n = all.len();
-        all[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
+        super::settings::cycle(&ComposeField::ALL, self, forward)
     }
 
     /// The compose field a letter-builder error is about; `None` for the

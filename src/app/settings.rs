@@ -69,14 +69,7 @@ impl SettingsField {
 
     /// The next field (`forward`) or the previous one, wrapping around.
     pub fn step(self, forward: bool) -> SettingsField {
-        let all = SettingsField::ALL;
-        let i = all.iter().position(|f| *f == self).unwrap_or(0);
-        let n = all.len();
-        all[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
+        cycle(&SettingsField::ALL, self, forward)
     }
 
     /// Whether the field is a choice among fixed values (Space/←/→ cycle).
@@ -377,7 +370,9 @@ impl SettingsForm {
 
 const AUTH_CHOICES: [AuthChoice; 3] = [AuthChoice::Auto, AuthChoice::Login, AuthChoice::Plain];
 
-fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
+/// The next (`forward`) or previous item of `all` after `current`,
+/// wrapping around: field focus and the Security/Auth choices.
+pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
     let n = all.len();
     let i = all.iter().position(|x| *x == current).unwrap_or(0);
     all[if forward {
