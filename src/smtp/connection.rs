@@ -616,6 +616,57 @@ mod tests {
         }
     }
 
+    /// Undoes the transparency procedure: CRLF lines, one leading dot off.
+    fn unstuff(wire: &[u8]) -> Vec<u8> {
+        let text = wire.strip_suffix(b"\r\n").unwrap_or(wire);
+        let mut out = Vec::new();
+        if wire.is_empty() {
+            return out;
+        }
+        for line in text.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            out.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    fn normalise(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < input.len() {
+            match input[i] {
+                b'\r' if input.get(i + 1) == Some(&b'\n') => {
+                    out.extend_from_slice(b"\r\n");
+                    i += 1;
+                }
+                b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        if !out.is_empty() && !out.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Dot-stuffing round-trips: for any bytes split anywhere, un-stuffing
+        /// the wire form gives back the input with normalised line ends, and
+        /// no line of the wire form is a lone dot.
+        #[test]
+        fn dot_stuffing_round_trips(
+            input in proptest::collection::vec(proptest::sample::select(b"ab.\r\n \xff".to_vec()), 0..200),
+            split in 0usize..200,
+        ) {
+            let split = split.min(input.len());
+            let wire = stuff(&[&input[..split], &input[split..]]);
+            proptest::prop_assert_eq!(unstuff(&wire), normalise(&input));
+            proptest::prop_assert!(!wire.split(|&b| b == b'\n').any(|l| l == b".\r"));
+        }
+    }
+
     #[test]
     fn digit_groups() {
         for (n, text) in [

@@ -497,3 +497,42 @@ fn repeat_sends_each_letter_exactly_once() {
     ids.dedup();
     assert_eq!(ids.len(), 50, "each letter has its own Message-ID");
 }
+
+#[test]
+fn a_50_mb_body_and_a_body_of_only_dots_arrive_intact() {
+    let lab = lab();
+    let dots = ".\n..\n...\n.\n.\n".repeat(200);
+    let line = "Fifty megabytes of plain text, one line after another, for the load test.\n";
+    let big = line.repeat(50 * 1024 * 1024 / line.len() + 1);
+    for (label, body) in [("dots", dots), ("50MB", big)] {
+        let t = token(label);
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &body).unwrap();
+        let mut a = submission(lab.submission_port, "starttls", "auto");
+        a.extend(args(&[
+            "--from",
+            &lab.address("alice"),
+            "--to",
+            &lab.address("dave"),
+            "--subject",
+            &format!("Size {t}"),
+            "--body-file",
+            file.path().to_str().unwrap(),
+            "--quiet",
+        ]));
+        let out = smtpwire(&a, Some(&lab.password("alice")));
+        assert!(out.status.success(), "{label}: {}", text(&out));
+        let mut copies = lab.fetch_by_subject("dave", &t, 1);
+        assert_eq!(copies.len(), 1, "{label}");
+        let raw = copies.remove(0);
+        let msg = MessageParser::default().parse(&raw).unwrap();
+        let got = msg.body_text(0).unwrap_or_default();
+        let want = body.replace('\n', "\r\n");
+        assert!(
+            got == want,
+            "{label}: body differs (got {} bytes, want {})",
+            got.len(),
+            want.len()
+        );
+    }
+}

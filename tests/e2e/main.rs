@@ -9,6 +9,7 @@
 mod imap;
 mod letters;
 mod load;
+mod secrets;
 mod spam;
 mod tui;
 
