@@ -121,7 +121,7 @@ fn letters(c: &mut Criterion) {
                     b.iter(|| {
                         let letter = build(d, &stamp(), &opts).unwrap();
                         let size = letter.len();
-                        let streamed: usize = letter.chunks().map(|c| c.len()).sum();
+                        let streamed: usize = letter.chunks().map(|c| c.unwrap().len()).sum();
                         assert_eq!(size, streamed as u64);
                         streamed
                     })

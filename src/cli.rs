@@ -465,15 +465,72 @@ pub fn read_body(options: &Options) -> Result<String, Failure> {
     })
 }
 
-/// Validates the letter; every field error at once.
-fn draft(options: &Options, settings: &Settings) -> Result<Draft, Failure> {
+/// A body file being scanned in the background while the session opens.
+type Scanning = tokio::task::JoinHandle<Result<mail::FileBody, mail::FileBodyError>>;
+
+/// The body as `send` uses it: a named file is read twice by the letter
+/// builder (to scan it, then while sending) and never held whole; text and
+/// standard input are held in the draft. The file is opened now, so a wrong
+/// path fails before any connection, and scanned on a blocking thread, so
+/// the scan overlaps the network's round trips.
+fn start_file_body(options: &Options) -> Result<Option<Scanning>, Failure> {
+    match &options.body_file {
+        Some(path) if options.body.is_none() && path != Path::new("-") => {
+            if let Err(source) = File::open(path) {
+                return Err(file_body_failure(mail::FileBodyError::Read {
+                    path: path.display().to_string(),
+                    source,
+                }));
+            }
+            let path = path.clone();
+            Ok(Some(tokio::task::spawn_blocking(move || {
+                mail::FileBody::open(&path)
+            })))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Waits for the scan started by [`start_file_body`].
+async fn finish_file_body(scanning: Option<Scanning>) -> Result<Option<mail::FileBody>, Failure> {
+    let Some(task) = scanning else {
+        return Ok(None);
+    };
+    match task.await {
+        Ok(result) => result.map(Some).map_err(file_body_failure),
+        Err(e) => Err(Failure::new(
+            exit::DATAERR,
+            format!("error: reading the body failed: {e}"),
+        )),
+    }
+}
+
+fn file_body_failure(e: mail::FileBodyError) -> Failure {
+    let code = match &e {
+        mail::FileBodyError::Read { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            exit::NOINPUT
+        }
+        _ => exit::DATAERR,
+    };
+    Failure::new(code, format!("error: {e}"))
+}
+
+/// Validates the letter; every field error at once. With a file body the
+/// draft's own body stays empty.
+fn draft(options: &Options, settings: &Settings, file_body: bool) -> Result<Draft, Failure> {
     let input = DraftInput {
         from: settings.from.clone().unwrap_or_default(),
         to: options.to.join(", "),
         cc: options.cc.join(", "),
         bcc: options.bcc.join(", "),
         subject: options.subject.clone().unwrap_or_default(),
-        body: read_body(options)?,
+        body: if file_body {
+            String::new()
+        } else {
+            read_body(options)?
+        },
         envelope_from: settings.envelope_from.clone().unwrap_or_default(),
     };
     Draft::parse_owned(input).map_err(|errors| {
@@ -568,35 +625,51 @@ fn save_eml(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 /// `smtpwire send`.
 pub async fn send(options: &Options) -> Result<(), Failure> {
     let (settings, _) = settings(options)?;
-    let draft = draft(options, &settings)?;
+    let scanning = start_file_body(options)?;
+    let draft = draft(options, &settings, scanning.is_some())?;
     let envelope = draft.envelope();
     let sender_domain = envelope.from.domain_ascii().to_owned();
     let helo_preview = settings
         .helo
         .clone()
         .unwrap_or_else(|| default_helo(Some(&sender_domain)));
-    for warning in mail::lint(
+    let warnings = mail::lint(
         &draft,
         &LintContext {
             helo: Some(&helo_preview),
             size_limit: None,
         },
-    ) {
-        eprintln!("warning: {warning}");
+    );
+    // The draft's own body is empty when the body is in a file; that one is
+    // judged once its scan is done.
+    let body_in_file = scanning.is_some();
+    for warning in &warnings {
+        if !(body_in_file && matches!(warning, mail::Warning::EmptyBody)) {
+            eprintln!("warning: {warning}");
+        }
     }
+    let blank_file_warning = |file: &Option<mail::FileBody>| {
+        if file.as_ref().is_some_and(mail::FileBody::is_blank) {
+            eprintln!("warning: {}", mail::Warning::EmptyBody);
+        }
+    };
     let count = options.repeat as usize;
     if options.dry_run {
+        let file = finish_file_body(scanning).await?;
+        blank_file_warning(&file);
         let stamp = mail::Stamp::now();
-        let outgoing = submit::letter_for(&draft, &stamp, None)
+        let outgoing = submit::letter_for(&draft, file.as_ref(), &stamp, None)
             .map_err(|e| Failure::new(exit::DATAERR, format!("error: {e}")))?;
-        let bytes = outgoing.letter().to_bytes();
+        let unreadable = |e: std::io::Error| {
+            Failure::new(exit::DATAERR, format!("error: cannot read the body: {e}"))
+        };
         if let Some(path) = &options.eml {
-            save_eml(path, &bytes)?;
+            save_eml(path, &outgoing.letter().to_bytes().map_err(unreadable)?)?;
         }
         if !options.quiet {
             eprintln!(
                 "dry run: the letter as built for a server offering 8BITMIME and SMTPUTF8 ({} bytes; envelope MAIL FROM:<{}> RCPT TO:{})",
-                bytes.len(),
+                outgoing.letter().len(),
                 envelope.from,
                 envelope
                     .recipients
@@ -606,12 +679,16 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
                     .join(",")
             );
         }
-        std::io::stdout().write_all(&bytes).map_err(|e| {
-            Failure::new(
-                exit::CANTCREAT,
-                format!("cannot write to standard output: {e}"),
-            )
-        })?;
+        // Streamed: a large letter is never held whole.
+        let mut stdout = std::io::stdout().lock();
+        for chunk in outgoing.letter().chunks() {
+            stdout.write_all(&chunk.map_err(unreadable)?).map_err(|e| {
+                Failure::new(
+                    exit::CANTCREAT,
+                    format!("cannot write to standard output: {e}"),
+                )
+            })?;
+        }
         return Ok(());
     }
 
@@ -628,13 +705,22 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     let mut session = Session::connect(&config, &tls, printer(options.quiet, transcript_file))
         .await
         .map_err(|e| Failure::new(exit_code(&e), describe(&e, logged_in)))?;
+    let file = match finish_file_body(scanning).await {
+        Ok(file) => file,
+        Err(failure) => {
+            // The letter cannot go; leave the server politely.
+            let _ = session.quit().await;
+            return Err(failure);
+        }
+    };
+    blank_file_warning(&file);
 
     let caps = session.capabilities().clone();
     let stamps = submit::stamps(count);
     let prepared = submit::envelope_for(&draft, &caps).and_then(|env| {
         let letters = stamps
             .iter()
-            .map(|stamp| submit::letter_for(&draft, stamp, Some(&caps)))
+            .map(|stamp| submit::letter_for(&draft, file.as_ref(), stamp, Some(&caps)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((env, letters))
     });
@@ -651,21 +737,13 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
             return Err(Failure::new(code, format!("error: {e}")));
         }
     };
-    if let Some(limit) = caps.size_limit() {
-        for warning in mail::lint(
-            &draft,
-            &LintContext {
-                helo: None,
-                size_limit: Some(limit),
-            },
-        ) {
-            if matches!(warning, mail::Warning::TooLarge { .. }) {
-                eprintln!("warning: {warning}");
-            }
-        }
-    }
+    // A letter over the server's SIZE is refused by the engine before MAIL
+    // FROM, with both sizes in the message; no separate lint pass here.
     if let (Some(path), Some(first)) = (&options.eml, letters.first()) {
-        save_eml(path, &first.letter().to_bytes())?;
+        let bytes = first.letter().to_bytes().map_err(|e| {
+            Failure::new(exit::DATAERR, format!("error: cannot read the body: {e}"))
+        })?;
+        save_eml(path, &bytes)?;
     }
     let results = session
         .send_many(letters.iter().map(|letter| (&wire_envelope, letter)))

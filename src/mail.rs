@@ -33,14 +33,18 @@ mod error;
 mod header;
 mod lint;
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    io::Read as _,
+    path::{Path, PathBuf},
+};
 
 pub use address::{Address, Mailbox};
 pub use encode::TransferEncoding;
 pub use error::{Error, Field};
 pub use lint::{LintContext, Warning, lint};
 
-use encode::{BodyEncoder, Counter, Scan};
+use encode::{BodyEncoder, Counter, Encoder, Scan, Scanner};
 use header::{HeaderLine, address_field, check_injection, write_unstructured};
 
 /// Target size of the body pieces that [`Letter::chunks`] yields.
@@ -330,11 +334,122 @@ impl Default for BuildOptions {
     }
 }
 
+/// A body too large to hold twice: read from its file once to choose the
+/// encoding and count the size ([`FileBody::open`]), and again, piece by
+/// piece, while the letter is sent. Memory stays at a few hundred KiB
+/// whatever the size, and no 20 MB buffer is ever faulted in.
+#[derive(Clone, Debug)]
+pub struct FileBody {
+    path: PathBuf,
+    scan: Scan,
+}
+
+/// Why a body file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FileBodyError {
+    /// It could not be read.
+    #[error("cannot read the body from {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not UTF-8 text.
+    #[error("the body in {path} is not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 {
+        /// The file.
+        path: String,
+        /// The first invalid byte.
+        offset: u64,
+    },
+}
+
+/// The size of the pieces a body file is read in.
+const FILE_PIECE: usize = 256 * 1024;
+
+impl FileBody {
+    /// Reads the file once: checks it is UTF-8 and scans it.
+    pub fn open(path: &Path) -> Result<FileBody, FileBodyError> {
+        let shown = || path.display().to_string();
+        let read_error = |source| FileBodyError::Read {
+            path: shown(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(read_error)?;
+        let mut scanner = Scanner::new();
+        let mut buf = vec![0u8; FILE_PIECE];
+        // Up to three octets of a UTF-8 sequence split by the piece boundary.
+        let (mut carry, mut offset) = (0usize, 0u64);
+        loop {
+            let n = file.read(&mut buf[carry..]).map_err(read_error)?;
+            let filled = carry + n;
+            // A UTF-8 sequence cut by the end of the piece waits for the rest.
+            let valid = if n == 0 {
+                filled
+            } else {
+                filled - incomplete_utf8_tail(&buf[..filled])
+            };
+            // ASCII is UTF-8: the scan's high-bit check spares the decoder
+            // for the usual text.
+            if !scanner.feed(&buf[..valid])
+                && let Err(e) = std::str::from_utf8(&buf[..valid])
+            {
+                return Err(FileBodyError::NotUtf8 {
+                    path: shown(),
+                    offset: offset + e.valid_up_to() as u64,
+                });
+            }
+            offset += valid as u64;
+            if n == 0 {
+                break;
+            }
+            buf.copy_within(valid..filled, 0);
+            carry = filled - valid;
+        }
+        Ok(FileBody {
+            path: path.to_owned(),
+            scan: scanner.finish(),
+        })
+    }
+
+    /// Whether the body is empty or only white space (for the lint).
+    pub fn is_blank(&self) -> bool {
+        self.scan.blank
+    }
+}
+
+/// How many octets at the end of `data` begin a UTF-8 sequence that
+/// continues past it (0 to 3).
+fn incomplete_utf8_tail(data: &[u8]) -> usize {
+    for back in 1..=data.len().min(3) {
+        let b = data[data.len() - back];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation octet: look further back
+        }
+        let needed = match b {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => return 0, // ASCII or invalid: nothing is pending
+        };
+        return if needed > back { back } else { 0 };
+    }
+    0
+}
+
+/// Where a letter's body comes from.
+#[derive(Clone, Debug)]
+enum Body<'a> {
+    Text(&'a str),
+    File(&'a FileBody),
+}
+
 /// A built letter: the header block, and the body encoded while streaming.
 #[derive(Clone, Debug)]
 pub struct Letter<'a> {
     header: Vec<u8>,
-    body: &'a str,
+    body: Body<'a>,
     encoding: TransferEncoding,
     message_id: String,
     /// The encoded body's size: known from the scan for 7bit/8bit, counted
@@ -346,6 +461,28 @@ pub struct Letter<'a> {
 /// its encoding and is encoded only while streaming.
 pub fn build<'a>(
     draft: &'a Draft,
+    stamp: &Stamp,
+    opts: &BuildOptions,
+) -> Result<Letter<'a>, Error> {
+    let scan = Scan::of(draft.body.as_bytes());
+    build_with(draft, Body::Text(&draft.body), scan, stamp, opts)
+}
+
+/// [`build`] with the body in a file instead of `draft.body` (which is
+/// ignored).
+pub fn build_from_file<'a>(
+    draft: &Draft,
+    body: &'a FileBody,
+    stamp: &Stamp,
+    opts: &BuildOptions,
+) -> Result<Letter<'a>, Error> {
+    build_with(draft, Body::File(body), body.scan, stamp, opts)
+}
+
+fn build_with<'a>(
+    draft: &Draft,
+    body: Body<'a>,
+    scan: Scan,
     stamp: &Stamp,
     opts: &BuildOptions,
 ) -> Result<Letter<'a>, Error> {
@@ -363,7 +500,6 @@ pub fn build<'a>(
         return Err(Error::InvalidUserAgent);
     }
 
-    let scan = Scan::of(draft.body.as_bytes());
     let encoding = scan.encoding(opts.eight_bit);
     let message_id = format!("<{}@{}>", stamp.unique, draft.from.address.domain_ascii());
 
@@ -413,7 +549,7 @@ pub fn build<'a>(
     };
     Ok(Letter {
         header: h.into_bytes(),
-        body: &draft.body,
+        body,
         encoding,
         message_id,
         body_len,
@@ -439,60 +575,170 @@ impl<'a> Letter<'a> {
     }
 
     /// The exact number of octets of [`to_bytes`](Self::to_bytes), counted
-    /// without building them (for `SIZE=`).
+    /// without building them (for `SIZE=`). A quoted-printable body in a
+    /// file is counted by encoding it once without keeping the output; if
+    /// the file cannot be read now, the send will say so.
     // A letter always has its header block, so an `is_empty` would say
     // nothing.
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u64 {
-        let body = *self.body_len.get_or_init(|| {
-            let mut counter = Counter(0);
-            BodyEncoder::new(self.body, self.encoding).run(&mut counter, u64::MAX);
-            counter.0
+        let body = *self.body_len.get_or_init(|| match &self.body {
+            Body::Text(text) => {
+                let mut counter = Counter(0);
+                BodyEncoder::new(text, self.encoding).run(&mut counter, u64::MAX);
+                counter.0
+            }
+            Body::File(file) => {
+                let mut counter = Counter(0);
+                let mut stream = FileStream::new(file, self.encoding);
+                // A read error here is met again, and reported, while sending.
+                while stream.next_into(&mut counter, u64::MAX).unwrap_or(false) {}
+                counter.0
+            }
         });
         self.header.len() as u64 + body
     }
 
     /// The header block, then the encoded body in pieces of about 64 KiB.
-    /// Lines end in CRLF; no dot-stuffing (the SMTP engine does that).
+    /// Lines end in CRLF; no dot-stuffing (the SMTP engine does that). A
+    /// body read from a file yields an error if the file cannot be read, or
+    /// changed since it was scanned: the letter must then not be finished.
     pub fn chunks(&self) -> Chunks<'_> {
         Chunks {
             header: Some(&self.header),
-            body: BodyEncoder::new(self.body, self.encoding),
+            body: match &self.body {
+                Body::Text(text) => Source::Text(BodyEncoder::new(text, self.encoding)),
+                Body::File(file) => Source::File(Box::new(FileStream::new(file, self.encoding))),
+            },
         }
     }
 
     /// The whole letter (for `--dry-run` and `--eml`).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.header.len() + self.body.len() + self.body.len() / 8);
+    pub fn to_bytes(&self) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.len() as usize);
         for chunk in self.chunks() {
-            out.extend_from_slice(&chunk);
+            out.extend_from_slice(&chunk?);
         }
-        out
+        Ok(out)
     }
 }
 
 /// The pieces of a letter, see [`Letter::chunks`].
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Chunks<'a> {
     header: Option<&'a [u8]>,
-    body: BodyEncoder<'a>,
+    body: Source<'a>,
+}
+
+#[derive(Debug)]
+enum Source<'a> {
+    Text(BodyEncoder<'a>),
+    File(Box<FileStream<'a>>),
 }
 
 impl Iterator for Chunks<'_> {
-    type Item = Vec<u8>;
+    type Item = std::io::Result<Vec<u8>>;
 
-    fn next(&mut self) -> Option<Vec<u8>> {
+    fn next(&mut self) -> Option<Self::Item> {
         if let Some(header) = self.header.take() {
-            return Some(header.to_vec());
-        }
-        if self.body.is_done() {
-            return None;
+            return Some(Ok(header.to_vec()));
         }
         // A little slack: a quoted-printable step adds up to 5 octets, a
         // 7bit/8bit step up to one 998-octet line.
         let mut chunk = Vec::with_capacity(CHUNK as usize + 1024);
-        self.body.run(&mut chunk, CHUNK);
-        (!chunk.is_empty()).then_some(chunk)
+        match &mut self.body {
+            Source::Text(encoder) => {
+                if encoder.is_done() {
+                    return None;
+                }
+                encoder.run(&mut chunk, CHUNK);
+            }
+            Source::File(stream) => match stream.next_into(&mut chunk, CHUNK) {
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            },
+        }
+        (!chunk.is_empty()).then_some(Ok(chunk))
+    }
+}
+
+/// The second reading of a [`FileBody`]: pieces of the file through the
+/// encoder, checked against the first reading as they go.
+#[derive(Debug)]
+struct FileStream<'a> {
+    body: &'a FileBody,
+    file: Option<std::fs::File>,
+    window: Vec<u8>,
+    /// Octets of `window` the encoder has used.
+    used: usize,
+    eof: bool,
+    encoder: Encoder,
+    /// The same scan as `FileBody::open`, repeated to notice a change.
+    scanner: Scanner,
+    /// After an error nothing more comes: a letter is whole or not at all.
+    failed: bool,
+}
+
+impl<'a> FileStream<'a> {
+    fn new(body: &'a FileBody, encoding: TransferEncoding) -> FileStream<'a> {
+        FileStream {
+            body,
+            file: None,
+            window: Vec::with_capacity(FILE_PIECE + encode::LOOKAHEAD),
+            used: 0,
+            eof: false,
+            encoder: Encoder::new(encoding),
+            scanner: Scanner::new(),
+            failed: false,
+        }
+    }
+
+    /// Encodes into `out` until it holds `limit` octets or the body ends;
+    /// `Ok(false)` once the body is done.
+    fn next_into<S: encode::Sink>(&mut self, out: &mut S, limit: u64) -> std::io::Result<bool> {
+        if self.failed {
+            return Ok(false);
+        }
+        let start = out.written();
+        while !self.encoder.is_done() && out.written() - start < limit {
+            if !self.eof
+                && self.window.len() - self.used <= encode::LOOKAHEAD
+                && let Err(e) = self.refill()
+            {
+                self.failed = true;
+                return Err(e);
+            }
+            self.used += self
+                .encoder
+                .run(&self.window[self.used..], self.eof, out, start + limit);
+        }
+        Ok(!self.encoder.is_done())
+    }
+
+    fn refill(&mut self) -> std::io::Result<()> {
+        let path = &self.body.path;
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(std::fs::File::open(path)?),
+        };
+        self.window.drain(..self.used);
+        self.used = 0;
+        let have = self.window.len();
+        self.window.resize(have + FILE_PIECE, 0);
+        let n = file.read(&mut self.window[have..])?;
+        self.window.truncate(have + n);
+        self.scanner.feed(&self.window[have..]);
+        if n == 0 {
+            self.eof = true;
+            let again = std::mem::replace(&mut self.scanner, Scanner::new()).finish();
+            if again != self.body.scan {
+                return Err(std::io::Error::other(format!(
+                    "{} changed while the letter was being sent",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -520,6 +766,22 @@ mod tests {
             subject: "Hi".into(),
             body: "Hello\n".into(),
             envelope_from: String::new(),
+        }
+    }
+
+    #[test]
+    fn utf8_tails_cut_by_a_piece() {
+        for (data, tail) in [
+            (&b"abc"[..], 0),
+            (b"ab\xd0", 1),       // Ж's first octet
+            (b"ab\xd0\x96", 0),   // Ж whole
+            (b"a\xe2\x82", 2),    // € cut after two octets
+            (b"\xe2\x82\xac", 0), // € whole
+            (b"\xf0\x9f\x98", 3), // 😀 cut after three
+            (b"\x80\x80\x80", 0), // stray continuations: for the decoder to refuse
+            (b"", 0),
+        ] {
+            assert_eq!(incomplete_utf8_tail(data), tail, "{data:?}");
         }
     }
 
@@ -621,7 +883,7 @@ mod tests {
             let draft = Draft::parse(&input(from, "a@x.org", "", "")).unwrap();
             let letter = build(&draft, &stamp(), &BuildOptions::default()).unwrap();
             assert_eq!(letter.message_id(), expected);
-            let text = String::from_utf8(letter.to_bytes()).unwrap();
+            let text = String::from_utf8(letter.to_bytes().unwrap()).unwrap();
             assert!(
                 text.contains(&format!("\r\nMessage-ID: {expected}\r\n")),
                 "{text}"
@@ -656,7 +918,7 @@ mod tests {
         let letter = build(&draft, &stamp(), &opts).unwrap();
         assert!(letter.needs_8bitmime());
         assert!(
-            String::from_utf8(letter.to_bytes())
+            String::from_utf8(letter.to_bytes().unwrap())
                 .unwrap()
                 .contains("\r\nFrom: иван@x.org\r\n")
         );
@@ -714,8 +976,8 @@ mod tests {
                 ..BuildOptions::default()
             };
             let letter = build(&draft, &stamp(), &opts).unwrap();
-            let chunks: Vec<Vec<u8>> = letter.chunks().collect();
-            let bytes = letter.to_bytes();
+            let chunks: Vec<Vec<u8>> = letter.chunks().map(Result::unwrap).collect();
+            let bytes = letter.to_bytes().unwrap();
             assert_eq!(letter.len(), bytes.len() as u64);
             assert_eq!(chunks.concat(), bytes);
             for chunk in &chunks[1..] {

@@ -193,8 +193,10 @@ pub trait Content: Sync {
     fn needs_smtputf8(&self) -> bool {
         false
     }
-    /// The bytes, in order, in pieces of any size.
-    fn pieces(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + Send + '_>;
+    /// The bytes, in order, in pieces of any size. An error (a body file
+    /// that cannot be read, or changed) ends the transaction without the
+    /// final dot, so the server never accepts half a letter.
+    fn pieces(&self) -> Box<dyn Iterator<Item = std::io::Result<Cow<'_, [u8]>>> + Send + '_>;
 }
 
 impl Content for [u8] {
@@ -212,8 +214,8 @@ impl Content for [u8] {
         !self[..head_end].is_ascii()
     }
 
-    fn pieces(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + Send + '_> {
-        Box::new(std::iter::once(Cow::Borrowed(self)))
+    fn pieces(&self) -> Box<dyn Iterator<Item = std::io::Result<Cow<'_, [u8]>>> + Send + '_> {
+        Box::new(std::iter::once(Ok(Cow::Borrowed(self))))
     }
 }
 
@@ -230,7 +232,7 @@ impl Content for Vec<u8> {
         self.as_slice().needs_smtputf8()
     }
 
-    fn pieces(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + Send + '_> {
+    fn pieces(&self) -> Box<dyn Iterator<Item = std::io::Result<Cow<'_, [u8]>>> + Send + '_> {
         Content::pieces(self.as_slice())
     }
 }

@@ -38,8 +38,8 @@ impl smtp::Content for Outgoing<'_> {
         self.utf8_headers
     }
 
-    fn pieces(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + Send + '_> {
-        Box::new(self.letter.chunks().map(Cow::Owned))
+    fn pieces(&self) -> Box<dyn Iterator<Item = std::io::Result<Cow<'_, [u8]>>> + Send + '_> {
+        Box::new(self.letter.chunks().map(|chunk| chunk.map(Cow::Owned)))
     }
 }
 
@@ -53,14 +53,19 @@ pub fn build_options(caps: Option<&Capabilities>) -> BuildOptions {
     }
 }
 
-/// Builds the letter for this server.
+/// Builds the letter for this server; `file` holds the body when it is
+/// read from a file (then `draft.body` is ignored).
 pub fn letter_for<'a>(
     draft: &'a Draft,
+    file: Option<&'a mail::FileBody>,
     stamp: &Stamp,
     caps: Option<&Capabilities>,
 ) -> Result<Outgoing<'a>, mail::Error> {
     let options = build_options(caps);
-    let letter = mail::build(draft, stamp, &options)?;
+    let letter = match file {
+        Some(file) => mail::build_from_file(draft, file, stamp, &options)?,
+        None => mail::build(draft, stamp, &options)?,
+    };
     let utf8_headers = options.smtputf8
         && std::iter::once(&draft.from)
             .chain(&draft.to)
@@ -143,7 +148,13 @@ mod tests {
         assert!(envelope_for(&d, &caps(&[])).is_err());
         let utf8 = envelope_for(&d, &caps(&["SMTPUTF8"])).unwrap();
         assert_eq!(utf8.from, "иван@почта.рф");
-        let letter = letter_for(&d, &Stamp::now(), Some(&caps(&["SMTPUTF8", "8BITMIME"]))).unwrap();
+        let letter = letter_for(
+            &d,
+            None,
+            &Stamp::now(),
+            Some(&caps(&["SMTPUTF8", "8BITMIME"])),
+        )
+        .unwrap();
         assert!(letter.needs_smtputf8());
     }
 
@@ -155,14 +166,17 @@ mod tests {
             "Съешь же ещё этих мягких булок",
         );
         let stamp = Stamp::now();
-        let with = letter_for(&d, &stamp, Some(&caps(&["8BITMIME"]))).unwrap();
+        let with = letter_for(&d, None, &stamp, Some(&caps(&["8BITMIME"]))).unwrap();
         assert!(with.is_8bit());
-        let without = letter_for(&d, &stamp, Some(&caps(&[]))).unwrap();
+        let without = letter_for(&d, None, &stamp, Some(&caps(&[]))).unwrap();
         assert!(
             !without.is_8bit(),
             "quoted-printable keeps the letter 7-bit"
         );
-        let bytes: Vec<u8> = without.pieces().flat_map(|c| c.into_owned()).collect();
+        let bytes: Vec<u8> = without
+            .pieces()
+            .flat_map(|c| c.unwrap().into_owned())
+            .collect();
         assert!(bytes.is_ascii());
         assert_eq!(bytes.len() as u64, without.size());
     }

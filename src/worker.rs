@@ -387,7 +387,7 @@ async fn send(
     let prepared = submit::envelope_for(&submission.draft, &caps).and_then(|envelope| {
         Ok((
             envelope,
-            submit::letter_for(&submission.draft, &stamp, Some(&caps))?,
+            submit::letter_for(&submission.draft, None, &stamp, Some(&caps))?,
         ))
     });
     let (envelope, letter) = match prepared {

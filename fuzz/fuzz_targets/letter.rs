@@ -35,7 +35,7 @@ fuzz_target!(|input: Input| {
     };
     let opts = BuildOptions { eight_bit: input.eight_bit, smtputf8: input.smtputf8, ..BuildOptions::default() };
     let Ok(letter) = build(&draft, &stamp, &opts) else { return };
-    let bytes = letter.to_bytes();
+    let bytes = letter.to_bytes().unwrap();
     assert_eq!(bytes.len() as u64, letter.len());
     let mut previous = 0u8;
     let mut line = 0usize;

@@ -53,51 +53,18 @@ pub(crate) struct Scan {
     long: bool,
     ascii: bool,
     controls: bool,
+    /// Nothing but spaces, tabs and line ends.
+    pub(crate) blank: bool,
     /// Octets after CRLF normalisation, final line end included.
     pub(crate) plain_len: u64,
 }
 
 impl Scan {
-    /// Scans the body with vectorised helpers: `is_ascii`, a branch-free
-    /// control-character fold, and `memchr` for line ends. A 20 MB body
-    /// takes a few milliseconds.
+    /// Scans a body held in memory.
     pub(crate) fn of(body: &[u8]) -> Scan {
-        let ascii = body.is_ascii();
-        let controls = body.chunks(4096).any(|chunk| {
-            chunk.iter().fold(false, |acc, &b| {
-                acc | ((b < 0x20) & (b != b'\t') & (b != b'\r') & (b != b'\n')) | (b == 0x7f)
-            })
-        });
-        let mut long = false;
-        let mut extra = 0u64;
-        let mut start = 0usize;
-        let mut skip_lf = false;
-        for i in memchr::memchr2_iter(b'\r', b'\n', body) {
-            if skip_lf {
-                // The LF of a CRLF whose CR was handled.
-                skip_lf = false;
-                start = i + 1;
-                continue;
-            }
-            long |= i - start > MAX_LINE;
-            if body[i] == b'\r' && body.get(i + 1) == Some(&b'\n') {
-                skip_lf = true;
-            } else {
-                // A bare CR or LF becomes CRLF: one octet more.
-                extra += 1;
-            }
-            start = i + 1;
-        }
-        if start < body.len() {
-            long |= body.len() - start > MAX_LINE;
-            extra += 2; // the final line gets its CRLF
-        }
-        Scan {
-            long,
-            ascii,
-            controls,
-            plain_len: body.len() as u64 + extra,
-        }
+        let mut scanner = Scanner::new();
+        scanner.feed(body);
+        scanner.finish()
     }
 
     /// The encoding this body needs.
@@ -106,6 +73,156 @@ impl Scan {
             (false, true, _) => TransferEncoding::SevenBit,
             (false, false, true) => TransferEncoding::EightBit,
             _ => TransferEncoding::QuotedPrintable,
+        }
+    }
+}
+
+/// [`Scan`] fed piece by piece (a body read from a file), with vectorised
+/// helpers: `is_ascii`, a branch-free control-character fold, and `memchr`
+/// for line ends. A 20 MB body takes a few milliseconds.
+#[derive(Clone, Debug)]
+pub(crate) struct Scanner {
+    long: bool,
+    ascii: bool,
+    controls: bool,
+    blank: bool,
+    total: u64,
+    /// Octets added by normalisation (a bare CR or LF becomes CRLF).
+    extra: u64,
+    /// Octets on the current line so far.
+    col: usize,
+    /// The last piece ended with CR, whose LF may start the next.
+    pending_cr: bool,
+}
+
+impl Scanner {
+    pub(crate) fn new() -> Scanner {
+        Scanner {
+            long: false,
+            ascii: true,
+            controls: false,
+            blank: true,
+            total: 0,
+            extra: 0,
+            col: 0,
+            pending_cr: false,
+        }
+    }
+
+    /// Scans the next piece; returns whether it was all ASCII.
+    pub(crate) fn feed(&mut self, data: &[u8]) -> bool {
+        if data.is_empty() {
+            return true;
+        }
+        self.total += data.len() as u64;
+        // One vectorised pass for the high bit, control characters and
+        // CRs: blocks of 128 octets keep the CR count in u8 lanes.
+        let (mut high, mut crs) = (0u8, 0usize);
+        for block in data.chunks(128) {
+            let (h, c, n) = block.iter().fold((0u8, false, 0u8), |(h, c, n), &b| {
+                let control =
+                    ((b < 0x20) & (b != b'\t') & (b != b'\r') & (b != b'\n')) | (b == 0x7f);
+                (h | b, c | control, n + u8::from(b == b'\r'))
+            });
+            high |= h;
+            self.controls |= c;
+            crs += usize::from(n);
+        }
+        self.ascii &= high < 0x80;
+        self.blank = self.blank
+            && data
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        if !self.feed_lines_fast(data, crs) {
+            self.feed_lines_exact(data);
+        }
+        high < 0x80
+    }
+
+    /// Line ends when every CR of `data` starts a CRLF, the usual case:
+    /// one single-byte `memchr` per line. Returns false, having changed
+    /// nothing, when a bare CR needs [`Scanner::feed_lines_exact`].
+    fn feed_lines_fast(&mut self, data: &[u8], crs: usize) -> bool {
+        // A CR at the very end waits for the next piece to know its LF.
+        let trailing_cr = data.last() == Some(&b'\r');
+        let body = &data[..data.len() - usize::from(trailing_cr)];
+        let crs = crs - usize::from(trailing_cr);
+        let mut start = 0;
+        if self.pending_cr {
+            if body.first() != Some(&b'\n') {
+                return false;
+            }
+            start = 1;
+        }
+        let (mut col, mut long, mut lfs, mut pairs) = (self.col, false, 0u64, 0usize);
+        let offset = start;
+        for i in memchr::memchr_iter(b'\n', &body[offset..]).map(|i| i + offset) {
+            let cr = i > start && body[i - 1] == b'\r';
+            long |= col + (i - start - usize::from(cr)) > MAX_LINE;
+            col = 0;
+            lfs += 1;
+            pairs += usize::from(cr);
+            start = i + 1;
+        }
+        if crs != pairs {
+            return false;
+        }
+        col += body.len() - start;
+        self.long |= long || col > MAX_LINE;
+        self.extra += lfs - pairs as u64;
+        // Exact semantics at a trailing CR: the line ends there.
+        self.col = if trailing_cr { 0 } else { col };
+        self.pending_cr = trailing_cr;
+        true
+    }
+
+    /// Line ends one by one, bare CRs included.
+    fn feed_lines_exact(&mut self, data: &[u8]) {
+        let mut start = 0;
+        if std::mem::take(&mut self.pending_cr) {
+            if data[0] == b'\n' {
+                start = 1;
+            } else {
+                self.extra += 1;
+            }
+        }
+        let mut crlf_lf = None;
+        let offset = start;
+        for i in memchr::memchr2_iter(b'\r', b'\n', &data[offset..]).map(|i| i + offset) {
+            if crlf_lf == Some(i) {
+                // The LF of a CRLF whose CR ended the line.
+                start = i + 1;
+                continue;
+            }
+            self.long |= self.col + (i - start) > MAX_LINE;
+            self.col = 0;
+            if data[i] == b'\r' {
+                match data.get(i + 1) {
+                    Some(b'\n') => crlf_lf = Some(i + 1),
+                    Some(_) => self.extra += 1,
+                    None => self.pending_cr = true,
+                }
+            } else {
+                self.extra += 1;
+            }
+            start = i + 1;
+        }
+        self.col += data.len() - start;
+        self.long |= self.col > MAX_LINE;
+    }
+
+    pub(crate) fn finish(mut self) -> Scan {
+        if self.pending_cr {
+            self.extra += 1; // a last bare CR becomes CRLF
+        } else if self.col > 0 {
+            self.extra += 2; // the last line gets its CRLF
+        }
+        Scan {
+            long: self.long,
+            ascii: self.ascii,
+            controls: self.controls,
+            blank: self.blank,
+            plain_len: self.total + self.extra,
         }
     }
 }
@@ -140,23 +257,26 @@ impl Sink for Counter {
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-/// A resumable encoder over a borrowed body.
+/// How far encoding decisions look ahead: a CRLF split by the window, a
+/// space before a line end, `From ` at a line start.
+pub(crate) const LOOKAHEAD: usize = 5;
+
+/// The encoder's state, independent of where the body's bytes are: it
+/// works on a window of the body and can stop and resume anywhere, so a
+/// body in memory and a body read from a file piece by piece give the same
+/// octets.
 #[derive(Clone, Debug)]
-pub(crate) struct BodyEncoder<'a> {
-    body: &'a [u8],
+pub(crate) struct Encoder {
     encoding: TransferEncoding,
-    pos: usize,
     /// Characters on the current output line.
     col: usize,
     done: bool,
 }
 
-impl<'a> BodyEncoder<'a> {
-    pub(crate) fn new(body: &'a str, encoding: TransferEncoding) -> BodyEncoder<'a> {
-        BodyEncoder {
-            body: body.as_bytes(),
+impl Encoder {
+    pub(crate) fn new(encoding: TransferEncoding) -> Encoder {
+        Encoder {
             encoding,
-            pos: 0,
             col: 0,
             done: false,
         }
@@ -166,50 +286,69 @@ impl<'a> BodyEncoder<'a> {
         self.done
     }
 
-    /// Encodes until `out` holds at least `limit` octets or the body ends.
-    /// CR, LF and CRLF all become CRLF; a last line without a line end
-    /// gets one.
-    pub(crate) fn run<S: Sink>(&mut self, out: &mut S, limit: u64) {
+    /// Encodes from `data` — the rest of the body read so far, `eof` when
+    /// nothing follows it — until `out` holds at least `limit` octets or the
+    /// data runs out, and returns how many octets of `data` it used. Short
+    /// of the end, the last [`LOOKAHEAD`] octets are left for the next call,
+    /// so every decision sees what follows. CR, LF and CRLF all become CRLF;
+    /// a last line without a line end gets one.
+    pub(crate) fn run<S: Sink>(
+        &mut self,
+        data: &[u8],
+        eof: bool,
+        out: &mut S,
+        limit: u64,
+    ) -> usize {
         if self.done {
-            return;
+            return 0;
         }
-        match self.encoding {
-            TransferEncoding::QuotedPrintable => self.run_qp(out, limit),
-            TransferEncoding::SevenBit | TransferEncoding::EightBit => self.run_plain(out, limit),
-        }
-        if self.pos == self.body.len() {
+        let end = if eof {
+            data.len()
+        } else {
+            data.len().saturating_sub(LOOKAHEAD)
+        };
+        let used = match self.encoding {
+            TransferEncoding::QuotedPrintable => self.run_qp(data, end, out, limit),
+            TransferEncoding::SevenBit | TransferEncoding::EightBit => {
+                self.run_plain(data, end, out, limit)
+            }
+        };
+        if eof && used == data.len() {
             if self.col > 0 {
                 out.put(b"\r\n");
                 self.col = 0;
             }
             self.done = true;
         }
+        used
     }
 
     /// Consumes the line break at `pos` (CRLF, CR or LF) if there is one.
-    fn line_break<S: Sink>(&mut self, out: &mut S) -> bool {
-        let len = match self.body[self.pos..] {
+    fn line_break<S: Sink>(&mut self, data: &[u8], pos: &mut usize, out: &mut S) -> bool {
+        let len = match data[*pos..] {
             [b'\r', b'\n', ..] => 2,
             [b'\r' | b'\n', ..] => 1,
             _ => return false,
         };
-        self.pos += len;
+        *pos += len;
         self.col = 0;
         out.put(b"\r\n");
         true
     }
 
-    fn run_plain<S: Sink>(&mut self, out: &mut S, limit: u64) {
-        while self.pos < self.body.len() && out.written() < limit {
-            if self.line_break(out) {
+    fn run_plain<S: Sink>(&mut self, data: &[u8], end: usize, out: &mut S, limit: u64) -> usize {
+        let mut pos = 0;
+        while pos < end && out.written() < limit {
+            if self.line_break(data, &mut pos, out) {
                 continue;
             }
-            let rest = &self.body[self.pos..];
+            let rest = &data[pos..end];
             let len = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
             out.put(&rest[..len]);
-            self.pos += len;
+            pos += len;
             self.col += len;
         }
+        pos
     }
 
     /// RFC 2045 §6.7. Besides the rules, a `.` or `From ` at the start of an
@@ -218,31 +357,31 @@ impl<'a> BodyEncoder<'a> {
     /// Each output line is assembled in a small buffer and handed to the
     /// sink whole: one call per line, not per octet; a byte class table and
     /// a look-ahead only near the end of a line keep the per-octet work small.
-    fn run_qp<S: Sink>(&mut self, out: &mut S, limit: u64) {
-        let body = self.body;
+    fn run_qp<S: Sink>(&mut self, data: &[u8], end: usize, out: &mut S, limit: u64) -> usize {
+        let mut pos = 0;
         let mut line = [0u8; QP_LINE + 3];
         let mut len = 0usize;
-        while self.pos < body.len() && out.written() + len as u64 <= limit {
-            let b = body[self.pos];
+        while pos < end && out.written() + len as u64 <= limit {
+            let b = data[pos];
             let class = QP_CLASS[usize::from(b)];
             if class == BREAK {
                 out.put(&line[..len]);
                 len = 0;
-                self.line_break(out);
+                self.line_break(data, &mut pos, out);
                 continue;
             }
             let literal = match class {
                 LITERAL => true,
-                SPACE => !matches!(body.get(self.pos + 1), None | Some(b'\r' | b'\n')),
+                SPACE => !matches!(data.get(pos + 1), None | Some(b'\r' | b'\n')),
                 DOT => self.col > 0,
-                EFF => self.col > 0 || !body[self.pos..].starts_with(b"From "),
+                EFF => self.col > 0 || !data[pos..].starts_with(b"From "),
                 _ => false,
             };
             let width = if literal { 1 } else { 3 };
             // Room for the soft break's "=" unless this character ends the
             // line; look ahead only when that decides it.
             if self.col + width > QP_LINE - 1 {
-                let line_end = matches!(body.get(self.pos + 1), None | Some(b'\r' | b'\n'));
+                let line_end = matches!(data.get(pos + 1), None | Some(b'\r' | b'\n'));
                 if !line_end || self.col + width > QP_LINE {
                     line[len..len + 3].copy_from_slice(b"=\r\n");
                     out.put(&line[..len + 3]);
@@ -261,9 +400,37 @@ impl<'a> BodyEncoder<'a> {
             }
             len += width;
             self.col += width;
-            self.pos += 1;
+            pos += 1;
         }
         out.put(&line[..len]);
+        pos
+    }
+}
+
+/// A resumable encoder over a body held in memory.
+#[derive(Clone, Debug)]
+pub(crate) struct BodyEncoder<'a> {
+    body: &'a [u8],
+    pos: usize,
+    encoder: Encoder,
+}
+
+impl<'a> BodyEncoder<'a> {
+    pub(crate) fn new(body: &'a str, encoding: TransferEncoding) -> BodyEncoder<'a> {
+        BodyEncoder {
+            body: body.as_bytes(),
+            pos: 0,
+            encoder: Encoder::new(encoding),
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.encoder.is_done()
+    }
+
+    /// Encodes until `out` holds at least `limit` octets or the body ends.
+    pub(crate) fn run<S: Sink>(&mut self, out: &mut S, limit: u64) {
+        self.pos += self.encoder.run(&self.body[self.pos..], true, out, limit);
     }
 }
 
@@ -416,6 +583,92 @@ mod tests {
         assert_eq!(TransferEncoding::choose("bell\x07", true), QuotedPrintable);
         assert_eq!(TransferEncoding::choose("del\x7f", true), QuotedPrintable);
         assert_eq!(TransferEncoding::choose("tab\there", false), SevenBit);
+    }
+
+    /// Encodes `body` as a file would be read: windows of `step` new octets,
+    /// with what the encoder left kept for the next call.
+    fn encode_windowed(body: &[u8], encoding: TransferEncoding, step: usize) -> Vec<u8> {
+        let mut encoder = Encoder::new(encoding);
+        let (mut out, mut window, mut read) = (Vec::new(), Vec::new(), 0);
+        while !encoder.is_done() {
+            let take = step.min(body.len() - read);
+            window.extend_from_slice(&body[read..read + take]);
+            read += take;
+            let eof = read == body.len();
+            let used = encoder.run(&window, eof, &mut out, u64::MAX);
+            window.drain(..used);
+        }
+        out
+    }
+
+    /// Lines around the 998-octet limit, with every kind of line end, split
+    /// at every point near the ends: the fast and the exact line paths agree.
+    #[test]
+    fn long_lines_agree_on_both_paths() {
+        let x = |n: usize| "x".repeat(n);
+        let bodies = [
+            format!("{}\r\n{}\r\n", x(998), x(999)),
+            format!("{}\n{}", x(998), x(998)),
+            format!("{}\r{}\r\n", x(600), x(600)),
+            format!("{}\r\n", x(1200)),
+            format!("{}\r", x(999)),
+            format!("a\r\n{}", x(999)),
+        ];
+        for body in &bodies {
+            let b = body.as_bytes();
+            let want = Scan::of(b);
+            for cut in (0..b.len()).filter(|c| {
+                *c < 5 || b.len() - c < 5 || (990..1010).contains(c) || (1595..1605).contains(c)
+            }) {
+                let mut exact = Scanner::new();
+                exact.total = b.len() as u64;
+                exact.blank = want.blank;
+                exact.feed_lines_exact(&b[..cut]);
+                if cut < b.len() {
+                    exact.feed_lines_exact(&b[cut..]);
+                }
+                assert_eq!(exact.finish(), want, "{body:?} cut {cut}");
+                let mut fast = Scanner::new();
+                fast.feed(&b[..cut]);
+                fast.feed(&b[cut..]);
+                assert_eq!(fast.finish(), want, "{body:?} cut {cut}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A body scanned or encoded piece by piece, split anywhere, gives
+        /// exactly what it gives in one piece.
+        #[test]
+        fn pieces_give_the_same_scan_and_octets(
+            body in proptest::collection::vec(proptest::sample::select(b"ab .=From\r\n\t\xd0\xbf\x07".to_vec()), 0..300),
+            step in 1usize..40,
+            cut in 0usize..300,
+        ) {
+            let cut = cut.min(body.len());
+            let mut scanner = Scanner::new();
+            scanner.feed(&body[..cut]);
+            scanner.feed(&body[cut..]);
+            proptest::prop_assert_eq!(scanner.finish(), Scan::of(&body));
+            // The fast line path agrees with the exact one.
+            let mut exact = Scanner::new();
+            exact.total = body.len() as u64;
+            exact.ascii = body.is_ascii();
+            exact.controls = Scan::of(&body).controls;
+            exact.blank = Scan::of(&body).blank;
+            exact.feed_lines_exact(&body[..cut]);
+            if cut < body.len() {
+                exact.feed_lines_exact(&body[cut..]);
+            }
+            proptest::prop_assert_eq!(exact.finish(), Scan::of(&body));
+            let text = String::from_utf8_lossy(&body).into_owned();
+            for encoding in [SevenBit, EightBit, QuotedPrintable] {
+                proptest::prop_assert_eq!(
+                    encode_windowed(text.as_bytes(), encoding, step),
+                    encode_all(&text, encoding)
+                );
+            }
+        }
     }
 
     #[test]

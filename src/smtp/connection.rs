@@ -272,12 +272,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// before the final dot.
     pub async fn write_data<'c>(
         &mut self,
-        chunks: impl Iterator<Item = std::borrow::Cow<'c, [u8]>>,
+        chunks: impl Iterator<Item = std::io::Result<std::borrow::Cow<'c, [u8]>>>,
         then: &[Command<'_>],
     ) -> Result<u64, Error> {
         let mut stuffer = DotStuffer::new();
         let mut written = 0u64;
         for chunk in chunks {
+            // Without the final dot the server drops what it has; the caller
+            // treats this as a broken connection and closes it.
+            let chunk = chunk.map_err(|e| Error::Io {
+                stage: Stage::Content,
+                reason: format!(
+                    "cannot read the letter: {e}; it was not finished, so it is not delivered"
+                ),
+            })?;
             let mut input: &[u8] = &chunk;
             while !input.is_empty() {
                 let take = input.len().min(DATA_BLOCK);

@@ -167,7 +167,7 @@ fn golden_letters() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for (name, draft, opts) in cases {
-        let bytes = build(&draft, &stamp(), &opts).unwrap().to_bytes();
+        let bytes = build(&draft, &stamp(), &opts).unwrap().to_bytes().unwrap();
         let path = dir.join(format!("{name}.eml"));
         if update {
             std::fs::write(&path, &bytes).unwrap();
@@ -195,7 +195,10 @@ fn no_bcc_header_but_bcc_in_the_envelope() {
             "Hi",
             "Bcc: this line is body text, not a header\n",
         );
-        let bytes = build(&d, &stamp(), &opts(false, false)).unwrap().to_bytes();
+        let bytes = build(&d, &stamp(), &opts(false, false))
+            .unwrap()
+            .to_bytes()
+            .unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let (header, _) = text.split_once("\r\n\r\n").unwrap();
         assert!(
@@ -221,7 +224,7 @@ fn no_bcc_header_but_bcc_in_the_envelope() {
 
 /// Checks what every letter must satisfy on the wire.
 fn assert_wire_safe(letter: &Letter<'_>, opts: &BuildOptions) -> Vec<u8> {
-    let bytes = letter.to_bytes();
+    let bytes = letter.to_bytes().unwrap();
     assert_eq!(letter.len(), bytes.len() as u64);
     assert!(bytes.ends_with(b"\r\n"));
     for (i, &b) in bytes.iter().enumerate() {
@@ -634,6 +637,7 @@ fn a_twenty_megabyte_body_streams() {
     let mut total = 0u64;
     let mut count = 0;
     for chunk in letter.chunks() {
+        let chunk = chunk.unwrap();
         assert!(chunk.len() <= 66 * 1024, "{}", chunk.len());
         total += chunk.len() as u64;
         count += 1;
@@ -758,4 +762,108 @@ proptest! {
         };
         assert_round_trip(&d, &opts(eight_bit, smtputf8));
     }
+}
+
+/// A body read from a file, twice and piece by piece, gives exactly the
+/// letter the same body gives in memory, for every encoding, with pieces
+/// that split multi-byte characters, CRLFs and "From " at the 256 KiB
+/// boundary.
+#[test]
+fn a_file_body_streams_the_same_letter_as_text() {
+    use smtpwire::mail::{FileBody, build_from_file};
+    let piece = 256 * 1024;
+    let boundary_cases = [
+        format!("{}Ж and more", "a".repeat(piece - 1)), // Ж split by the boundary
+        format!("{}\r\nnext", "b".repeat(piece - 1)),   // CR | LF
+        format!("{}\nFrom me\n", "c ".repeat(piece / 2)), // From at a line start near it
+        format!("{}.\n", "d\n".repeat(piece)),
+        "Привет\r\nмир\n.\nFrom x\n   \n".repeat(40_000),
+        String::new(),
+        "no line end".into(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, body) in boundary_cases.iter().enumerate() {
+        let path = dir.path().join(format!("body{i}.txt"));
+        std::fs::write(&path, body).unwrap();
+        let file = FileBody::open(&path).unwrap();
+        assert_eq!(file.is_blank(), body.trim().is_empty(), "case {i}");
+        let with_text = Draft::parse(&DraftInput {
+            from: "a@example.org".into(),
+            to: "b@example.org".into(),
+            subject: "s".into(),
+            body: body.clone(),
+            ..DraftInput::default()
+        })
+        .unwrap();
+        let mut without_body = with_text.clone();
+        without_body.body = String::new();
+        for (eight_bit, smtputf8) in [(true, true), (false, false)] {
+            let opts = BuildOptions {
+                eight_bit,
+                smtputf8,
+                ..BuildOptions::default()
+            };
+            let from_text = build(&with_text, &stamp(), &opts).unwrap();
+            let from_file = build_from_file(&without_body, &file, &stamp(), &opts).unwrap();
+            assert_eq!(
+                from_file.transfer_encoding(),
+                from_text.transfer_encoding(),
+                "case {i}"
+            );
+            assert_eq!(from_file.len(), from_text.len(), "case {i}");
+            let bytes = from_file.to_bytes().unwrap();
+            assert!(
+                bytes == from_text.to_bytes().unwrap(),
+                "case {i}, 8bit {eight_bit}: bytes differ"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_file_body_that_is_not_utf8_or_changes_is_refused() {
+    use smtpwire::mail::{FileBody, FileBodyError, build_from_file};
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("latin1.txt");
+    let mut bytes = "a".repeat(300_000).into_bytes();
+    bytes.push(0xe9); // é in Latin-1
+    bytes.extend_from_slice(b" caf\n");
+    std::fs::write(&bad, &bytes).unwrap();
+    let err = FileBody::open(&bad).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FileBodyError::NotUtf8 {
+                offset: 300_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    // Changed between the scan and the send: the stream ends in an error, so
+    // the engine never sends the final dot.
+    let changing = dir.path().join("changing.txt");
+    std::fs::write(&changing, "short text\n".repeat(1000)).unwrap();
+    let file = FileBody::open(&changing).unwrap();
+    std::fs::write(&changing, "Ünicode now\n".repeat(1000)).unwrap();
+    let draft = Draft::parse(&DraftInput {
+        from: "a@example.org".into(),
+        to: "b@example.org".into(),
+        ..DraftInput::default()
+    })
+    .unwrap();
+    let letter = build_from_file(&draft, &file, &stamp(), &BuildOptions::default()).unwrap();
+    let last = letter.chunks().last().unwrap();
+    let err = last.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("changed while the letter was being sent"),
+        "{err}"
+    );
+    std::fs::remove_file(&changing).unwrap();
+    assert!(
+        letter.chunks().any(|c| c.is_err()),
+        "a vanished file is an error too"
+    );
 }

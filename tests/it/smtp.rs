@@ -869,3 +869,75 @@ async fn dot_lines_are_stuffed_on_the_wire() {
         "Subject: dots\r\n\r\n..\r\n...\r\nx\r\n..\r\nQUIT\r\n..\r\n"
     );
 }
+
+/// A letter whose bytes cannot be read to the end (a body file that changed
+/// or vanished) ends the transaction without the final dot: the server
+/// drops what it got, and nothing half-written is delivered.
+#[tokio::test]
+async fn a_letter_that_fails_mid_stream_is_never_finished() {
+    struct Failing;
+    impl smtpwire::smtp::Content for Failing {
+        fn size(&self) -> u64 {
+            100
+        }
+        fn is_8bit(&self) -> bool {
+            false
+        }
+        fn pieces(
+            &self,
+        ) -> Box<dyn Iterator<Item = std::io::Result<std::borrow::Cow<'_, [u8]>>> + Send + '_>
+        {
+            Box::new(
+                [
+                    Ok(std::borrow::Cow::Borrowed(
+                        &b"Subject: half\r\n\r\nthe first half\r\n"[..],
+                    )),
+                    Err(std::io::Error::other(
+                        "body.txt changed while the letter was being sent",
+                    )),
+                ]
+                .into_iter(),
+            )
+        }
+    }
+    let script = vec![
+        Step::Reply("220 mail.test ESMTP"),
+        EHLO,
+        Step::Reply(PLAIN_CAPS),
+        Step::ExpectPrefix("MAIL FROM:"),
+        Step::Reply("250 Ok"),
+        Step::ExpectPrefix("RCPT TO:"),
+        Step::Reply("250 Ok"),
+        Step::Expect("DATA"),
+        Step::Reply("354 go"),
+        Step::Drain,
+    ];
+    let events = Events::default();
+    let (result, seen) = converse(script, async |s| {
+        let mut session = Session::establish(
+            s,
+            &config(Security::None),
+            &connector(),
+            events.transcript(),
+        )
+        .await?;
+        let result = session
+            .send(&envelope(&["bob@example.org"]), &Failing)
+            .await;
+        assert!(session.is_broken());
+        drop(session);
+        result
+    })
+    .await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::Io { stage: Stage::Content, reason } if reason.contains("not delivered")),
+        "{err:?}"
+    );
+    assert!(
+        !seen.lines.iter().any(|l| l == "."),
+        "the final dot must never be sent: {:?}",
+        seen.lines
+    );
+    assert!(!seen.lines.iter().any(|l| l == "QUIT"));
+}
