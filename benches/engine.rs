@@ -132,6 +132,32 @@ fn letters(c: &mut Criterion) {
     group.finish();
 }
 
+/// The first reading of a body file (the scan that chooses the encoding)
+/// and the whole letter streamed from it, for a 20 MB file in the page cache.
+fn file_body(c: &mut Criterion) {
+    let mut group = c.benchmark_group("file body 20 MB");
+    group.sample_size(20);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("body.txt");
+    std::fs::write(&path, body(20 << 20, false).replace('\n', "\r\n")).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    group.throughput(Throughput::Bytes(size));
+    group.bench_function("scan (FileBody::open)", |b| {
+        b.iter(|| smtpwire::mail::FileBody::open(&path).unwrap())
+    });
+    let file = smtpwire::mail::FileBody::open(&path).unwrap();
+    let d = draft(String::new());
+    group.bench_function("stream the letter", |b| {
+        b.iter(|| {
+            let letter =
+                smtpwire::mail::build_from_file(&d, &file, &stamp(), &BuildOptions::default())
+                    .unwrap();
+            letter.chunks().map(|c| c.unwrap().len()).sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
 fn dot_stuffing(c: &mut Criterion) {
     let mut group = c.benchmark_group("dot-stuffing");
     for (label, text) in [
@@ -156,5 +182,5 @@ fn dot_stuffing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, replies, letters, dot_stuffing);
+criterion_group!(benches, replies, letters, file_body, dot_stuffing);
 criterion_main!(benches);

