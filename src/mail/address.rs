@@ -255,29 +255,17 @@ fn is_invisible(c: char) -> bool {
 /// are trimmed and empty ones dropped.
 fn split_list(s: &str) -> Vec<&str> {
     let mut entries = Vec::new();
-    let (mut in_quotes, mut escaped, mut angle) = (false, false, 0usize);
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        if in_quotes {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_quotes = false,
-                _ => {}
-            }
-            continue;
+    let (mut angle, mut start) = (0usize, 0);
+    // An open quote at the end is reported by the entry's own parse.
+    for_each_unquoted(s, |i, c| match c {
+        '<' => angle += 1,
+        '>' => angle = angle.saturating_sub(1),
+        ',' | ';' if angle == 0 => {
+            entries.push(&s[start..i]);
+            start = i + 1;
         }
-        match c {
-            '"' => in_quotes = true,
-            '<' => angle += 1,
-            '>' => angle = angle.saturating_sub(1),
-            ',' | ';' if angle == 0 => {
-                entries.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
+        _ => {}
+    });
     entries.push(&s[start..]);
     entries
         .into_iter()
@@ -286,10 +274,9 @@ fn split_list(s: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Byte offsets of `<` and `>` outside quoted strings; an error when a
-/// quote is left open.
-fn top_level_brackets(s: &str) -> Result<(Vec<usize>, Vec<usize>), String> {
-    let (mut opens, mut closes) = (Vec::new(), Vec::new());
+/// Calls `f` with each character outside quoted strings (and its byte
+/// offset); returns false when a quote is left open.
+fn for_each_unquoted(s: &str, mut f: impl FnMut(usize, char)) -> bool {
     let (mut in_quotes, mut escaped) = (false, false);
     for (i, c) in s.char_indices() {
         if in_quotes {
@@ -299,16 +286,25 @@ fn top_level_brackets(s: &str) -> Result<(Vec<usize>, Vec<usize>), String> {
                 '"' => in_quotes = false,
                 _ => {}
             }
-            continue;
-        }
-        match c {
-            '"' => in_quotes = true,
-            '<' => opens.push(i),
-            '>' => closes.push(i),
-            _ => {}
+        } else if c == '"' {
+            in_quotes = true;
+        } else {
+            f(i, c);
         }
     }
-    if in_quotes {
+    !in_quotes
+}
+
+/// Byte offsets of `<` and `>` outside quoted strings; an error when a
+/// quote is left open.
+fn top_level_brackets(s: &str) -> Result<(Vec<usize>, Vec<usize>), String> {
+    let (mut opens, mut closes) = (Vec::new(), Vec::new());
+    let closed = for_each_unquoted(s, |i, c| match c {
+        '<' => opens.push(i),
+        '>' => closes.push(i),
+        _ => {}
+    });
+    if !closed {
         return Err(UNCLOSED_QUOTE.to_string());
     }
     Ok((opens, closes))

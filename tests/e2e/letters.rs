@@ -461,44 +461,6 @@ fn check_prints_the_capabilities() {
 }
 
 #[test]
-fn repeat_sends_each_letter_exactly_once() {
-    let lab = lab();
-    let t = token("repeat");
-    let mut a = submission(lab.submission_port, "starttls", "auto");
-    a.extend(args(&[
-        "--from",
-        &lab.address("alice"),
-        "--to",
-        &lab.address("dave"),
-        "--subject",
-        &format!("Repeat {t}"),
-        "--body",
-        "again",
-        "--repeat",
-        "50",
-        "--quiet",
-    ]));
-    let out = smtpwire(&a, Some(&lab.password("alice")));
-    assert!(out.status.success(), "{}", text(&out));
-    let found = lab.fetch_by_subject("dave", &t, 50);
-    assert_eq!(found.len(), 50, "every letter delivered exactly once");
-    let mut ids: Vec<String> = found
-        .iter()
-        .map(|raw| {
-            MessageParser::default()
-                .parse(raw)
-                .unwrap()
-                .message_id()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 50, "each letter has its own Message-ID");
-}
-
-#[test]
 fn a_50_mb_body_and_a_body_of_only_dots_arrive_intact() {
     let lab = lab();
     let dots = ".\n..\n...\n.\n.\n".repeat(200);
