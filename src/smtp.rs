@@ -620,8 +620,11 @@ impl Session {
                     break;
                 }
             };
+            // Letters skipped while looking ahead are reported after this
+            // one, so results stay in the letters' order.
+            let mut skipped = Vec::new();
             let next = if pipelining {
-                self.next_prepared(&mut letters, &mut results)
+                self.next_prepared(&mut letters, &mut skipped)
             } else {
                 None
             };
@@ -635,6 +638,7 @@ impl Session {
                     break;
                 }
             }
+            results.append(&mut skipped);
             in_flight = next;
         }
         results

@@ -941,3 +941,63 @@ async fn a_letter_that_fails_mid_stream_is_never_finished() {
     );
     assert!(!seen.lines.iter().any(|l| l == "QUIT"));
 }
+
+/// A letter the server cannot take (over its SIZE) is skipped without a
+/// word on the wire, and the results stay in the letters' order although it
+/// was looked at while the one before was still being sent.
+#[tokio::test]
+async fn results_keep_the_letters_order_when_one_is_skipped() {
+    let caps = "250-mail.test\n250-PIPELINING\n250 SIZE 1000";
+    let script = vec![
+        Step::Reply("220 mail.test ESMTP"),
+        EHLO,
+        Step::Reply(caps),
+        Step::ExpectBatch(vec![
+            "MAIL FROM:<alice@example.org> SIZE=22",
+            "RCPT TO:<a@example.org>",
+            "DATA",
+        ]),
+        Step::Reply("250 Ok\n250 Ok\n354 go"),
+        Step::ReadData,
+        Step::ExpectBatch(vec![
+            "MAIL FROM:<alice@example.org> SIZE=22",
+            "RCPT TO:<a@example.org>",
+            "DATA",
+        ]),
+        Step::Reply("250 2.0.0 Ok: queued as FIRST"),
+        Step::Reply("250 Ok\n250 Ok\n354 go"),
+        Step::ReadData,
+        Step::Reply("250 2.0.0 Ok: queued as THIRD"),
+        Step::Expect("QUIT"),
+        Step::Reply("221 Bye"),
+    ];
+    let big = vec![b'x'; 5000];
+    let env = envelope(&["a@example.org"]);
+    let events = Events::default();
+    let (results, seen) = converse(script, async |s| {
+        let mut session = Session::establish(
+            s,
+            &config(Security::None),
+            &connector(),
+            events.transcript(),
+        )
+        .await?;
+        let letters: [(&Envelope, &[u8]); 3] = [(&env, LETTER), (&env, &big), (&env, LETTER)];
+        let results = session.send_many(letters).await;
+        session.quit().await?;
+        Ok::<_, Error>(results)
+    })
+    .await;
+    assert_eq!(seen.data.len(), 2);
+    let results = results.unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].as_ref().unwrap().queue_id(), Some("FIRST"));
+    assert_eq!(
+        results[1].as_ref().unwrap_err(),
+        &Error::TooLarge {
+            size: 5000,
+            limit: 1000
+        }
+    );
+    assert_eq!(results[2].as_ref().unwrap().queue_id(), Some("THIRD"));
+}
