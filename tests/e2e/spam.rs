@@ -1,6 +1,7 @@
 //! Letters built by smtpwire, scored by SpamAssassin's local rules
-//! (`spamassassin -L -t`, Debian's shipped rules, no network), both as sent
-//! and as delivered through Postfix: no rule with a positive score may fire.
+//! (`spamassassin -L -t`, Debian's shipped rules, no network) and by rspamd
+//! (`scripts/rspamd.sh`: Debian's rules, offline), both as sent and as
+//! delivered through Postfix: no rule with a positive score may fire.
 
 use std::{
     io::Write as _,
@@ -66,6 +67,91 @@ fn score(letter: &[u8]) -> (f64, Vec<Hit>, String) {
         })
         .collect();
     (total, hits, report)
+}
+
+/// Scores a letter with the lab's rspamd, telling it what a receiving MTA
+/// would: the client's address and HELO name, the envelope and the
+/// authenticated user.
+fn rspamd_score(letter: &[u8], from: &str, rcpts: &[&str]) -> (f64, Vec<Hit>, String) {
+    let server = std::env::var("SMTPWIRE_RSPAMD").unwrap_or_else(|_| {
+        panic!("SMTPWIRE_RSPAMD is not set: run the suite with scripts/test.sh, which starts rspamd (scripts/rspamd.sh)")
+    });
+    let mut command = Command::new("rspamc");
+    command.args([
+        "-h",
+        &server,
+        "--ip",
+        "127.0.0.1",
+        "--helo",
+        "client.lab.example",
+    ]);
+    command.args([
+        "--hostname",
+        "client.lab.example",
+        "--user",
+        "alice@lab.example",
+        "--from",
+        from,
+    ]);
+    for rcpt in rcpts {
+        command.args(["--rcpt", rcpt]);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rspamc (Debian package rspamd) must be installed; scripts/test.sh installs it");
+    child.stdin.take().unwrap().write_all(letter).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let total = report
+        .lines()
+        .find_map(|l| l.strip_prefix("Score: "))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no rspamd score in:\n{report}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    // "Symbol: MIME_GOOD (-0.10)[text/plain]"
+    let hits = report
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("Symbol: ")?;
+            let (rule, rest) = rest.split_once(" (")?;
+            let score = rest.split_once(')')?.0.parse().ok()?;
+            Some(Hit {
+                score,
+                rule: rule.to_owned(),
+            })
+        })
+        .collect();
+    (total, hits, report)
+}
+
+/// rspamd rules that describe the lab's delivery path, not the letter: the
+/// last hop into the mailbox is Postfix handing the letter to Dovecot over a
+/// local LMTP socket, which is not TLS.
+const LAB_PATH_RULES: &[&str] = &["RCVD_NO_TLS_LAST"];
+
+fn assert_rspamd_clean(what: &str, letter: &[u8], from: &str, rcpts: &[&str], allowed: &[&str]) {
+    let (total, hits, report) = rspamd_score(letter, from, rcpts);
+    let positive: Vec<String> = hits
+        .iter()
+        .filter(|h| h.score > 0.0 && !allowed.contains(&h.rule.as_str()))
+        .map(|h| format!("{} ({})", h.rule, h.score))
+        .collect();
+    let allowed_weight: f64 = hits
+        .iter()
+        .filter(|h| allowed.contains(&h.rule.as_str()))
+        .map(|h| h.score)
+        .sum();
+    assert!(
+        total - allowed_weight <= 0.0 && positive.is_empty(),
+        "{what}: rspamd score {total}, positive rules {positive:?}\n{report}"
+    );
 }
 
 fn assert_clean(what: &str, letter: &[u8]) {
@@ -158,6 +244,17 @@ fn built_letters_score_clean_as_sent_and_as_delivered() {
         let dry = smtpwire(&a, None);
         assert!(dry.status.success(), "{}", text(&dry));
         assert_clean(&format!("{label} as sent"), &dry.stdout);
+        let rcpts: Vec<&str> = ["bob@lab.example", "carol@lab.example"]
+            .into_iter()
+            .filter(|r| people.iter().any(|p| p.contains(r)))
+            .collect();
+        assert_rspamd_clean(
+            &format!("{label} as sent"),
+            &dry.stdout,
+            "alice@lab.example",
+            &rcpts,
+            &[],
+        );
 
         // The same letter through Postfix into a mailbox.
         let mut send = a.clone();
@@ -178,6 +275,14 @@ fn built_letters_score_clean_as_sent_and_as_delivered() {
         assert!(out.status.success(), "{}", text(&out));
         let mut copies = lab.fetch_by_subject("bob", &t, 1);
         assert_eq!(copies.len(), 1, "{label}: bob's copy");
-        assert_clean(&format!("{label} as delivered"), &copies.remove(0));
+        let delivered = copies.remove(0);
+        assert_clean(&format!("{label} as delivered"), &delivered);
+        assert_rspamd_clean(
+            &format!("{label} as delivered"),
+            &delivered,
+            "alice@lab.example",
+            &["bob@lab.example"],
+            LAB_PATH_RULES,
+        );
     }
 }
