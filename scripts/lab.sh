@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # smtpwire test mail lab: a private Postfix + Dovecot on 127.0.0.1.
 #
-#   scripts/lab.sh install     install the Debian packages the lab needs (root)
+#   scripts/lab.sh install     install the Debian packages the lab and the tests need (root)
 #   scripts/lab.sh start       create the lab if missing and start it (idempotent)
 #   scripts/lab.sh stop        stop it (idempotent)
 #   scripts/lab.sh restart     stop, then start
@@ -234,8 +234,11 @@ show_logs() {
 }
 
 # ---------------------------------------------------------------- install
+# Also what the test suite needs beside the lab: rspamd (scored letters; its
+# system service must not start either), tmux (the composer's test) and GNU
+# time (peak memory in the load test).
 PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-lmtpd spamassassin openssl swaks
-  libnet-ssleay-perl python3 procps ca-certificates)
+  libnet-ssleay-perl python3 procps ca-certificates rspamd tmux time)
 
 cmd_install() {
   need_root install

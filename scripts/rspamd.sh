@@ -94,7 +94,9 @@ cmd_stop() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  status) running && echo "rspamd running ($DIR, port $PORT)" || { echo "rspamd not running"; exit 1; } ;;
+  status)
+    if running; then echo "rspamd running ($DIR, port $PORT)"; else echo "rspamd not running"; exit 1; fi
+    ;;
   env) printf 'export SMTPWIRE_RSPAMD=%s:%s\n' "$HOST" "$PORT" ;;
   *) echo "usage: scripts/rspamd.sh start|stop|status|env" >&2; exit 64 ;;
 esac

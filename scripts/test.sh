@@ -14,12 +14,9 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "packages"
 if [[ $(id -u) == 0 ]]; then
+  # The lab's packages and the tests' own (rspamd, tmux, GNU time), with no
+  # system service started by the install.
   scripts/lab.sh install
-  # tmux drives the UI test; GNU time measures peak memory in the load test;
-  # rspamd scores the letters beside SpamAssassin.
-  for pkg in tmux time rspamd; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
-  done
 else
   for tool in postfix dovecot spamassassin rspamd tmux /usr/bin/time; do
     command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null ||
