@@ -3,7 +3,7 @@
 
 use mail_parser::MessageParser;
 
-use crate::{args, assert_no_secret, lab, smtpwire, text, token};
+use crate::{args, assert_no_secret, lab, smtpwire, submission, text, token};
 
 /// The Message-ID the CLI reports on stderr.
 fn message_id(output: &std::process::Output) -> String {
@@ -14,30 +14,6 @@ fn message_id(output: &std::process::Output) -> String {
         + 11;
     let end = stderr[start..].find('>').unwrap() + start + 1;
     stderr[start..end].to_owned()
-}
-
-/// The common options of a submission as alice.
-fn submission(port: u16, security: &str, auth: &str) -> Vec<String> {
-    let lab = lab();
-    args(&[
-        "send",
-        "--server",
-        &lab.host,
-        "--port",
-        &port.to_string(),
-        "--security",
-        security,
-        "--ca-file",
-        lab.ca.to_str().unwrap(),
-        "--user",
-        &lab.address("alice"),
-        "--auth",
-        auth,
-        "--helo",
-        "client.lab.example",
-        "--timeout",
-        "30",
-    ])
 }
 
 struct Sent {

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use mail_parser::MessageParser;
 
-use crate::{args, lab, text, token};
+use crate::{args, lab, submission, text, token};
 
 /// `send --repeat n` of a small letter to dave; returns the peak RSS in KiB.
 fn repeat(n: u32, subject_token: &str) -> u64 {
@@ -17,20 +17,8 @@ fn repeat(n: u32, subject_token: &str) -> u64 {
     let out = Command::new("/usr/bin/time")
         .args(["-f", "%M", "-o", rss.path().to_str().unwrap()])
         .arg(env!("CARGO_BIN_EXE_smtpwire"))
+        .args(submission(lab.submission_port, "starttls", "auto"))
         .args(args(&[
-            "send",
-            "--server",
-            &lab.host,
-            "--port",
-            &lab.submission_port.to_string(),
-            "--security",
-            "starttls",
-            "--ca-file",
-            lab.ca.to_str().unwrap(),
-            "--user",
-            &lab.address("alice"),
-            "--helo",
-            "client.lab.example",
             "--from",
             &lab.address("alice"),
             "--to",

@@ -144,6 +144,31 @@ pub fn smtpwire(args: &[String], password: Option<&str>) -> Output {
     command.output().unwrap()
 }
 
+/// `send` with the options of a submission as alice to the lab (the
+/// caller adds the letter); `[0]` may be swapped for `check`.
+pub fn submission(port: u16, security: &str, auth: &str) -> Vec<String> {
+    let lab = lab();
+    args(&[
+        "send",
+        "--server",
+        &lab.host,
+        "--port",
+        &port.to_string(),
+        "--security",
+        security,
+        "--ca-file",
+        lab.ca.to_str().unwrap(),
+        "--user",
+        &lab.address("alice"),
+        "--auth",
+        auth,
+        "--helo",
+        "client.lab.example",
+        "--timeout",
+        "30",
+    ])
+}
+
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }

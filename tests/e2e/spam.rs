@@ -8,7 +8,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-use crate::{args, lab, smtpwire, text, token};
+use crate::{args, lab, smtpwire, submission, text, token};
 
 /// One fired rule.
 #[derive(Debug)]
@@ -229,18 +229,10 @@ fn built_letters_score_clean_as_sent_and_as_delivered() {
     for (label, people, subject, body) in cases {
         let t = token(label);
         let subject = format!("{subject} {t}");
-        let mut a = args(&[
-            "send",
-            "--dry-run",
-            "--quiet",
-            "--helo",
-            "client.lab.example",
-            "--subject",
-            &subject,
-            "--body",
-            &body,
-        ]);
-        a.extend(args(&people));
+        let mut letter = args(&["--quiet", "--subject", &subject, "--body", &body]);
+        letter.extend(args(&people));
+        let mut a = args(&["send", "--dry-run", "--helo", "client.lab.example"]);
+        a.extend(letter.iter().cloned());
         let dry = smtpwire(&a, None);
         assert!(dry.status.success(), "{}", text(&dry));
         assert_clean(&format!("{label} as sent"), &dry.stdout);
@@ -257,20 +249,8 @@ fn built_letters_score_clean_as_sent_and_as_delivered() {
         );
 
         // The same letter through Postfix into a mailbox.
-        let mut send = a.clone();
-        send.retain(|s| s != "--dry-run");
-        send.extend(args(&[
-            "--server",
-            &lab.host,
-            "--port",
-            &lab.submission_port.to_string(),
-            "--security",
-            "starttls",
-            "--ca-file",
-            lab.ca.to_str().unwrap(),
-            "--user",
-            &lab.address("alice"),
-        ]));
+        let mut send = submission(lab.submission_port, "starttls", "auto");
+        send.extend(letter);
         let out = smtpwire(&send, Some(&lab.password("alice")));
         assert!(out.status.success(), "{}", text(&out));
         let mut copies = lab.fetch_by_subject("bob", &t, 1);
