@@ -100,7 +100,7 @@ fn letters(c: &mut Criterion) {
     for (size, label) in [(1 << 10, "1 KB"), (1 << 20, "1 MB"), (20 << 20, "20 MB")] {
         for (cyrillic, script) in [(false, "ASCII"), (true, "Cyrillic")] {
             let d = draft(body(size, cyrillic));
-            group.throughput(Throughput::Bytes(d.body.len() as u64));
+            group.throughput(Throughput::Bytes(d.body().len() as u64));
             for (eight_bit, encoding) in [(true, "8bit"), (false, "QP")] {
                 if !cyrillic && !eight_bit {
                     continue; // ASCII is 7bit either way

@@ -66,11 +66,8 @@ pub fn letter_for<'a>(
         Some(file) => mail::build_from_file(draft, file, stamp, &options)?,
         None => mail::build(draft, stamp, &options)?,
     };
-    let utf8_headers = options.smtputf8
-        && std::iter::once(&draft.from)
-            .chain(&draft.to)
-            .chain(&draft.cc)
-            .any(|m| m.address.needs_smtputf8());
+    let utf8_headers =
+        options.smtputf8 && draft.header_mailboxes().any(|m| m.address.needs_smtputf8());
     Ok(Outgoing {
         letter,
         utf8_headers,

@@ -107,10 +107,10 @@ impl fmt::Display for Warning {
 /// Lists the warnings for `draft`, in form order.
 pub fn lint(draft: &Draft, ctx: &LintContext<'_>) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    if draft.to.is_empty() {
+    if draft.to().is_empty() {
         warnings.push(Warning::NoTo);
     }
-    let subject = draft.subject.trim();
+    let subject = draft.subject().trim();
     if subject.is_empty() {
         warnings.push(Warning::EmptySubject);
     }
@@ -125,14 +125,14 @@ pub fn lint(draft: &Draft, ctx: &LintContext<'_>) -> Vec<Warning> {
     if chars > LONG_SUBJECT {
         warnings.push(Warning::LongSubject { chars });
     }
-    if draft.body.trim().is_empty() {
+    if draft.body().trim().is_empty() {
         warnings.push(Warning::EmptyBody);
     }
     if let Some(helo) = ctx.helo {
         warnings.extend(check_helo(helo));
     }
-    if let Some(envelope) = &draft.envelope_from {
-        let (from, env) = (draft.from.address.domain_ascii(), envelope.domain_ascii());
+    if let Some(envelope) = draft.envelope_from() {
+        let (from, env) = (draft.from().address.domain_ascii(), envelope.domain_ascii());
         if !related(from, env) {
             warnings.push(Warning::DomainMismatch {
                 from: from.to_string(),

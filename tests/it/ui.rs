@@ -658,7 +658,7 @@ fn keys_become_jobs() {
         panic!("Ctrl+S gives no send job");
     };
     // Bcc is in the draft (the envelope), the worker keeps it out of the letter.
-    assert_eq!(submission.draft.bcc.len(), 1);
+    assert_eq!(submission.draft.bcc().len(), 1);
     assert_eq!(submission.draft.envelope().recipients.len(), 4);
     worker(&mut app, open_session());
     worker(&mut app, WorkerEvent::Done(sent_delivery()));

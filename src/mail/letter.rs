@@ -1,0 +1,412 @@
+//! The built letter: the header block, and the body encoded while it
+//! streams ([`build`], [`Letter::chunks`]). The clock and randomness come in
+//! as a [`Stamp`].
+
+use super::{
+    draft::Draft,
+    encode::{BodyEncoder, Counter, Scan, TransferEncoding},
+    error::{Error, Field},
+    file_body::{FileBody, FileStream},
+    header::{HeaderLine, address_field, write_unstructured},
+};
+
+/// Target size of the body pieces that [`Letter::chunks`] yields.
+const CHUNK: u64 = 64 * 1024;
+
+/// The clock and randomness a letter needs, passed in so tests can pin them.
+#[derive(Clone, Debug)]
+pub struct Stamp {
+    /// The Date header, with its UTC offset.
+    pub date: chrono::DateTime<chrono::FixedOffset>,
+    /// The left side of the Message-ID: `[A-Za-z0-9.]`, a dot-atom.
+    pub unique: String,
+}
+
+impl Stamp {
+    /// Local time with its offset, and 128 random bits in hex.
+    // The one clock read of the mail layer; everything else takes a Stamp.
+    #[allow(clippy::disallowed_methods)]
+    pub fn now() -> Stamp {
+        let date = chrono::Local::now().fixed_offset();
+        let mut random = [0u8; 16];
+        let unique = match getrandom::fill(&mut random) {
+            Ok(()) => random.iter().map(|b| format!("{b:02x}")).collect(),
+            // The OS generator failing is near impossible; fall back to
+            // values that are still unique per process and instant.
+            Err(_) => {
+                use std::sync::atomic::{AtomicU64, Ordering};
+                static COUNTER: AtomicU64 = AtomicU64::new(0);
+                format!(
+                    "{:x}.{:x}.{:x}",
+                    date.timestamp_nanos_opt().unwrap_or_default(),
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                )
+            }
+        };
+        Stamp { date, unique }
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        use chrono::Datelike as _;
+        let bad = |reason: &str| {
+            Err(Error::InvalidStamp {
+                reason: reason.to_string(),
+            })
+        };
+        let u = &self.unique;
+        if u.is_empty()
+            || u.starts_with('.')
+            || u.ends_with('.')
+            || u.contains("..")
+            || !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+        {
+            return bad("the unique part must be letters, digits and single inner dots");
+        }
+        if !(1900..=9999).contains(&self.date.year()) {
+            return bad("the year must have four digits");
+        }
+        Ok(())
+    }
+}
+
+/// What the server offers, and how the letter names its writer.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The server offers 8BITMIME: UTF-8 text may go unencoded.
+    pub eight_bit: bool,
+    /// The server offers SMTPUTF8: non-ASCII local parts may appear.
+    pub smtputf8: bool,
+    /// The User-Agent header; empty leaves it out.
+    pub user_agent: String,
+}
+
+impl Default for BuildOptions {
+    fn default() -> BuildOptions {
+        BuildOptions {
+            eight_bit: false,
+            smtputf8: false,
+            user_agent: concat!("smtpwire/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// Where a letter's body comes from.
+#[derive(Clone, Debug)]
+enum Body<'a> {
+    Text(&'a str),
+    File(&'a FileBody),
+}
+
+/// A built letter: the header block, and the body encoded while streaming.
+#[derive(Clone, Debug)]
+pub struct Letter<'a> {
+    header: Vec<u8>,
+    body: Body<'a>,
+    encoding: TransferEncoding,
+    message_id: String,
+    /// The encoded body's size: known from the scan for 7bit/8bit, counted
+    /// once on first use for quoted-printable.
+    body_len: std::sync::OnceLock<u64>,
+}
+
+/// Builds the letter for `draft`. Cheap: the body is scanned once to choose
+/// its encoding and is encoded only while streaming.
+pub fn build<'a>(
+    draft: &'a Draft,
+    stamp: &Stamp,
+    opts: &BuildOptions,
+) -> Result<Letter<'a>, Error> {
+    let scan = Scan::of(draft.body().as_bytes());
+    build_with(draft, Body::Text(draft.body()), scan, stamp, opts)
+}
+
+/// [`build`] with the body in a file instead of `draft.body` (which is
+/// ignored).
+pub fn build_from_file<'a>(
+    draft: &Draft,
+    body: &'a FileBody,
+    stamp: &Stamp,
+    opts: &BuildOptions,
+) -> Result<Letter<'a>, Error> {
+    build_with(draft, Body::File(body), body.scan, stamp, opts)
+}
+
+fn build_with<'a>(
+    draft: &Draft,
+    body: Body<'a>,
+    scan: Scan,
+    stamp: &Stamp,
+    opts: &BuildOptions,
+) -> Result<Letter<'a>, Error> {
+    // The draft's invariants hold by construction (see `Draft`); the
+    // stamp and the user agent come from elsewhere and are checked here.
+    stamp.check()?;
+    let ua = &opts.user_agent;
+    if !ua.chars().all(|c| c.is_ascii_graphic() || c == ' ') || ua.len() > 200 {
+        return Err(Error::InvalidUserAgent);
+    }
+
+    let encoding = scan.encoding(opts.eight_bit);
+    let message_id = format!("<{}@{}>", stamp.unique, draft.from().address.domain_ascii());
+
+    let mut h = String::with_capacity(1024);
+    h.push_str(&format!(
+        "Date: {}\r\n",
+        stamp.date.format("%a, %d %b %Y %H:%M:%S %z")
+    ));
+    h.push_str(&address_field(
+        "From",
+        Field::From,
+        std::slice::from_ref(draft.from()),
+        opts.smtputf8,
+    )?);
+    if draft.to().is_empty() {
+        // To the sender: scores better than no To or an empty group (see
+        // the module docs) and reveals nothing of the Bcc list.
+        h.push_str(&address_field(
+            "To",
+            Field::From,
+            std::slice::from_ref(draft.from()),
+            opts.smtputf8,
+        )?);
+    } else {
+        h.push_str(&address_field("To", Field::To, draft.to(), opts.smtputf8)?);
+    }
+    if !draft.cc().is_empty() {
+        h.push_str(&address_field("Cc", Field::Cc, draft.cc(), opts.smtputf8)?);
+    }
+    let mut subject = HeaderLine::new("Subject");
+    write_unstructured(&mut subject, draft.subject());
+    h.push_str(&subject.finish());
+    h.push_str(&format!("Message-ID: {message_id}\r\n"));
+    h.push_str("MIME-Version: 1.0\r\n");
+    h.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+    h.push_str(&format!("Content-Transfer-Encoding: {encoding}\r\n"));
+    if !ua.is_empty() {
+        let mut line = HeaderLine::new("User-Agent");
+        write_unstructured(&mut line, ua);
+        h.push_str(&line.finish());
+    }
+    h.push_str("\r\n");
+
+    let body_len = match encoding {
+        TransferEncoding::QuotedPrintable => std::sync::OnceLock::new(),
+        TransferEncoding::SevenBit | TransferEncoding::EightBit => scan.plain_len.into(),
+    };
+    Ok(Letter {
+        header: h.into_bytes(),
+        body,
+        encoding,
+        message_id,
+        body_len,
+    })
+}
+
+impl<'a> Letter<'a> {
+    /// The Message-ID with its angle brackets: `<unique@domain>`.
+    pub fn message_id(&self) -> &str {
+        &self.message_id
+    }
+
+    /// The body's Content-Transfer-Encoding.
+    pub fn transfer_encoding(&self) -> TransferEncoding {
+        self.encoding
+    }
+
+    /// True when the letter holds octets over 127: an 8bit body, or UTF-8
+    /// addresses in the headers (the SMTPUTF8 case). MAIL FROM then needs
+    /// `BODY=8BITMIME`.
+    pub fn needs_8bitmime(&self) -> bool {
+        self.encoding == TransferEncoding::EightBit || !self.header.is_ascii()
+    }
+
+    /// The exact number of octets of [`to_bytes`](Self::to_bytes), counted
+    /// without building them (for `SIZE=`). A quoted-printable body in a
+    /// file is counted by encoding it once without keeping the output; if
+    /// the file cannot be read now, the send will say so.
+    // A letter always has its header block, so an `is_empty` would say
+    // nothing.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> u64 {
+        let body = *self.body_len.get_or_init(|| match &self.body {
+            Body::Text(text) => {
+                let mut counter = Counter(0);
+                BodyEncoder::new(text, self.encoding).run(&mut counter, u64::MAX);
+                counter.0
+            }
+            Body::File(file) => {
+                let mut counter = Counter(0);
+                let mut stream = FileStream::new(file, self.encoding);
+                // A read error here is met again, and reported, while sending.
+                while stream.next_into(&mut counter, u64::MAX).unwrap_or(false) {}
+                counter.0
+            }
+        });
+        self.header.len() as u64 + body
+    }
+
+    /// The header block, then the encoded body in pieces of about 64 KiB.
+    /// Lines end in CRLF; no dot-stuffing (the SMTP engine does that). A
+    /// body read from a file yields an error if the file cannot be read, or
+    /// changed since it was scanned: the letter must then not be finished.
+    pub fn chunks(&self) -> Chunks<'_> {
+        Chunks {
+            header: Some(&self.header),
+            body: match &self.body {
+                Body::Text(text) => Source::Text(BodyEncoder::new(text, self.encoding)),
+                Body::File(file) => Source::File(Box::new(FileStream::new(file, self.encoding))),
+            },
+        }
+    }
+
+    /// The whole letter (for `--dry-run` and `--eml`).
+    pub fn to_bytes(&self) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.len() as usize);
+        for chunk in self.chunks() {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+}
+
+/// The pieces of a letter, see [`Letter::chunks`].
+#[derive(Debug)]
+pub struct Chunks<'a> {
+    header: Option<&'a [u8]>,
+    body: Source<'a>,
+}
+
+#[derive(Debug)]
+enum Source<'a> {
+    Text(BodyEncoder<'a>),
+    File(Box<FileStream<'a>>),
+}
+
+impl Iterator for Chunks<'_> {
+    type Item = std::io::Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(header) = self.header.take() {
+            return Some(Ok(header.to_vec()));
+        }
+        // A little slack: a quoted-printable step adds up to 5 octets, a
+        // 7bit/8bit step up to one 998-octet line.
+        let mut chunk = Vec::with_capacity(CHUNK as usize + 1024);
+        match &mut self.body {
+            Source::Text(encoder) => {
+                if encoder.is_done() {
+                    return None;
+                }
+                encoder.run(&mut chunk, CHUNK);
+            }
+            Source::File(stream) => match stream.next_into(&mut chunk, CHUNK) {
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            },
+        }
+        (!chunk.is_empty()).then_some(Ok(chunk))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::test_support::{input, stamp};
+
+    #[test]
+    fn message_id_uses_the_senders_ascii_domain() {
+        for (from, expected) in [
+            ("me@Example.ORG", "<golden.1@example.org>"),
+            ("Иван <ivan@почта.рф>", "<golden.1@xn--80a1acny.xn--p1ai>"),
+            ("me@mail.example.co.uk", "<golden.1@mail.example.co.uk>"),
+        ] {
+            let draft = Draft::parse(&input(from, "a@x.org", "", "")).unwrap();
+            let letter = build(&draft, &stamp(), &BuildOptions::default()).unwrap();
+            assert_eq!(letter.message_id(), expected);
+            let text = String::from_utf8(letter.to_bytes().unwrap()).unwrap();
+            assert!(
+                text.contains(&format!("\r\nMessage-ID: {expected}\r\n")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn build_refuses_what_the_server_cannot_carry() {
+        let draft = Draft::parse(&input("иван@x.org", "a@x.org", "", "")).unwrap();
+        assert_eq!(
+            build(&draft, &stamp(), &BuildOptions::default()).unwrap_err(),
+            Error::NeedsSmtpUtf8 {
+                field: Some(Field::From),
+                input: "иван@x.org".into()
+            }
+        );
+        let opts = BuildOptions {
+            smtputf8: true,
+            ..BuildOptions::default()
+        };
+        let letter = build(&draft, &stamp(), &opts).unwrap();
+        assert!(letter.needs_8bitmime());
+        assert!(
+            String::from_utf8(letter.to_bytes().unwrap())
+                .unwrap()
+                .contains("\r\nFrom: иван@x.org\r\n")
+        );
+    }
+
+    #[test]
+    fn build_checks_hand_made_values() {
+        let draft = Draft::parse(&input("me@x.org", "a@x.org", "", "")).unwrap();
+        for (unique, ua, ok) in [
+            ("golden.1", "smtpwire/1", true),
+            ("", "smtpwire/1", false),
+            ("a..b", "smtpwire/1", false),
+            ("a@b", "smtpwire/1", false),
+            ("ok", "bad\r\nX-Evil: 1", false),
+            ("ok", "", true),
+        ] {
+            let stamp = Stamp {
+                unique: unique.into(),
+                ..stamp()
+            };
+            let opts = BuildOptions {
+                user_agent: ua.into(),
+                ..BuildOptions::default()
+            };
+            assert_eq!(
+                build(&draft, &stamp, &opts).is_ok(),
+                ok,
+                "{unique:?} {ua:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn len_chunks_and_bytes_agree() {
+        for (body, eight_bit) in [
+            (String::new(), false),
+            ("short".to_string(), false),
+            ("Привет\n".repeat(40_000), false),
+            ("Привет\n".repeat(40_000), true),
+            ("x".repeat(300_000), false),
+        ] {
+            let mut i = input("me@x.org", "a@x.org", "", "");
+            i.body = body;
+            let draft = Draft::parse(&i).unwrap();
+            let opts = BuildOptions {
+                eight_bit,
+                ..BuildOptions::default()
+            };
+            let letter = build(&draft, &stamp(), &opts).unwrap();
+            let chunks: Vec<Vec<u8>> = letter.chunks().map(Result::unwrap).collect();
+            let bytes = letter.to_bytes().unwrap();
+            assert_eq!(letter.len(), bytes.len() as u64);
+            assert_eq!(chunks.concat(), bytes);
+            for chunk in &chunks[1..] {
+                assert!(chunk.len() as u64 <= CHUNK + 1024, "{}", chunk.len());
+            }
+            assert!(bytes.ends_with(b"\r\n"));
+        }
+    }
+}
