@@ -5,7 +5,16 @@ use std::fmt;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use zeroize::Zeroizing;
 
-use super::capabilities::{Capabilities, Mechanism};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{
+    capabilities::{Capabilities, Mechanism},
+    command::Command,
+    config::SessionConfig,
+    connection::Connection,
+    error::Error,
+    transcript::Stage,
+};
 
 /// A user name and password. `Debug` shows the user only; the password is
 /// wiped from memory when dropped.
@@ -139,6 +148,79 @@ pub(crate) fn login_prompt(challenge: &str, round: usize) -> Prompt {
 /// Base64 of a credential, wiped on drop.
 pub(crate) fn encode_secret(value: &str) -> Zeroizing<String> {
     Zeroizing::new(STANDARD.encode(value))
+}
+
+/// AUTH PLAIN or LOGIN, never on an unencrypted connection unless allowed.
+pub(super) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Connection<S>,
+    caps: &Capabilities,
+    credentials: &Credentials,
+    config: &SessionConfig,
+) -> Result<(), Error> {
+    conn.transcript().stage(Stage::Auth);
+    if !conn.is_encrypted() {
+        if !config.allow_insecure_auth {
+            return Err(Error::InsecureAuth);
+        }
+        conn.transcript()
+            .error("warning: sending credentials without TLS (allowed by --allow-insecure-auth)");
+    }
+    let Some(mechanism) = config.auth.pick(&caps) else {
+        return Err(Error::AuthUnsupported {
+            offered: caps.auth.clone(),
+            wanted: config.auth,
+        });
+    };
+    /// Enough for LOGIN's two prompts plus a server's odd extra round.
+    const MAX_ROUNDS: usize = 5;
+    let blob = credentials.plain_blob();
+    let first = match mechanism {
+        Mechanism::Plain => Command::Auth {
+            mechanism,
+            initial: Some(&blob),
+        },
+        Mechanism::Login => Command::Auth {
+            mechanism,
+            initial: None,
+        },
+    };
+    let mut reply = conn.command(&first, Stage::Auth).await?;
+    let mut round = 0;
+    while reply.code().value() == 334 {
+        if round == MAX_ROUNDS {
+            conn.command(&Command::AuthCancel, Stage::Auth).await?;
+            return Err(Error::AuthLoop { rounds: round });
+        }
+        let challenge = reply
+            .lines()
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let (answer, what) = match mechanism {
+            // A server that ignored the initial response asks again with an empty 334.
+            Mechanism::Plain => (Zeroizing::new(blob.to_string()), "credentials"),
+            Mechanism::Login => match login_prompt(challenge, round) {
+                Prompt::Username => (encode_secret(credentials.username()), "username"),
+                Prompt::Password => (encode_secret(credentials.password()), "password"),
+            },
+        };
+        let command = Command::AuthAnswer {
+            base64: &answer,
+            what,
+        };
+        reply = conn.command(&command, Stage::Auth).await?;
+        round += 1;
+    }
+    match reply.code().value() {
+        235 => Ok(()),
+        // 535 bad credentials, 534 mechanism too weak, 454 temporary, 538 needs encryption.
+        534 | 535 | 538 | 454 => Err(Error::AuthFailed { reply }),
+        _ if reply.is_positive() => Ok(()),
+        _ => Err(Error::Rejected {
+            stage: Stage::Auth,
+            reply,
+        }),
+    }
 }
 
 #[cfg(test)]

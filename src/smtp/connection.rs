@@ -3,17 +3,24 @@
 //! stream with dot-stuffing, and STARTTLS as an upgrade that consumes the
 //! plain connection.
 
-use std::time::{Duration, Instant};
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::TcpStream,
+};
 use tokio_native_tls::TlsStream;
 
 use super::{
     auth::decode_challenge,
     command::Command,
+    config::SessionConfig,
     error::Error,
     reply::{self, ParseError, Reply},
-    transcript::{Stage, Transcript},
+    transcript::{Stage, Transcript, format_latency},
 };
 
 /// Per-stage deadlines (RFC 5321 §4.5.3.2).
@@ -541,6 +548,82 @@ impl DotStuffer {
         self.pending_cr = false;
         self.line_start = true;
     }
+}
+
+/// DNS lookup and TCP connect, trying each address in turn.
+pub(super) async fn tcp_connect(
+    config: &SessionConfig,
+    transcript: &mut Transcript,
+) -> Result<TcpStream, Error> {
+    let host = config.bare_host();
+    let limit = config.timeouts.connect;
+    let lookup = tokio::net::lookup_host((host, config.port));
+    let addrs: Vec<SocketAddr> = match tokio::time::timeout(limit, lookup).await {
+        Ok(Ok(addrs)) => addrs.collect(),
+        Ok(Err(e)) => {
+            return Err(Error::Resolve {
+                host: host.to_owned(),
+                reason: e.to_string(),
+            });
+        }
+        Err(_) => {
+            return Err(Error::Resolve {
+                host: host.to_owned(),
+                reason: format!("no answer within {}", format_latency(limit)),
+            });
+        }
+    };
+    let mut last = None;
+    for addr in &addrs {
+        transcript.note(&format!(
+            "connecting to {}:{} ({})",
+            config.host,
+            config.port,
+            addr.ip()
+        ));
+        let started = Instant::now();
+        match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                // Whole command batches are written at once; Nagle would only
+                // hold them back waiting for the server's delayed ACK.
+                if let Err(e) = stream.set_nodelay(true) {
+                    transcript.note(&format!("could not disable Nagle's algorithm: {e}"));
+                }
+                let local = stream
+                    .local_addr()
+                    .map(|a| format!(" from {a}"))
+                    .unwrap_or_default();
+                transcript.note(&format!(
+                    "TCP connected in {}{local}",
+                    format_latency(started.elapsed())
+                ));
+                return Ok(stream);
+            }
+            Ok(Err(e)) => {
+                transcript.note(&format!("{addr}: {e}"));
+                last = Some(Error::Connect {
+                    target: format!("{}:{}", config.host, config.port),
+                    reason: e.to_string(),
+                    refused: e.kind() == std::io::ErrorKind::ConnectionRefused,
+                });
+            }
+            Err(_) => {
+                transcript.note(&format!(
+                    "{addr}: no answer within {}",
+                    format_latency(limit)
+                ));
+                last = Some(Error::Connect {
+                    target: format!("{}:{}", config.host, config.port),
+                    reason: format!("no answer within {}", format_latency(limit)),
+                    refused: false,
+                });
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Resolve {
+        host: host.to_owned(),
+        reason: "no addresses".to_owned(),
+    }))
 }
 
 #[cfg(test)]
