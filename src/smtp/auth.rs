@@ -165,7 +165,7 @@ pub(super) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         conn.transcript()
             .error("warning: sending credentials without TLS (allowed by --allow-insecure-auth)");
     }
-    let Some(mechanism) = config.auth.pick(&caps) else {
+    let Some(mechanism) = config.auth.pick(caps) else {
         return Err(Error::AuthUnsupported {
             offered: caps.auth.clone(),
             wanted: config.auth,
