@@ -289,6 +289,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             // treats this as a broken connection and closes it.
             let chunk = chunk.map_err(|e| Error::Io {
                 stage: Stage::Content,
+                kind: e.kind(),
                 reason: format!(
                     "cannot read the letter: {e}; it was not finished, so it is not delivered"
                 ),
@@ -426,19 +427,15 @@ pub async fn tls_handshake<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => {
             let reason = super::tls::explain(&e);
-            let lower = reason.to_ascii_lowercase();
-            // A peer that hangs up mid-handshake is a lost connection, not a
-            // certificate problem.
-            if lower.contains("unexpected eof")
-                || lower.contains("connection reset")
-                || lower.contains("broken pipe")
-            {
-                Err(Error::Io {
+            match super::tls::classify(&e) {
+                // A peer that hangs up mid-handshake is a lost connection,
+                // not a certificate problem.
+                super::tls::HandshakeFailure::Io(kind) => Err(Error::Io {
                     stage: Stage::TlsHandshake,
+                    kind,
                     reason,
-                })
-            } else {
-                Err(Error::Tls { reason })
+                }),
+                super::tls::HandshakeFailure::Tls(problem) => Err(Error::Tls { problem, reason }),
             }
         }
         Err(_) => Err(Error::Timeout {
@@ -603,8 +600,8 @@ pub(super) async fn tcp_connect(
                 transcript.note(&format!("{addr}: {e}"));
                 last = Some(Error::Connect {
                     target: format!("{}:{}", config.host, config.port),
+                    kind: e.kind(),
                     reason: e.to_string(),
-                    refused: e.kind() == std::io::ErrorKind::ConnectionRefused,
                 });
             }
             Err(_) => {
@@ -614,8 +611,8 @@ pub(super) async fn tcp_connect(
                 ));
                 last = Some(Error::Connect {
                     target: format!("{}:{}", config.host, config.port),
+                    kind: std::io::ErrorKind::TimedOut,
                     reason: format!("no answer within {}", format_latency(limit)),
-                    refused: false,
                 });
             }
         }

@@ -4,8 +4,10 @@
 use std::{io, time::Duration};
 
 use super::{
+    RecipientResult,
     auth::AuthChoice,
     reply::{Reply, Severity},
+    tls::TlsProblem,
     transcript::Stage,
 };
 
@@ -15,25 +17,31 @@ pub enum Error {
     /// The host name did not resolve.
     #[error("cannot resolve {host}: {reason}")]
     Resolve { host: String, reason: String },
-    /// No address of the host accepted a TCP connection.
+    /// No address of the host accepted a TCP connection. `kind` is the
+    /// last attempt's (`ConnectionRefused`, `TimedOut`…).
     #[error("cannot connect to {target}: {reason}")]
     Connect {
         target: String,
+        kind: io::ErrorKind,
         reason: String,
-        refused: bool,
     },
     /// Reading or writing failed (reset, broken pipe…).
     #[error("connection failed during {stage}: {reason}")]
-    Io { stage: Stage, reason: String },
+    Io {
+        stage: Stage,
+        kind: io::ErrorKind,
+        reason: String,
+    },
     /// The server closed the connection.
     #[error("the server closed the connection during {stage}")]
     Closed { stage: Stage },
     /// No answer in time.
     #[error("no answer from the server within {} during {stage}", seconds(*after))]
     Timeout { stage: Stage, after: Duration },
-    /// The TLS handshake failed; `reason` is the TLS library's explanation.
+    /// The TLS handshake failed: `problem` is what the TLS library's typed
+    /// error says went wrong, `reason` its explanation in words.
     #[error("TLS handshake failed: {reason}")]
-    Tls { reason: String },
+    Tls { problem: TlsProblem, reason: String },
     /// The server sent something that is not an SMTP reply.
     #[error("the server's reply during {stage} is not SMTP: {line:?}")]
     Malformed { stage: Stage, line: String },
@@ -74,7 +82,7 @@ pub enum Error {
     AuthLoop { rounds: usize },
     /// Every recipient was refused, so nothing was sent.
     #[error("every recipient was refused: {}", list_refusals(refused))]
-    AllRecipientsRefused { refused: Vec<(String, Reply)> },
+    AllRecipientsRefused { refused: Vec<RecipientResult> },
     /// The letter is larger than the server's SIZE.
     #[error("the letter is {size} bytes, larger than the server's limit of {limit} bytes (SIZE)")]
     TooLarge { size: u64, limit: u64 },
@@ -167,7 +175,7 @@ impl Error {
             Error::Rejected { reply, .. }
             | Error::ServiceClosing { reply, .. }
             | Error::AuthFailed { reply } => Some(reply),
-            Error::AllRecipientsRefused { refused } => refused.first().map(|(_, r)| r),
+            Error::AllRecipientsRefused { refused } => refused.first().map(|r| &r.reply),
             _ => None,
         }
     }
@@ -180,13 +188,13 @@ impl Error {
             | Error::Closed { .. }
             | Error::Timeout { .. }
             | Error::ServiceClosing { .. } => true,
-            Error::Connect { refused, .. } => !refused,
+            Error::Connect { kind, .. } => *kind != io::ErrorKind::ConnectionRefused,
             Error::Rejected { reply, .. } | Error::AuthFailed { reply } => {
                 reply.severity() == Severity::TransientNegative
             }
             Error::AllRecipientsRefused { refused } => refused
                 .iter()
-                .any(|(_, r)| r.severity() == Severity::TransientNegative),
+                .any(|r| r.reply.severity() == Severity::TransientNegative),
             _ => false,
         }
     }
@@ -234,24 +242,13 @@ impl Error {
             Error::StartTlsUnavailable => Some(Advice::NoStartTls),
             Error::InsecureAuth => Some(Advice::UseTlsForAuth),
             Error::AuthUnsupported { .. } => Some(Advice::OtherMechanism),
-            Error::Tls { reason } => {
-                let reason = reason.to_ascii_lowercase();
-                if reason.contains("wrong version number")
-                    || reason.contains("packet length too long")
-                {
-                    Some(Advice::UseStartTlsNotImplicit)
-                } else if reason.contains("expired") {
-                    Some(Advice::CertificateExpired)
-                } else if reason.contains("hostname mismatch")
-                    || reason.contains("ip address mismatch")
-                {
-                    Some(Advice::CheckHostName)
-                } else if reason.contains("certificate") {
-                    Some(Advice::TrustCa)
-                } else {
-                    None
-                }
-            }
+            Error::Tls { problem, .. } => match problem {
+                TlsProblem::NotTls => Some(Advice::UseStartTlsNotImplicit),
+                TlsProblem::Expired => Some(Advice::CertificateExpired),
+                TlsProblem::WrongHost => Some(Advice::CheckHostName),
+                TlsProblem::Untrusted => Some(Advice::TrustCa),
+                TlsProblem::Other => None,
+            },
             Error::Connect { .. } | Error::Resolve { .. } => Some(Advice::CheckServer),
             Error::Timeout {
                 stage: Stage::Greeting,
@@ -279,8 +276,9 @@ impl Error {
     pub(crate) fn io(stage: Stage, e: &io::Error) -> Error {
         match e.kind() {
             io::ErrorKind::UnexpectedEof => Error::Closed { stage },
-            _ => Error::Io {
+            kind => Error::Io {
                 stage,
+                kind,
                 reason: e.to_string(),
             },
         }
@@ -308,10 +306,10 @@ fn auth_unsupported(offered: &[String], wanted: AuthChoice) -> String {
     }
 }
 
-fn list_refusals(refused: &[(String, Reply)]) -> String {
+fn list_refusals(refused: &[RecipientResult]) -> String {
     refused
         .iter()
-        .map(|(addr, reply)| format!("<{addr}>: {reply}"))
+        .map(|r| format!("<{}>: {}", r.address, r.reply))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -323,6 +321,13 @@ mod tests {
 
     fn reply(code: u16, text: &str) -> Reply {
         Reply::new(Code::new(code).unwrap(), vec![text.to_owned()])
+    }
+
+    fn tls(problem: TlsProblem) -> Error {
+        Error::Tls {
+            problem,
+            reason: "(the library's words)".into(),
+        }
     }
 
     #[test]
@@ -352,8 +357,14 @@ mod tests {
             (
                 Error::AllRecipientsRefused {
                     refused: vec![
-                        ("a@x".into(), reply(550, "no")),
-                        ("b@x".into(), reply(450, "later")),
+                        RecipientResult {
+                            address: "a@x".into(),
+                            reply: reply(550, "no"),
+                        },
+                        RecipientResult {
+                            address: "b@x".into(),
+                            reply: reply(450, "later"),
+                        },
                     ],
                 },
                 "every recipient was refused: <a@x>: 550 no; <b@x>: 450 later",
@@ -386,31 +397,14 @@ mod tests {
                 },
                 Some(Advice::GiveLogin),
             ),
+            (tls(TlsProblem::Untrusted), Some(Advice::TrustCa)),
+            (tls(TlsProblem::Expired), Some(Advice::CertificateExpired)),
+            (tls(TlsProblem::WrongHost), Some(Advice::CheckHostName)),
             (
-                Error::Tls {
-                    reason: "certificate verify failed (unable to get local issuer certificate)"
-                        .into(),
-                },
-                Some(Advice::TrustCa),
-            ),
-            (
-                Error::Tls {
-                    reason: "certificate verify failed (certificate has expired)".into(),
-                },
-                Some(Advice::CertificateExpired),
-            ),
-            (
-                Error::Tls {
-                    reason: "certificate verify failed (Hostname mismatch)".into(),
-                },
-                Some(Advice::CheckHostName),
-            ),
-            (
-                Error::Tls {
-                    reason: "ssl3_get_record:wrong version number".into(),
-                },
+                tls(TlsProblem::NotTls),
                 Some(Advice::UseStartTlsNotImplicit),
             ),
+            (tls(TlsProblem::Other), None),
             (
                 Error::Timeout {
                     stage: Stage::EndOfData,

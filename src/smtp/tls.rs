@@ -195,6 +195,113 @@ fn read_pem_certificates(path: &Path) -> Result<Vec<native_tls::Certificate>, Se
     Ok(certs)
 }
 
+/// What went wrong in a TLS handshake, read from the library's typed error
+/// (OpenSSL's reason codes and the certificate verification result), so the
+/// advice never depends on the wording of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TlsProblem {
+    /// The other side does not speak TLS (e.g. a plain SMTP greeting came
+    /// back: the port wants STARTTLS).
+    NotTls,
+    /// The certificate chain does not lead to a trusted root.
+    Untrusted,
+    /// The certificate has expired or is not valid yet.
+    Expired,
+    /// The certificate does not name the host (or IP address) connected to.
+    WrongHost,
+    /// Anything else: protocol versions, ciphers, an alert from the server.
+    Other,
+}
+
+/// How a failed handshake is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandshakeFailure {
+    /// The connection itself failed (reset, hang-up): not a TLS matter.
+    Io(std::io::ErrorKind),
+    /// TLS failed.
+    Tls(TlsProblem),
+}
+
+/// OpenSSL's `SSL_R_*` reason codes (ssl/sslerr.h; stable across 1.1 and 3.x).
+mod reason {
+    pub const PACKET_LENGTH_TOO_LONG: i32 = 198;
+    pub const WRONG_VERSION_NUMBER: i32 = 267;
+    pub const HTTP_REQUEST: i32 = 156;
+    pub const UNEXPECTED_EOF_WHILE_READING: i32 = 294;
+}
+
+/// Classifies a handshake error by type: an `io::Error` or OpenSSL's error
+/// stack behind it, and the certificate verification result.
+pub fn classify(e: &native_tls::Error) -> HandshakeFailure {
+    use std::error::Error as _;
+    if let Some(io) = e.source().and_then(|s| s.downcast_ref::<std::io::Error>()) {
+        return HandshakeFailure::Io(io.kind());
+    }
+    let Some(source) = e.source() else {
+        // OpenSSL reported neither an I/O error nor an error stack: the peer
+        // closed the connection mid-handshake (SSL_ERROR_SYSCALL at EOF).
+        return HandshakeFailure::Io(std::io::ErrorKind::UnexpectedEof);
+    };
+    if let Some(stack) = source.downcast_ref::<openssl::error::ErrorStack>() {
+        for error in stack.errors() {
+            match error.reason_code() {
+                reason::WRONG_VERSION_NUMBER
+                | reason::PACKET_LENGTH_TOO_LONG
+                | reason::HTTP_REQUEST => return HandshakeFailure::Tls(TlsProblem::NotTls),
+                reason::UNEXPECTED_EOF_WHILE_READING => {
+                    return HandshakeFailure::Io(std::io::ErrorKind::UnexpectedEof);
+                }
+                _ => {}
+            }
+        }
+    }
+    // native-tls keeps the verification result only in its message, as
+    // "… (<X509_verify_cert_error_string(code)>)"; compare it with the
+    // library's own string for each code rather than with English words.
+    let text = e.to_string();
+    let verify = |code: i32| text.ends_with(&format!(" ({})", verify_message(code)));
+    const EXPIRED: [i32; 4] = [
+        openssl_sys::X509_V_ERR_CERT_HAS_EXPIRED,
+        openssl_sys::X509_V_ERR_CERT_NOT_YET_VALID,
+        openssl_sys::X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD,
+        openssl_sys::X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD,
+    ];
+    const WRONG_HOST: [i32; 3] = [
+        openssl_sys::X509_V_ERR_HOSTNAME_MISMATCH,
+        openssl_sys::X509_V_ERR_IP_ADDRESS_MISMATCH,
+        openssl_sys::X509_V_ERR_EMAIL_MISMATCH,
+    ];
+    const UNTRUSTED: [i32; 6] = [
+        openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+        openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+        openssl_sys::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+        openssl_sys::X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+        openssl_sys::X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+        openssl_sys::X509_V_ERR_CERT_UNTRUSTED,
+    ];
+    let problem = if EXPIRED.into_iter().any(verify) {
+        TlsProblem::Expired
+    } else if WRONG_HOST.into_iter().any(verify) {
+        TlsProblem::WrongHost
+    } else if UNTRUSTED.into_iter().any(verify) {
+        TlsProblem::Untrusted
+    } else {
+        TlsProblem::Other
+    };
+    HandshakeFailure::Tls(problem)
+}
+
+/// OpenSSL's message for a certificate verification code.
+fn verify_message(code: i32) -> &'static str {
+    // SAFETY: `from_raw` is unsafe because OpenSSL formats unknown codes
+    // into a shared static buffer; every code passed here is one of
+    // openssl-sys's `X509_V_ERR_*` constants, for which it returns a
+    // string constant.
+    #[allow(unsafe_code)]
+    let result = unsafe { openssl::x509::X509VerifyResult::from_raw(code) };
+    result.error_string()
+}
+
 /// A handshake failure in words: OpenSSL's long error strings are cut down to
 /// the part a person can act on, e.g. `certificate verify failed (Hostname
 /// mismatch)`.

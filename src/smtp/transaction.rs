@@ -331,9 +331,6 @@ fn envelope_commands<'p, C: ?Sized>(p: &Prepared<'p, C>) -> Vec<Command<'p>> {
 
 fn all_refused(recipients: Vec<RecipientResult>) -> Error {
     Error::AllRecipientsRefused {
-        refused: recipients
-            .into_iter()
-            .map(|r| (r.address, r.reply))
-            .collect(),
+        refused: recipients,
     }
 }

@@ -931,7 +931,7 @@ async fn a_letter_that_fails_mid_stream_is_never_finished() {
     .await;
     let err = result.unwrap_err();
     assert!(
-        matches!(&err, Error::Io { stage: Stage::Content, reason } if reason.contains("not delivered")),
+        matches!(&err, Error::Io { stage: Stage::Content, reason, .. } if reason.contains("not delivered")),
         "{err:?}"
     );
     assert!(

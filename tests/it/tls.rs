@@ -190,7 +190,13 @@ async fn connection_refused_is_reported_with_the_target() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Connect { refused: true, .. }),
+        matches!(
+            &err,
+            Error::Connect {
+                kind: std::io::ErrorKind::ConnectionRefused,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(
