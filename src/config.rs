@@ -8,79 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use serde::{Deserialize, Serialize};
-
-use crate::smtp::{AuthChoice, Security};
-
-/// Every setting a config file may hold. All optional: a missing one falls
-/// back to the command line or the built-in default.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Settings {
-    /// SMTP server host name or IP address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-    /// Port; defaults by security: 25, 587 or 465.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// `none`, `starttls` or `tls`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub security: Option<Security>,
-    /// The name sent in EHLO.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub helo: Option<String>,
-    /// The envelope sender (MAIL FROM); defaults to From's address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub envelope_from: Option<String>,
-    /// The From mailbox, e.g. `Alice <alice@example.org>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Login name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// `auto`, `login` or `plain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth: Option<AuthChoice>,
-    /// The command timeout in seconds (the other deadlines scale with it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
-    /// Extra CA certificates (PEM) to trust.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<PathBuf>,
-    /// A shell command whose first output line is the password.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_command: Option<String>,
-    /// Allow AUTH without TLS.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_insecure_auth: Option<bool>,
-    /// Trust the system's CA certificates (default true); false trusts only `ca_file`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub system_roots: Option<bool>,
-}
-
-impl Settings {
-    /// These settings with every value `top` sets taking precedence.
-    pub fn overlay(&self, top: &Settings) -> Settings {
-        fn pick<T: Clone>(top: &Option<T>, base: &Option<T>) -> Option<T> {
-            top.clone().or_else(|| base.clone())
-        }
-        Settings {
-            server: pick(&top.server, &self.server),
-            port: pick(&top.port, &self.port),
-            security: pick(&top.security, &self.security),
-            helo: pick(&top.helo, &self.helo),
-            envelope_from: pick(&top.envelope_from, &self.envelope_from),
-            from: pick(&top.from, &self.from),
-            user: pick(&top.user, &self.user),
-            auth: pick(&top.auth, &self.auth),
-            timeout: pick(&top.timeout, &self.timeout),
-            ca_file: pick(&top.ca_file, &self.ca_file),
-            password_command: pick(&top.password_command, &self.password_command),
-            allow_insecure_auth: pick(&top.allow_insecure_auth, &self.allow_insecure_auth),
-            system_roots: pick(&top.system_roots, &self.system_roots),
-        }
-    }
-}
+pub use crate::settings::Settings;
 
 /// Why a config file could not be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -229,6 +157,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;
+    use crate::smtp::{AuthChoice, Security};
 
     #[test]
     fn round_trip_with_mode_0600_and_no_password() {
@@ -255,26 +184,6 @@ mod tests {
         assert!(!text.lines().any(|l| l.starts_with("password ")), "{text}");
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file may remain");
-    }
-
-    #[test]
-    fn the_command_line_wins_over_the_file() {
-        let file = Settings {
-            server: Some("file.example".into()),
-            port: Some(25),
-            user: Some("file-user".into()),
-            ..Settings::default()
-        };
-        let cli = Settings {
-            server: Some("cli.example".into()),
-            timeout: Some(5),
-            ..Settings::default()
-        };
-        let merged = file.overlay(&cli);
-        assert_eq!(merged.server.as_deref(), Some("cli.example"));
-        assert_eq!(merged.port, Some(25));
-        assert_eq!(merged.user.as_deref(), Some("file-user"));
-        assert_eq!(merged.timeout, Some(5));
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod mail;
+pub mod resolve;
+pub mod settings;
 pub mod smtp;
 pub mod submit;
 pub mod term;
