@@ -547,7 +547,7 @@ pub static PROVIDERS: &[Provider] = &[
         domains: &["gmail.com", "googlemail.com"],
         smtp: tls("smtp.gmail.com", 465),
         login: WholeAddress,
-        auth: &[Plain, Login, XOAuth2, OAuthBearer],
+        auth: &[Plain, Login, XOAuth2],
         secret: Secret::AppPassword,
         imap: Some(imap("imap.gmail.com", 993, Security::Tls, WholeAddress)),
         hint: "app password",
@@ -672,6 +672,7 @@ pub static PROVIDERS: &[Provider] = &[
         notes: &[
             "Port 587 with STARTTLS works too.",
             "yahoo.co.jp is Yahoo Japan, a different service, and is not listed.",
+            "The OAuth2 mechanisms come from secondary sources, not a Yahoo page.",
         ],
         sources: &[
             Source {
@@ -1096,6 +1097,26 @@ mod tests {
         let at = header.find("SMTP").unwrap();
         for (p, row) in PROVIDERS.iter().zip(&lines[1..]) {
             assert_eq!(row.find(p.smtp.host), Some(at), "{row}");
+        }
+    }
+
+    #[test]
+    fn the_doc_cites_every_source() {
+        let doc = include_str!("../docs/providers.md");
+        assert!(doc.contains(READ_ON));
+        for p in PROVIDERS {
+            assert!(
+                doc.contains(&format!("| {} |", p.name)),
+                "{} not in the doc's table",
+                p.name
+            );
+            for source in p.sources {
+                assert!(
+                    doc.contains(source.url),
+                    "{} not cited in the doc",
+                    source.url
+                );
+            }
         }
     }
 
