@@ -3,7 +3,8 @@
 //! Layers, leaf first: [`smtp`] (the protocol engine) and [`mail`] (the letter
 //! builder) know nothing of each other or of the terminal; [`submit`] joins
 //! them; [`worker`] runs the engine for the UI over channels; [`cli`] runs it
-//! headless; [`config`] keeps settings on disk. The full-screen composer is
+//! headless; [`config`] keeps settings on disk; [`providers`] is the
+//! built-in table of mail services' settings. The full-screen composer is
 //! [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
 //! [`tui`] (the runner).
 
@@ -11,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod mail;
+pub mod providers;
 pub mod resolve;
 pub mod settings;
 pub mod smtp;

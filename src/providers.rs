@@ -1,0 +1,1159 @@
+//! The built-in provider table: submission and IMAP settings for the big
+//! free mail services, keyed by the domains of their addresses.
+//!
+//! Every entry names the help pages its facts come from, and how each page
+//! was seen ([`Seen`]); `docs/providers.md` has the same table with the
+//! citations, the date they were read, and where pages disagree. Where a fact
+//! could not be confirmed the entry holds the conservative value.
+//!
+//! The table is data for hints and presets: [`for_address`] finds the entry
+//! for a From address, [`describe`] is the one-line hint for the settings
+//! pane and the log, and [`table`] is what `smtpwire providers` prints.
+
+use std::fmt;
+
+use AuthMechanism::{Login, OAuthBearer, Plain, XOAuth2};
+use LoginForm::{LocalPart, WholeAddress};
+use Seen::{Cited, Page, Quoted};
+
+use crate::smtp::{Mechanism, Security};
+
+/// The day the sources below were read (UTC).
+pub const READ_ON: &str = "2026-11-30";
+
+/// The widest line [`table`] prints.
+pub const TABLE_WIDTH: usize = 100;
+
+/// A provider: who it is, which addresses it serves, and how to submit mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Provider {
+    /// The name shown to the user.
+    pub name: &'static str,
+    /// Every address domain it serves, lower case, the main one first.
+    pub domains: &'static [&'static str],
+    /// The submission server.
+    pub smtp: Endpoint,
+    /// What the SMTP login name is.
+    pub login: LoginForm,
+    /// The SASL mechanisms that work with the credential in [`Self::secret`]
+    /// or with OAuth2, in the order the provider documents them.
+    pub auth: &'static [AuthMechanism],
+    /// Which secret the server accepts.
+    pub secret: Secret,
+    /// The IMAP server, for the copy in Sent.
+    pub imap: Option<Imap>,
+    /// A few words for the table's last column.
+    pub hint: &'static str,
+    /// What the user must know, as one clause (used by [`describe`]).
+    pub must_know: &'static str,
+    /// Further facts, one sentence each, printed under the table.
+    pub notes: &'static [&'static str],
+    /// Where the facts come from: the provider's own pages.
+    pub sources: &'static [Source],
+}
+
+/// A server: host, port and how the connection is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Host name or IP address.
+    pub host: &'static str,
+    /// TCP port.
+    pub port: u16,
+    /// Implicit TLS, STARTTLS or none.
+    pub security: Security,
+}
+
+/// The IMAP side of a provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Imap {
+    /// The IMAP server.
+    pub server: Endpoint,
+    /// What the IMAP login name is (iCloud differs from its SMTP login).
+    pub login: LoginForm,
+    /// The Sent folder's name, where a help page gives one; `None` means
+    /// "find it by its `\Sent` SPECIAL-USE attribute (RFC 6154)".
+    pub sent_folder: Option<&'static str>,
+}
+
+/// What the login name is, given the address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginForm {
+    /// `alice@example.org`.
+    WholeAddress,
+    /// `alice`.
+    LocalPart,
+}
+
+impl LoginForm {
+    /// The login for `address` (`alice@example.org` or `Alice <alice@example.org>`).
+    pub fn apply(self, address: &str) -> String {
+        let spec = addr_spec(address);
+        match self {
+            LoginForm::WholeAddress => spec.to_owned(),
+            LoginForm::LocalPart => spec
+                .rsplit_once('@')
+                .map_or(spec, |(local, _)| local)
+                .to_owned(),
+        }
+    }
+
+    /// The table's short form.
+    pub fn short(self) -> &'static str {
+        match self {
+            LoginForm::WholeAddress => "address",
+            LoginForm::LocalPart => "local",
+        }
+    }
+}
+
+impl fmt::Display for LoginForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LoginForm::WholeAddress => "whole address",
+            LoginForm::LocalPart => "local part",
+        })
+    }
+}
+
+/// A SASL mechanism a provider accepts on submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMechanism {
+    /// RFC 4616.
+    Plain,
+    /// The de-facto LOGIN.
+    Login,
+    /// Google's XOAUTH2 (an OAuth2 bearer token), also used by Microsoft and Yandex.
+    XOAuth2,
+    /// RFC 7628 OAUTHBEARER.
+    OAuthBearer,
+}
+
+impl AuthMechanism {
+    /// The engine's mechanism, for those smtpwire speaks today; OAuth2 ones
+    /// give `None` until the engine learns them.
+    pub fn smtp(self) -> Option<Mechanism> {
+        match self {
+            AuthMechanism::Plain => Some(Mechanism::Plain),
+            AuthMechanism::Login => Some(Mechanism::Login),
+            AuthMechanism::XOAuth2 | AuthMechanism::OAuthBearer => None,
+        }
+    }
+
+    /// Whether it carries an OAuth2 token rather than a password.
+    pub fn is_oauth(self) -> bool {
+        matches!(self, AuthMechanism::XOAuth2 | AuthMechanism::OAuthBearer)
+    }
+}
+
+impl fmt::Display for AuthMechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthMechanism::Plain => "PLAIN",
+            AuthMechanism::Login => "LOGIN",
+            AuthMechanism::XOAuth2 => "XOAUTH2",
+            AuthMechanism::OAuthBearer => "OAUTHBEARER",
+        })
+    }
+}
+
+/// The secret the server takes with PLAIN or LOGIN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secret {
+    /// The account's normal password.
+    AccountPassword,
+    /// A separate password made in the account's security settings.
+    AppPassword,
+    /// The password the Proton Mail Bridge app shows.
+    BridgePassword,
+    /// No password works: only an OAuth2 token.
+    OAuth2Only,
+}
+
+/// How a source page was seen, so the doc can say how sure each fact is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// A stored copy of the page itself was read.
+    Page,
+    /// The page's text was read through a third party's copy or quotation.
+    Quoted,
+    /// Not read: Thunderbird's ISPDB or Delta Chat's provider list cites it.
+    Cited,
+}
+
+/// One help page behind an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The page.
+    pub url: &'static str,
+    /// How it was seen.
+    pub seen: Seen,
+    /// Which facts it gives.
+    pub gives: &'static str,
+}
+
+impl Provider {
+    /// The SMTP login for `address`.
+    pub fn login_for(&self, address: &str) -> String {
+        self.login.apply(address)
+    }
+
+    /// Whether PLAIN or LOGIN works, so smtpwire can log in today.
+    pub fn password_works(&self) -> bool {
+        self.secret != Secret::OAuth2Only && self.auth.iter().any(|m| m.smtp().is_some())
+    }
+}
+
+/// The entry for an address domain: case-insensitive, a trailing dot allowed.
+pub fn for_domain(domain: &str) -> Option<&'static Provider> {
+    let domain = domain.trim();
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if domain.is_empty() {
+        return None;
+    }
+    PROVIDERS
+        .iter()
+        .find(|p| p.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
+}
+
+/// The entry for `user@domain` or `Name <user@domain>`: the domain is what
+/// follows the last `@`, without a closing `>`.
+pub fn for_address(address: &str) -> Option<&'static Provider> {
+    let (_, domain) = address.rsplit_once('@')?;
+    for_domain(domain.trim().trim_end_matches('>'))
+}
+
+/// The bare address inside `Name <addr>`, or the trimmed input.
+fn addr_spec(address: &str) -> &str {
+    let address = address.trim();
+    match address.rfind('<') {
+        Some(open) => {
+            let inner = &address[open + 1..];
+            inner.split('>').next().unwrap_or(inner).trim()
+        }
+        None => address,
+    }
+}
+
+/// One line for the settings pane and the log, e.g. `Yandex Mail:
+/// smtp.yandex.com:465 tls, login = whole address; an app password is required`.
+pub fn describe(p: &Provider) -> String {
+    format!(
+        "{}: {}:{} {}, login = {}; {}",
+        p.name, p.smtp.host, p.smtp.port, p.smtp.security, p.login, p.must_know
+    )
+}
+
+/// What `smtpwire providers` prints: an aligned table, one row per entry,
+/// then the notes; no line is wider than [`TABLE_WIDTH`].
+pub fn table() -> String {
+    const DOMAINS: usize = 20;
+    let header = [
+        "Provider",
+        "Domains",
+        "SMTP",
+        "Security",
+        "Login",
+        "Must know",
+    ];
+    let rows: Vec<[String; 6]> = PROVIDERS
+        .iter()
+        .map(|p| {
+            [
+                p.name.to_owned(),
+                abbreviate(p.domains, DOMAINS),
+                format!("{}:{}", p.smtp.host, p.smtp.port),
+                p.smtp.security.to_string(),
+                p.login.short().to_owned(),
+                p.hint.to_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    // The last column takes what is left; hints are written to fit it.
+    let fixed: usize = widths[..5].iter().map(|w| w + 2).sum();
+    widths[5] = TABLE_WIDTH.saturating_sub(fixed);
+
+    let mut out = String::new();
+    push_row(&mut out, &header.map(str::to_owned), &widths);
+    for row in &rows {
+        push_row(&mut out, row, &widths);
+    }
+    out.push_str("\nNotes\n");
+    for p in PROVIDERS {
+        out.push('\n');
+        out.push_str(&format!("{} ({})", p.name, abbreviate(p.domains, 60)));
+        out.push('\n');
+        let mut lines = vec![format!("Must know: {}.", p.must_know)];
+        lines.push(format!(
+            "AUTH {}; the login is the {}.",
+            mechanisms(p.auth),
+            p.login
+        ));
+        if let Some(imap) = &p.imap {
+            let sent = imap
+                .sent_folder
+                .map_or("Sent found by SPECIAL-USE".to_owned(), |f| {
+                    format!("Sent is {f:?}")
+                });
+            lines.push(format!(
+                "IMAP {}:{} {}, login = {}; {}.",
+                imap.server.host, imap.server.port, imap.server.security, imap.login, sent
+            ));
+        }
+        lines.extend(p.notes.iter().map(|n| (*n).to_owned()));
+        for line in &lines {
+            wrap_into(&mut out, line, "  ", "    ");
+        }
+    }
+    out.push_str(
+        "\nSources (providers' help pages) and the dates they were read: docs/providers.md\n",
+    );
+    out
+}
+
+/// `PLAIN, LOGIN; with OAuth2 XOAUTH2 (not yet in smtpwire)`.
+fn mechanisms(auth: &[AuthMechanism]) -> String {
+    let join = |oauth: bool| {
+        auth.iter()
+            .filter(|m| m.is_oauth() == oauth)
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (password, oauth) = (join(false), join(true));
+    match (password.is_empty(), oauth.is_empty()) {
+        (false, true) => password,
+        (true, false) => format!("{oauth} only (OAuth2, not yet in smtpwire)"),
+        (false, false) => format!("{password}; with OAuth2 {oauth} (not yet in smtpwire)"),
+        (true, true) => "unknown".to_owned(),
+    }
+}
+
+/// As many domains as fit in `width`, then `+N` for the rest.
+fn abbreviate(domains: &[&str], width: usize) -> String {
+    let mut shown = String::new();
+    for (i, domain) in domains.iter().enumerate() {
+        let rest = domains.len() - i - 1;
+        let candidate = if shown.is_empty() {
+            (*domain).to_owned()
+        } else {
+            format!("{shown}, {domain}")
+        };
+        let suffix = if rest > 0 {
+            format!(" +{rest}")
+        } else {
+            String::new()
+        };
+        if candidate.len() + suffix.len() > width && !shown.is_empty() {
+            return format!("{shown} +{}", domains.len() - i);
+        }
+        shown = candidate;
+    }
+    shown
+}
+
+fn push_row(out: &mut String, cells: &[String; 6], widths: &[usize; 6]) {
+    let mut line = String::new();
+    for (i, (cell, &width)) in cells.iter().zip(widths).enumerate() {
+        if i == 5 {
+            line.push_str(&truncate(cell, width));
+        } else {
+            line.push_str(&format!("{cell:<width$}  "));
+        }
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Greedy word wrap to [`TABLE_WIDTH`]; a word longer than a line stays whole.
+fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > TABLE_WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_owned();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+const fn tls(host: &'static str, port: u16) -> Endpoint {
+    Endpoint {
+        host,
+        port,
+        security: Security::Tls,
+    }
+}
+
+const fn starttls(host: &'static str, port: u16) -> Endpoint {
+    Endpoint {
+        host,
+        port,
+        security: Security::StartTls,
+    }
+}
+
+const fn imap(host: &'static str, port: u16, security: Security, login: LoginForm) -> Imap {
+    Imap {
+        server: Endpoint {
+            host,
+            port,
+            security,
+        },
+        login,
+        sent_folder: None,
+    }
+}
+
+/// Every built-in provider.
+pub static PROVIDERS: &[Provider] = &[
+    Provider {
+        name: "Mail.ru",
+        domains: &["mail.ru", "inbox.ru", "list.ru", "bk.ru", "internet.ru"],
+        smtp: tls("smtp.mail.ru", 465),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::AppPassword,
+        imap: Some(imap("imap.mail.ru", 993, Security::Tls, WholeAddress)),
+        hint: "app password",
+        must_know: "a password for external applications is required (Settings → \
+                    Passwords and security → Passwords for external applications); \
+                    the normal password is refused",
+        notes: &[
+            "Mail.ru offers OAuth2 for IMAP only, as far as the sources show; SMTP takes the \
+             external-application password.",
+            "Mail-client access may also have to be switched on (Passwords and security → \
+             External services → access by IMAP, POP3 and SMTP).",
+            "my.com (myMail) addresses are not listed: no source read ties them to these servers.",
+        ],
+        sources: &[
+            Source {
+                url: "https://help.mail.ru/mail/security/protection/external",
+                seen: Cited,
+                gives: "the password for external applications",
+            },
+            Source {
+                url: "https://help.mail.ru/mail-help/mailer/mt",
+                seen: Cited,
+                gives: "servers, ports and login form",
+            },
+        ],
+    },
+    Provider {
+        name: "Yandex Mail",
+        domains: &[
+            "yandex.ru",
+            "yandex.com",
+            "ya.ru",
+            "yandex.by",
+            "yandex.kz",
+            "yandex.ua",
+            "narod.ru",
+        ],
+        smtp: tls("smtp.yandex.com", 465),
+        login: WholeAddress,
+        auth: &[Plain, Login, XOAuth2],
+        secret: Secret::AppPassword,
+        imap: Some(imap("imap.yandex.com", 993, Security::Tls, WholeAddress)),
+        hint: "app password",
+        must_know: "an app password is required (Yandex ID → Security → App passwords) \
+                    and mail-client access must be on (Mail → Settings → Email clients)",
+        notes: &[
+            "smtp.yandex.ru and imap.yandex.ru are the same service under Yandex's Russian \
+             name.",
+            "XOAUTH2 needs a token with the mail:smtp scope.",
+        ],
+        sources: &[
+            Source {
+                url: "https://yandex.com/support/passport/authorization/app-passwords.html",
+                seen: Page,
+                gives: "email clients need an app password",
+            },
+            Source {
+                url: "https://tech.yandex.com/oauth/doc/imap/index-docpage/",
+                seen: Page,
+                gives: "smtp.yandex.com:465, imap.yandex.com:993, XOAUTH2",
+            },
+            Source {
+                url: "https://yandex.com/support/mail/mail-clients/others.html",
+                seen: Quoted,
+                gives: "SSL on 465 and 993, the whole address as login, switching IMAP on",
+            },
+        ],
+    },
+    Provider {
+        name: "Rambler",
+        domains: &[
+            "rambler.ru",
+            "lenta.ru",
+            "autorambler.ru",
+            "myrambler.ru",
+            "ro.ru",
+            "r0.ru",
+            "rambler.ua",
+        ],
+        smtp: tls("smtp.rambler.ru", 465),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::AccountPassword,
+        imap: Some(imap("imap.rambler.ru", 993, Security::Tls, WholeAddress)),
+        hint: "enable IMAP",
+        must_know: "access by mail clients must be switched on first (Rambler Mail → \
+                    Settings → Mail programs)",
+        notes: &["Whether Rambler now asks for an app password could not be confirmed."],
+        sources: &[
+            Source {
+                url: "https://help.rambler.ru/mail/mail-pochtovye-klienty/1275/",
+                seen: Cited,
+                gives: "servers and ports; lenta.ru mailboxes",
+            },
+            Source {
+                url: "https://help.rambler.ru/mail/mail-nastrojki-pochtovogo-yashika/2129/",
+                seen: Cited,
+                gives: "switching mail-client access on",
+            },
+            Source {
+                url: "https://help.rambler.ru/mail/mail-legal/1329",
+                seen: Cited,
+                gives: "ro.ru and r0.ru mailboxes",
+            },
+        ],
+    },
+    Provider {
+        name: "Gmail",
+        domains: &["gmail.com", "googlemail.com"],
+        smtp: tls("smtp.gmail.com", 465),
+        login: WholeAddress,
+        auth: &[Plain, Login, XOAuth2],
+        secret: Secret::AppPassword,
+        imap: Some(imap("imap.gmail.com", 993, Security::Tls, WholeAddress)),
+        hint: "app password",
+        must_know: "an app password is required (Google Account → Security → 2-Step \
+                    Verification → App passwords); the normal password is refused with \
+                    535 5.7.8",
+        notes: &[
+            "Port 587 with STARTTLS works too.",
+            "App passwords exist only while 2-Step Verification is on; Workspace admins can \
+             forbid them.",
+        ],
+        sources: &[
+            Source {
+                url: "https://developers.google.com/workspace/gmail/imap/imap-smtp",
+                seen: Page,
+                gives: "imap.gmail.com:993, smtp.gmail.com on 465 (SSL) or 587 (STARTTLS), \
+                        XOAUTH2",
+            },
+            Source {
+                url: "https://developers.google.com/gmail/imap/xoauth2-protocol",
+                seen: Page,
+                gives: "the XOAUTH2 exchange and scope",
+            },
+            Source {
+                url: "https://support.google.com/accounts/answer/185833",
+                seen: Quoted,
+                gives: "app passwords need 2-Step Verification",
+            },
+        ],
+    },
+    Provider {
+        name: "Outlook.com",
+        domains: &[
+            "outlook.com",
+            "hotmail.com",
+            "live.com",
+            "msn.com",
+            "outlook.de",
+            "outlook.com.tr",
+        ],
+        smtp: starttls("smtp-mail.outlook.com", 587),
+        login: WholeAddress,
+        auth: &[XOAuth2],
+        secret: Secret::OAuth2Only,
+        imap: Some(imap(
+            "outlook.office365.com",
+            993,
+            Security::Tls,
+            WholeAddress,
+        )),
+        hint: "OAuth2 only",
+        must_know: "basic authentication is retired; use OAuth2 (not yet in smtpwire)",
+        notes: &[
+            "POP and IMAP access is off by default (Settings → Mail → Forwarding and IMAP).",
+            "Microsoft's page still mentions app passwords for smart devices; they are not \
+             relied on here.",
+            "Country variants (hotmail.co.uk, live.fr, …) are left out until a Microsoft page \
+             confirms them.",
+        ],
+        sources: &[Source {
+            url: "https://support.microsoft.com/en-us/office/\
+                  pop-imap-and-smtp-settings-8361e398-8af4-4e97-b147-6c6c4ac95353",
+            seen: Quoted,
+            gives: "smtp-mail.outlook.com:587 STARTTLS, outlook.office365.com:993, OAuth2 \
+                    only, IMAP off by default",
+        }],
+    },
+    Provider {
+        name: "iCloud Mail",
+        domains: &["icloud.com", "me.com", "mac.com"],
+        smtp: starttls("smtp.mail.me.com", 587),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::AppPassword,
+        imap: Some(imap("imap.mail.me.com", 993, Security::Tls, LocalPart)),
+        hint: "app password",
+        must_know: "an app-specific password is required (Apple Account → Sign-In and \
+                    Security → App-Specific Passwords)",
+        notes: &[
+            "The IMAP login is the part before the @; the SMTP login is the whole address.",
+            "Custom domains on iCloud+ log in with the iCloud address, not the custom one.",
+        ],
+        sources: &[Source {
+            url: "https://support.apple.com/en-us/102525",
+            seen: Quoted,
+            gives: "smtp.mail.me.com:587, imap.mail.me.com:993, login forms, app-specific \
+                    passwords",
+        }],
+    },
+    Provider {
+        name: "Yahoo Mail",
+        domains: &[
+            "yahoo.com",
+            "ymail.com",
+            "rocketmail.com",
+            "myyahoo.com",
+            "yahoo.co.uk",
+            "yahoo.de",
+            "yahoo.fr",
+            "yahoo.it",
+            "yahoo.es",
+            "yahoo.se",
+            "yahoo.co.nz",
+            "yahoo.com.au",
+            "yahoo.com.ar",
+            "yahoo.com.br",
+            "yahoo.com.mx",
+        ],
+        smtp: tls("smtp.mail.yahoo.com", 465),
+        login: WholeAddress,
+        auth: &[Plain, Login, XOAuth2, OAuthBearer],
+        secret: Secret::AppPassword,
+        imap: Some(imap(
+            "imap.mail.yahoo.com",
+            993,
+            Security::Tls,
+            WholeAddress,
+        )),
+        hint: "app password",
+        must_know: "an app password is required (Account security → External connections \
+                    → Create app password)",
+        notes: &[
+            "Port 587 with STARTTLS works too.",
+            "yahoo.co.jp is Yahoo Japan, a different service, and is not listed.",
+            "The OAuth2 mechanisms come from secondary sources, not a Yahoo page.",
+        ],
+        sources: &[
+            Source {
+                url: "https://help.yahoo.com/kb/generate-manage-rd-party-passwords-sln15241.html",
+                seen: Quoted,
+                gives: "third-party apps need an app password",
+            },
+            Source {
+                url: "https://help.yahoo.com/kb/SLN4075.html",
+                seen: Cited,
+                gives: "servers and ports",
+            },
+        ],
+    },
+    Provider {
+        name: "GMX (gmx.net)",
+        domains: &["gmx.net", "gmx.de", "gmx.at", "gmx.ch"],
+        smtp: starttls("mail.gmx.net", 587),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::AccountPassword,
+        imap: Some(imap("imap.gmx.net", 993, Security::Tls, WholeAddress)),
+        hint: "enable IMAP",
+        must_know: "POP3/IMAP access must be switched on once in the web settings \
+                    (E-Mail → POP3 & IMAP)",
+        notes: &[
+            "Port 465 with implicit TLS works too.",
+            "The GMX customer number also works as the login.",
+        ],
+        sources: &[
+            Source {
+                url: "https://hilfe.gmx.net/pop-imap/imap/imap-serverdaten.html",
+                seen: Cited,
+                gives: "servers and ports",
+            },
+            Source {
+                url: "https://hilfe.gmx.net/pop-imap/einschalten.html",
+                seen: Cited,
+                gives: "switching POP3/IMAP access on",
+            },
+        ],
+    },
+    Provider {
+        name: "GMX (gmx.com)",
+        domains: &["gmx.com", "gmx.us", "gmx.co.uk", "gmx.fr", "gmx.es"],
+        smtp: starttls("mail.gmx.com", 587),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::AccountPassword,
+        imap: Some(imap("imap.gmx.com", 993, Security::Tls, WholeAddress)),
+        hint: "enable IMAP",
+        must_know: "POP3/IMAP access must be switched on once in the web settings",
+        notes: &[
+            "gmx.com accounts use the gmx.com hosts, not gmx.net's; one source lists gmx.com \
+             with gmx.net's hosts (see docs/providers.md).",
+        ],
+        sources: &[Source {
+            url: "https://support.gmx.com/pop-imap/toggle.html",
+            seen: Cited,
+            gives: "switching POP3/IMAP access on",
+        }],
+    },
+    Provider {
+        name: "Zoho Mail (US)",
+        domains: &["zoho.com", "zohomail.com"],
+        smtp: tls("smtp.zoho.com", 465),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::AccountPassword,
+        imap: Some(imap("imap.zoho.com", 993, Security::Tls, WholeAddress)),
+        hint: "enable IMAP",
+        must_know: "IMAP access must be switched on (Settings → Mail Accounts → IMAP), and \
+                    accounts in another data centre use its host (smtp.zoho.eu, .in, .com.au, \
+                    .jp, smtp.zohocloud.ca)",
+        notes: &[
+            "Custom-domain (organisation) accounts use smtppro.zoho.com and imappro.zoho.com.",
+            "With two-factor authentication on, an application-specific password is needed.",
+            "Port 587 with STARTTLS works too.",
+        ],
+        sources: &[
+            Source {
+                url: "https://www.zoho.com/mail/help/zoho-smtp.html",
+                seen: Quoted,
+                gives: "smtp.zoho.* and smtppro.zoho.* on 465 (SSL) or 587 (TLS)",
+            },
+            Source {
+                url: "https://www.zoho.com/mail/help/imap-access.html",
+                seen: Quoted,
+                gives: "imap.zoho.*:993, switching IMAP on, application-specific passwords",
+            },
+        ],
+    },
+    Provider {
+        name: "Zoho Mail (EU)",
+        domains: &["zoho.eu", "zohomail.eu"],
+        smtp: tls("smtp.zoho.eu", 465),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::AccountPassword,
+        imap: Some(imap("imap.zoho.eu", 993, Security::Tls, WholeAddress)),
+        hint: "enable IMAP",
+        must_know: "IMAP access must be switched on (Settings → Mail Accounts → IMAP)",
+        notes: &["Custom-domain (organisation) accounts use smtppro.zoho.eu and imappro.zoho.eu."],
+        sources: &[
+            Source {
+                url: "https://www.zoho.com/mail/help/zoho-smtp.html",
+                seen: Quoted,
+                gives: "regional SMTP hosts",
+            },
+            Source {
+                url: "https://www.zoho.com/mail/help/imap-access.html",
+                seen: Quoted,
+                gives: "regional IMAP hosts, switching IMAP on",
+            },
+        ],
+    },
+    Provider {
+        name: "Fastmail",
+        domains: &[
+            "fastmail.com",
+            "fastmail.fm",
+            "fastmail.cn",
+            "fastmail.co.uk",
+            "fastmail.com.au",
+            "fastmail.de",
+            "fastmail.es",
+            "fastmail.fr",
+            "fastmail.im",
+            "fastmail.in",
+            "fastmail.jp",
+            "fastmail.mx",
+            "fastmail.net",
+            "fastmail.nl",
+            "fastmail.org",
+            "fastmail.se",
+            "fastmail.to",
+            "fastmail.tw",
+            "fastmail.uk",
+            "fastmail.us",
+            "myfastmail.com",
+        ],
+        smtp: tls("smtp.fastmail.com", 465),
+        login: WholeAddress,
+        auth: &[Plain],
+        secret: Secret::AppPassword,
+        imap: Some(imap("imap.fastmail.com", 993, Security::Tls, WholeAddress)),
+        hint: "app password",
+        must_know: "an app password is required (Settings → Privacy & Security → App \
+                    passwords); the normal password is refused",
+        notes: &[
+            "The login is the account's own Fastmail address, also when sending from an alias.",
+            "Fastmail's other brand domains (sent.com, eml.cc, …) are not listed.",
+        ],
+        sources: &[
+            Source {
+                url: "https://www.fastmail.com/help/technical/servernamesandports.html",
+                seen: Page,
+                gives: "smtp.fastmail.com:465 and imap.fastmail.com:993 with SSL/TLS, PLAIN, \
+                        app password",
+            },
+            Source {
+                url: "https://www.fastmail.help/hc/en-us/articles/1500000279921",
+                seen: Page,
+                gives: "IMAP, POP and SMTP each need an app password",
+            },
+            Source {
+                url: "https://www.fastmail.com/about/ourdomains/",
+                seen: Cited,
+                gives: "the domain list",
+            },
+        ],
+    },
+    Provider {
+        name: "Proton Mail Bridge",
+        domains: &["proton.me", "protonmail.com", "protonmail.ch", "pm.me"],
+        smtp: starttls("127.0.0.1", 1025),
+        login: WholeAddress,
+        auth: &[Plain, Login],
+        secret: Secret::BridgePassword,
+        imap: Some(imap("127.0.0.1", 1143, Security::StartTls, WholeAddress)),
+        hint: "run Bridge",
+        must_know: "the Bridge app must be running; use the Bridge password it shows, not \
+                    the Proton password, and export its certificate and give it as ca_file",
+        notes: &[
+            "Bridge needs a paid plan.",
+            "1025 and 1143 are Bridge's defaults; use the ports Bridge shows if it picked \
+             others.",
+            "Bridge can be switched to implicit TLS (its \"SSL\" setting); then use \
+             security = tls.",
+        ],
+        sources: &[
+            Source {
+                url: "https://proton.me/support/protonmail-bridge-faq",
+                seen: Page,
+                gives: "the Bridge password, paid plans",
+            },
+            Source {
+                url: "https://github.com/ProtonMail/proton-bridge",
+                seen: Page,
+                gives: "default ports 1143 and 1025 with STARTTLS (internal/vault)",
+            },
+            Source {
+                url: "https://proton.me/support/bridge-ssl-connection-issue",
+                seen: Quoted,
+                gives: "Bridge's self-signed certificate on 127.0.0.1",
+            },
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_domain_resolves_to_its_provider() {
+        for p in PROVIDERS {
+            for domain in p.domains {
+                let found = for_domain(domain).map(|f| f.name);
+                assert_eq!(found, Some(p.name), "{domain}");
+            }
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        for (input, expected) in [
+            ("gmail.com", Some("Gmail")),
+            ("GMail.COM", Some("Gmail")),
+            ("gmail.com.", Some("Gmail")),
+            (" gmail.com ", Some("Gmail")),
+            ("Yandex.Ru.", Some("Yandex Mail")),
+            ("gmx.net", Some("GMX (gmx.net)")),
+            ("gmx.com", Some("GMX (gmx.com)")),
+            ("zohomail.eu", Some("Zoho Mail (EU)")),
+            ("pm.me", Some("Proton Mail Bridge")),
+            ("example.org", None),
+            ("mail.gmail.com", None),
+            ("gmail.co", None),
+            ("", None),
+            (".", None),
+        ] {
+            assert_eq!(for_domain(input).map(|p| p.name), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn address_lookups() {
+        for (input, expected) in [
+            ("alice@gmail.com", Some("Gmail")),
+            ("Alice <alice@mail.ru>", Some("Mail.ru")),
+            ("\"a@b\" <alice@ICLOUD.com>", Some("iCloud Mail")),
+            ("alice@outlook.com.", Some("Outlook.com")),
+            ("<bob@fastmail.fm>", Some("Fastmail")),
+            ("Alice <alice@gmail.com> ", Some("Gmail")),
+            ("alice@example.org", None),
+            ("no-at-sign", None),
+            ("alice@", None),
+        ] {
+            assert_eq!(for_address(input).map(|p| p.name), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn logins() {
+        for (domain, address, expected) in [
+            ("gmail.com", "alice@gmail.com", "alice@gmail.com"),
+            ("gmail.com", "Alice <alice@gmail.com>", "alice@gmail.com"),
+            ("icloud.com", " alice@icloud.com ", "alice@icloud.com"),
+            ("mail.ru", "Bob B. <bob@bk.ru>", "bob@bk.ru"),
+        ] {
+            let p = for_domain(domain).unwrap();
+            assert_eq!(p.login_for(address), expected, "{address:?}");
+        }
+        for (form, address, expected) in [
+            (LocalPart, "alice@icloud.com", "alice"),
+            (LocalPart, "Alice <alice@icloud.com>", "alice"),
+            (LocalPart, "alice", "alice"),
+            (WholeAddress, "<alice@me.com>", "alice@me.com"),
+        ] {
+            assert_eq!(form.apply(address), expected, "{form:?} {address:?}");
+        }
+        let icloud = for_domain("me.com").unwrap();
+        let imap = icloud.imap.unwrap();
+        assert_eq!(imap.login.apply("Al <al@me.com>"), "al");
+    }
+
+    #[test]
+    fn no_domain_is_listed_twice() {
+        let mut seen = HashSet::new();
+        for p in PROVIDERS {
+            for domain in p.domains {
+                assert!(seen.insert(*domain), "{domain} listed twice");
+                assert_eq!(
+                    *domain,
+                    domain.to_ascii_lowercase(),
+                    "{domain} not lower case"
+                );
+                assert!(!domain.ends_with('.'), "{domain}");
+            }
+        }
+    }
+
+    #[test]
+    fn entries_are_whole() {
+        for p in PROVIDERS {
+            assert!(!p.domains.is_empty(), "{}", p.name);
+            assert!(p.smtp.port != 0, "{}", p.name);
+            assert!(!p.auth.is_empty(), "{}", p.name);
+            assert!(!p.sources.is_empty(), "{} has no source", p.name);
+            for source in p.sources {
+                assert!(source.url.starts_with("https://"), "{}", source.url);
+                assert!(!source.url.contains(char::is_whitespace), "{}", source.url);
+            }
+            if let Some(imap) = p.imap {
+                assert!(imap.server.port != 0, "{}", p.name);
+                assert!(imap.server.security != Security::None, "{}", p.name);
+            }
+            // Nothing public is plain text; only Bridge on loopback may be odd.
+            assert!(p.smtp.security != Security::None, "{}", p.name);
+            assert!(
+                !p.must_know.is_empty() && !p.must_know.ends_with('.'),
+                "{}",
+                p.name
+            );
+        }
+    }
+
+    #[test]
+    fn ports_match_their_security() {
+        for p in PROVIDERS {
+            let expected = match p.smtp.port {
+                465 => Some(Security::Tls),
+                587 => Some(Security::StartTls),
+                _ => None,
+            };
+            if let Some(expected) = expected {
+                assert_eq!(p.smtp.security, expected, "{}", p.name);
+            }
+            if let Some(imap) = p.imap {
+                match imap.server.port {
+                    993 => assert_eq!(imap.server.security, Security::Tls, "{}", p.name),
+                    143 => assert_eq!(imap.server.security, Security::StartTls, "{}", p.name),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_secret_agrees_with_the_mechanisms() {
+        for p in PROVIDERS {
+            let oauth_only = p.auth.iter().all(|m| m.is_oauth());
+            assert_eq!(p.secret == Secret::OAuth2Only, oauth_only, "{}", p.name);
+            assert_eq!(p.password_works(), !oauth_only, "{}", p.name);
+        }
+        assert!(!for_domain("hotmail.com").unwrap().password_works());
+        assert!(for_domain("gmail.com").unwrap().password_works());
+    }
+
+    #[test]
+    fn mechanism_names() {
+        for (mechanism, name, engine) in [
+            (Plain, "PLAIN", Some(Mechanism::Plain)),
+            (Login, "LOGIN", Some(Mechanism::Login)),
+            (XOAuth2, "XOAUTH2", None),
+            (OAuthBearer, "OAUTHBEARER", None),
+        ] {
+            assert_eq!(mechanism.to_string(), name);
+            assert_eq!(mechanism.smtp(), engine);
+        }
+    }
+
+    #[test]
+    fn describe_reads_as_one_line() {
+        let yandex = for_domain("yandex.ru").unwrap();
+        assert_eq!(
+            describe(yandex),
+            "Yandex Mail: smtp.yandex.com:465 tls, login = whole address; an app password is \
+             required (Yandex ID → Security → App passwords) and mail-client access must be on \
+             (Mail → Settings → Email clients)"
+        );
+        for p in PROVIDERS {
+            assert!(!describe(p).contains('\n'), "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn the_table_has_a_header_and_one_row_per_provider() {
+        let text = table();
+        let lines: Vec<&str> = text.lines().collect();
+        let header = lines[0];
+        for column in [
+            "Provider",
+            "Domains",
+            "SMTP",
+            "Security",
+            "Login",
+            "Must know",
+        ] {
+            assert!(header.contains(column), "{header}");
+        }
+        for (p, row) in PROVIDERS.iter().zip(&lines[1..]) {
+            assert!(row.starts_with(p.name), "{row}");
+            assert!(
+                row.contains(&format!("{}:{}", p.smtp.host, p.smtp.port)),
+                "{row}"
+            );
+            assert!(row.ends_with(p.hint), "hint cut short: {row}");
+        }
+        assert_eq!(
+            lines[PROVIDERS.len() + 1],
+            "",
+            "a blank line ends the table"
+        );
+        for line in &lines {
+            assert!(line.chars().count() <= TABLE_WIDTH, "too wide: {line}");
+        }
+        // Columns line up: every row has its SMTP column where the header does.
+        let at = header.find("SMTP").unwrap();
+        for (p, row) in PROVIDERS.iter().zip(&lines[1..]) {
+            assert_eq!(row.find(p.smtp.host), Some(at), "{row}");
+        }
+    }
+
+    #[test]
+    fn the_doc_cites_every_source() {
+        let doc = include_str!("../docs/providers.md");
+        assert!(doc.contains(READ_ON));
+        for p in PROVIDERS {
+            assert!(
+                doc.contains(&format!("| {} |", p.name)),
+                "{} not in the doc's table",
+                p.name
+            );
+            for source in p.sources {
+                assert!(
+                    doc.contains(source.url),
+                    "{} not cited in the doc",
+                    source.url
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn abbreviations() {
+        for (domains, width, expected) in [
+            (&["a.ru"][..], 20, "a.ru"),
+            (
+                &["gmail.com", "googlemail.com"][..],
+                30,
+                "gmail.com, googlemail.com",
+            ),
+            (&["gmail.com", "googlemail.com"][..], 20, "gmail.com +1"),
+            (
+                &["mail.ru", "inbox.ru", "list.ru", "bk.ru"][..],
+                20,
+                "mail.ru, inbox.ru +2",
+            ),
+            (
+                &["averyveryverylongdomain.example"][..],
+                10,
+                "averyveryverylongdomain.example",
+            ),
+        ] {
+            assert_eq!(abbreviate(domains, width), expected);
+        }
+    }
+
+    #[test]
+    fn wrapping() {
+        let mut out = String::new();
+        let long = "word ".repeat(60);
+        wrap_into(&mut out, &long, "  ", "    ");
+        assert!(out.lines().count() > 1);
+        for line in out.lines() {
+            assert!(line.chars().count() <= TABLE_WIDTH, "{line}");
+        }
+        assert!(out.lines().skip(1).all(|l| l.starts_with("    word")));
+    }
+}
