@@ -3,13 +3,15 @@
 //! Layers, leaf first: [`smtp`] (the protocol engine) and [`mail`] (the letter
 //! builder) know nothing of each other or of the terminal; [`submit`] joins
 //! them; [`worker`] runs the engine for the UI over channels; [`cli`] runs it
-//! headless; [`config`] keeps settings on disk. The full-screen composer is
-//! [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
-//! [`tui`] (the runner).
+//! headless; [`config`] keeps settings on disk; [`files`] writes every file
+//! privately and decides whether a config file is trusted. The full-screen
+//! composer is [`app`] (the model), [`ui`] (the view), [`term`] (terminal
+//! events) and [`tui`] (the runner).
 
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod mail;
 pub mod smtp;
 pub mod submit;
