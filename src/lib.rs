@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod files;
 pub mod mail;
+pub mod secret_command;
 pub mod smtp;
 pub mod submit;
 pub mod term;
