@@ -2,18 +2,23 @@
 //!
 //! Layers, leaf first: [`smtp`] (the protocol engine) and [`mail`] (the letter
 //! builder) know nothing of each other or of the terminal; [`submit`] joins
-//! them; [`worker`] runs the engine for the UI over channels; [`cli`] runs it
-//! headless; [`config`] keeps settings on disk; [`providers`] is the
-//! built-in table of mail services' settings. The full-screen composer is
-//! [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
+//! them; [`settings`] declares every setting once and [`resolve`] turns
+//! layered settings into a session's configuration for both front-ends;
+//! [`worker`] runs the engine for the UI over channels; [`cli`] runs it
+//! headless; [`config`] keeps settings on disk; [`files`] writes every file
+//! privately and decides whether a config file is trusted; [`providers`] is
+//! the built-in table of mail services' settings. The full-screen composer
+//! is [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
 //! [`tui`] (the runner).
 
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod mail;
 pub mod providers;
 pub mod resolve;
+pub mod secret_command;
 pub mod settings;
 pub mod smtp;
 pub mod submit;
