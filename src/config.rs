@@ -3,19 +3,18 @@
 //! atomically with mode 0600. The password is never stored: the file may
 //! name a `password_command` instead.
 
-use std::{
-    io::Write as _,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
+use crate::files;
 pub use crate::settings::Settings;
 
 /// Why a config file could not be used.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The file exists but could not be read.
-    #[error("cannot read {path}: {reason}")]
-    Read { path: String, reason: String },
+    /// The file could not be read, is not trusted, or could not be written
+    /// (the message names the file and says what to do).
+    #[error(transparent)]
+    Files(#[from] files::Error),
     /// The file is not valid TOML or has unknown keys.
     #[error("{path} is not a valid smtpwire config: {reason}")]
     Parse { path: String, reason: String },
@@ -55,20 +54,15 @@ pub fn data_dir() -> Result<PathBuf, Error> {
         .ok_or(Error::NoDirectory)
 }
 
-/// Loads settings; a missing file gives the defaults (`Ok(None)`).
+/// Loads settings; a missing file gives the defaults (`Ok(None)`). A file
+/// that names a command or a file smtpwire would use (`password_command`,
+/// `ca_file`…) must be trusted: yours, not writable by others (see
+/// [`files::read_trusted`]).
 pub fn load(path: &Path) -> Result<Option<Settings>, Error> {
-    let shown = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Error::Read {
-                path: shown,
-                reason: e.to_string(),
-            });
-        }
+    let Some(text) = files::read_trusted(path, files::names_commands)? else {
+        return Ok(None);
     };
-    parse(&text, &shown).map(Some)
+    parse(&text, &path.display().to_string()).map(Some)
 }
 
 /// Parses the text of a config file (`shown` names it in errors).
@@ -99,7 +93,7 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     format!(" (line {line}, column {column})")
 }
 
-/// Saves settings atomically with mode 0600.
+/// Saves settings atomically with mode 0600 (see [`files::write_private`]).
 pub fn save(path: &Path, settings: &Settings) -> Result<(), Error> {
     let body = toml::to_string_pretty(settings).map_err(|e| Error::Write {
         path: path.display().to_string(),
@@ -109,47 +103,7 @@ pub fn save(path: &Path, settings: &Settings) -> Result<(), Error> {
         "# smtpwire settings. The password is never stored here: use\n\
          # password_command = \"pass show mail\" or the SMTPWIRE_PASSWORD variable.\n\n{body}"
     );
-    write_private(path, text.as_bytes()).map_err(|e| Error::Write {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })
-}
-
-/// Writes `bytes` to `path` so that a reader sees the old file or the new
-/// one, never half of either: a 0600 temporary file in the same directory,
-/// synced, then renamed over the target. Missing directories are created
-/// with mode 0700.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".to_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        // Leave no half-written temporary behind; the original error matters.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    Ok(files::write_private(path, text.as_bytes())?)
 }
 
 #[cfg(test)]
@@ -209,12 +163,7 @@ mod tests {
             );
         }
         let err = parse("password = \"hunter2\"\n", "c.toml").unwrap_err();
-        assert_eq!(
-            err,
-            Error::Password {
-                path: "c.toml".into()
-            }
-        );
+        assert!(matches!(&err, Error::Password { path } if path == "c.toml"));
         assert!(!err.to_string().contains("hunter2"));
     }
 }

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod files;
 pub mod mail;
+pub mod password;
 pub mod providers;
 pub mod resolve;
 pub mod secret_command;

@@ -62,7 +62,7 @@ impl Value for bool {
         match text.to_ascii_lowercase().as_str() {
             "true" | "yes" | "on" | "1" => Ok(true),
             "false" | "no" | "off" | "0" => Ok(false),
-            _ => Err("expected true or false".to_owned()),
+            _ => Err("is not true or false".to_owned()),
         }
     }
 
@@ -78,7 +78,7 @@ impl Value for bool {
 impl Value for u16 {
     fn parse_text(text: &str) -> Result<Self, String> {
         text.parse()
-            .map_err(|_| format!("{text:?} is not a number from 0 to 65535"))
+            .map_err(|_| "is not a port number (1–65535)".to_owned())
     }
 
     fn to_text(&self) -> String {
@@ -88,8 +88,7 @@ impl Value for u16 {
 
 impl Value for u64 {
     fn parse_text(text: &str) -> Result<Self, String> {
-        text.parse()
-            .map_err(|_| format!("{text:?} is not a whole number"))
+        text.parse().map_err(|_| "is not a whole number".to_owned())
     }
 
     fn to_text(&self) -> String {
@@ -100,6 +99,7 @@ impl Value for u64 {
 impl Value for Security {
     fn parse_text(text: &str) -> Result<Self, String> {
         text.parse()
+            .map_err(|_| "is not one of starttls, tls, none".to_owned())
     }
 
     fn to_text(&self) -> String {
@@ -114,6 +114,7 @@ impl Value for Security {
 impl Value for AuthChoice {
     fn parse_text(text: &str) -> Result<Self, String> {
         text.parse()
+            .map_err(|_| "is not one of auto, login, plain".to_owned())
     }
 
     fn to_text(&self) -> String {
@@ -262,13 +263,13 @@ settings! {
 
 /// A setting whose value is not acceptable.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{} {value:?}: {reason}", key.name())]
+#[error("{} {value:?} {reason}", key.name())]
 pub struct SettingError {
     /// Which setting.
     pub key: Key,
     /// The value as given.
     pub value: String,
-    /// Why it is refused.
+    /// Why it is refused, as a predicate: "is not a port number (1–65535)".
     pub reason: String,
 }
 
@@ -294,37 +295,37 @@ fn check(key: Key, text: &str) -> Result<(), String> {
     match key {
         Key::Server => {
             if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err("a host name has no spaces or control characters".to_owned());
+                return Err("has spaces or control characters (a host name has none)".to_owned());
             }
         }
         Key::Port => match text.parse::<u16>() {
             Ok(p) if p > 0 => {}
-            _ => return Err("not a port number (1–65535)".to_owned()),
+            _ => return Err("is not a port number (1–65535)".to_owned()),
         },
         Key::Timeout => match text.parse::<u64>() {
             Ok(t) if (1..=MAX_TIMEOUT).contains(&t) => {}
             _ => {
                 return Err(format!(
-                    "not a number of seconds from 1 to {MAX_TIMEOUT} (a day)"
+                    "is not a number of seconds from 1 to {MAX_TIMEOUT} (a day)"
                 ));
             }
         },
         Key::Helo => {
             if !is_helo_name(text) {
-                return Err("not a domain name or address literal".to_owned());
+                return Err("is not a domain name or address literal".to_owned());
             }
         }
         Key::EnvelopeFrom => {
             mail::Address::parse(text)
-                .map_err(|reason| format!("not a valid address ({reason})"))?;
+                .map_err(|reason| format!("is not a valid address ({reason})"))?;
         }
         Key::From => {
             mail::Mailbox::parse(text)
-                .map_err(|reason| format!("not a valid mailbox ({reason})"))?;
+                .map_err(|reason| format!("is not a valid mailbox ({reason})"))?;
         }
         Key::User => {
             if text.chars().any(char::is_control) {
-                return Err("a user name has no control characters".to_owned());
+                return Err("has control characters".to_owned());
             }
         }
         Key::Security
@@ -416,17 +417,17 @@ mod tests {
     #[test]
     fn values_out_of_bounds_are_refused_with_the_reason() {
         for (key, text, reason) in [
-            (Key::Port, "0", "not a port number"),
-            (Key::Port, "65536", "not a number from 0 to 65535"),
+            (Key::Port, "0", "is not a port number"),
+            (Key::Port, "65536", "is not a port number"),
             (Key::Timeout, "0", "from 1 to 86400"),
             (Key::Timeout, "86401", "from 1 to 86400"),
             (Key::Timeout, "18446744073709551615", "from 1 to 86400"),
             (Key::Timeout, "18446744073709551616", "not a whole number"),
             (Key::Timeout, "-5", "not a whole number"),
-            (Key::Server, "mail example", "no spaces"),
+            (Key::Server, "mail example", "has spaces"),
             (Key::Helo, "bad name", "not a domain name"),
             (Key::EnvelopeFrom, "bounce", "not a valid address"),
-            (Key::Security, "ssl3", "unknown security"),
+            (Key::Security, "ssl3", "is not one of starttls, tls, none"),
         ] {
             let err = key.parse(text).unwrap_err();
             assert_eq!(err.key, key);

@@ -94,6 +94,39 @@ pub fn envelope_for(draft: &Draft, caps: &Capabilities) -> Result<smtp::Envelope
     })
 }
 
+/// The envelope and `count` letters (each with its own Message-ID), built
+/// for this server: what both front-ends hand to the engine.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    /// The envelope in wire form, shared by every letter.
+    pub envelope: smtp::Envelope,
+    /// The letters, in order.
+    pub letters: Vec<Outgoing<'a>>,
+}
+
+impl<'a> Prepared<'a> {
+    /// `(envelope, letter)` pairs for [`smtp::Session::send_many`].
+    pub fn iter(&self) -> impl Iterator<Item = (&smtp::Envelope, &Outgoing<'a>)> {
+        self.letters.iter().map(|letter| (&self.envelope, letter))
+    }
+}
+
+/// Builds the envelope and `count` letters for a server with these
+/// capabilities; `file` holds the body when it is read from a file.
+pub fn prepare<'a>(
+    draft: &'a Draft,
+    file: Option<&'a mail::FileBody>,
+    count: usize,
+    caps: &Capabilities,
+) -> Result<Prepared<'a>, mail::Error> {
+    let envelope = envelope_for(draft, caps)?;
+    let letters = stamps(count)
+        .iter()
+        .map(|stamp| letter_for(draft, file, stamp, Some(caps)))
+        .collect::<Result<_, _>>()?;
+    Ok(Prepared { envelope, letters })
+}
+
 /// Unique stamps for `count` letters sent in one go: one clock reading, and
 /// the Message-ID's left side numbered so each letter has its own.
 pub fn stamps(count: usize) -> Vec<Stamp> {

@@ -14,43 +14,34 @@
 //!   closed channel) drops the job's future, and with it the connection.
 //! - Dropping the `Job` sender ends the worker after a polite QUIT.
 
-use std::{path::PathBuf, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use tokio::sync::mpsc;
 
 use crate::{
     mail::{self, Draft},
+    resolve::{Resolved, Trust},
     smtp::{
-        self, Capabilities, Delivery, Event, LogLine, Reply, Session, SessionConfig, Stage,
-        Transcript,
+        self, Capabilities, Credentials, Delivery, Event, LogLine, Reply, Session, SessionConfig,
+        Stage, Transcript, tls::Tls,
     },
     submit,
 };
 
-/// Where and how to connect.
-#[derive(Clone, Debug)]
+/// Where and how to connect: the resolved settings and the login's
+/// credentials. An open session serves a later job whose `Connect` is equal.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connect {
-    /// The engine's settings (credentials included; `Debug` redacts them).
-    pub config: SessionConfig,
-    /// Extra CA certificates to trust.
-    pub ca_file: Option<PathBuf>,
-    /// Whether the system's roots are trusted too (false: only `ca_file`).
-    pub system_roots: bool,
+    /// The settings, resolved as for `smtpwire send` (trust included).
+    pub resolved: Resolved,
+    /// The login (`Debug` redacts the password).
+    pub credentials: Option<Credentials>,
 }
 
 impl Connect {
-    /// Whether an open session made with `self` can serve `other`.
-    fn same_server(&self, other: &Connect) -> bool {
-        let (a, b) = (&self.config, &other.config);
-        a.host == b.host
-            && a.port == b.port
-            && a.security == b.security
-            && a.helo == b.helo
-            && a.auth == b.auth
-            && a.credentials.as_ref().map(|c| (c.username(), c.password()))
-                == b.credentials.as_ref().map(|c| (c.username(), c.password()))
-            && self.ca_file == other.ca_file
-            && self.system_roots == other.system_roots
+    /// The engine's configuration.
+    fn config(&self) -> SessionConfig {
+        self.resolved.session_config(self.credentials.clone())
     }
 }
 
@@ -202,29 +193,24 @@ struct Worker {
 /// per app run, not once per connection.
 #[derive(Default)]
 struct TlsCache {
-    /// The CA file and system-roots choice the cached `Tls` was made for.
-    key: Option<(Option<PathBuf>, bool)>,
-    tls: Option<std::sync::Arc<smtp::tls::Tls>>,
+    /// The trust the cached `Tls` was made for.
+    cached: Option<(Trust, Arc<Tls>)>,
 }
 
 impl TlsCache {
-    fn get(&mut self, connect: &Connect) -> Result<std::sync::Arc<smtp::tls::Tls>, Failure> {
-        let key = (connect.ca_file.clone(), connect.system_roots);
-        if let (Some(cached), Some(tls)) = (&self.key, &self.tls)
-            && *cached == key
-        {
-            tls.check()?;
-            return Ok(std::sync::Arc::clone(tls));
-        }
-        let tls = match (&connect.ca_file, connect.system_roots) {
-            (Some(ca_file), false) => smtp::tls::Tls::only(ca_file),
-            (ca_file, _) => smtp::tls::Tls::new(ca_file.as_deref()),
+    /// The TLS settings for `trust` (the resolver's, as `smtpwire send`
+    /// uses: the composer trusts exactly what the command line would).
+    fn get(&mut self, trust: &Trust) -> Result<Arc<Tls>, Failure> {
+        let tls = match &self.cached {
+            Some((key, tls)) if key == trust => Arc::clone(tls),
+            _ => {
+                let tls = Arc::new(trust.tls());
+                self.cached = Some((trust.clone(), Arc::clone(&tls)));
+                tls
+            }
         };
         // Checked on every use: the file may have changed since.
         tls.check()?;
-        let tls = std::sync::Arc::new(tls);
-        self.key = Some(key);
-        self.tls = Some(std::sync::Arc::clone(&tls));
         Ok(tls)
     }
 }
@@ -332,12 +318,12 @@ async fn perform(
 
 /// Opens a session and reports it.
 async fn open(events: &Events, tls: &mut TlsCache, connect: &Connect) -> Result<Session, Failure> {
-    let tls = tls.get(connect)?;
-    let session = Session::connect(&connect.config, &tls, transcript_on(events)).await?;
+    let tls = tls.get(&connect.resolved.trust)?;
+    let session = Session::connect(&connect.config(), &tls, transcript_on(events)).await?;
     emit(
         events,
         WorkerEvent::Session(SessionState::Open {
-            server: format!("{}:{}", connect.config.host, connect.config.port),
+            server: connect.resolved.server(),
             capabilities: session.capabilities().clone(),
             tls: session.tls_description().map(str::to_owned),
         }),
@@ -353,7 +339,7 @@ async fn send(
     submission: Submission,
 ) -> Outcome {
     let reusable = match slot.as_mut() {
-        Some((session, connect)) if connect.same_server(&submission.connect) => {
+        Some((session, connect)) if *connect == submission.connect => {
             if session.is_alive() {
                 true
             } else {
@@ -383,28 +369,29 @@ async fn send(
         return Outcome::Failed(smtp::Error::Broken.into());
     };
     let caps = session.capabilities().clone();
-    let stamp = mail::Stamp::now();
-    let prepared = submit::envelope_for(&submission.draft, &caps).and_then(|envelope| {
-        Ok((
-            envelope,
-            submit::letter_for(&submission.draft, None, &stamp, Some(&caps))?,
-        ))
-    });
-    let (envelope, letter) = match prepared {
+    let prepared = match submit::prepare(&submission.draft, None, 1, &caps) {
         Ok(p) => p,
         Err(e) => {
             session.transcript().error(&e.to_string());
             return Outcome::Failed(e.into());
         }
     };
-    let result = session.send(&envelope, &letter).await;
+    let result = session
+        .send_many(prepared.iter())
+        .await
+        .pop()
+        .unwrap_or(Err(smtp::Error::Broken));
     if session.is_broken() {
         slot.take();
         emit(events, WorkerEvent::Session(SessionState::Closed));
     }
     match result {
         Ok(delivery) => Outcome::Sent {
-            message_id: letter.letter().message_id().to_owned(),
+            message_id: prepared
+                .letters
+                .first()
+                .map(|l| l.letter().message_id().to_owned())
+                .unwrap_or_default(),
             delivery,
         },
         Err(e) => Outcome::Failed(e.into()),

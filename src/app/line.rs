@@ -212,6 +212,175 @@ impl LineInput {
     }
 }
 
+/// The most a secret field holds, in bytes. Its buffer is this large from
+/// the start, so typing never moves the text to a new allocation (which
+/// would leave a copy behind in freed memory).
+pub const SECRET_CAPACITY: usize = 1024;
+
+/// A single-line field for a password: the same editing keys as
+/// [`LineInput`], but the text lives in one buffer allocated once, wiped
+/// when the field is cleared or dropped, never copied (not `Clone`; drawing
+/// it masked counts characters without copying them), and `Debug` shows
+/// only its length.
+pub struct SecretInput {
+    text: zeroize::Zeroizing<String>,
+    /// The cursor, in characters from the start.
+    cursor: usize,
+}
+
+impl Default for SecretInput {
+    fn default() -> SecretInput {
+        SecretInput {
+            text: zeroize::Zeroizing::new(String::with_capacity(SECRET_CAPACITY)),
+            cursor: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretInput")
+            .field("chars", &self.chars())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretInput {
+    /// A field holding `text` (as much of it as fits).
+    pub fn new(text: &str) -> SecretInput {
+        let mut input = SecretInput::default();
+        input.insert_str(text);
+        input
+    }
+
+    /// The secret.
+    pub fn expose(&self) -> &str {
+        &self.text
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    fn chars(&self) -> usize {
+        self.text.chars().count()
+    }
+
+    /// The cursor, in characters.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Wipes the text (the whole buffer, not just its length).
+    pub fn clear(&mut self) {
+        use zeroize::Zeroize as _;
+        self.text.zeroize();
+        self.cursor = 0;
+    }
+
+    /// Inserts typed or pasted text at the cursor, one character at a time
+    /// (no temporary copy); line breaks and control characters are dropped,
+    /// and what would not fit the buffer is refused. Returns whether
+    /// anything was inserted.
+    pub fn insert_str(&mut self, s: &str) -> bool {
+        let mut inserted = false;
+        for c in s.chars().filter(|c| !c.is_control()) {
+            if self.text.len() + c.len_utf8() > self.text.capacity() {
+                break;
+            }
+            let at = self.byte_at(self.cursor);
+            self.text.insert(at, c);
+            self.cursor += 1;
+            inserted = true;
+        }
+        inserted
+    }
+
+    /// Applies an editing key (characters, Backspace, Delete, Ctrl+U/K,
+    /// arrows, Home, End).
+    pub fn edit(&mut self, key: &Key) -> Edit {
+        let len = self.chars();
+        let before = self.cursor;
+        match (key.code, key.ctrl, key.alt) {
+            (KeyCode::Char(c), false, false) => {
+                return if self.insert_str(c.encode_utf8(&mut [0; 4])) {
+                    Edit::Changed
+                } else {
+                    Edit::Ignored
+                };
+            }
+            (KeyCode::Backspace, false, false) | (KeyCode::Char('h'), true, false) => {
+                return self.delete(self.cursor.saturating_sub(1), self.cursor);
+            }
+            (KeyCode::Delete, false, false) => return self.delete(self.cursor, self.cursor + 1),
+            (KeyCode::Char('u'), true, false) | (KeyCode::Backspace, _, true) => {
+                return self.delete(0, self.cursor);
+            }
+            (KeyCode::Char('k'), true, false) => return self.delete(self.cursor, len),
+            (KeyCode::Left, false, false) | (KeyCode::Char('b'), true, false) => {
+                self.cursor = self.cursor.saturating_sub(1);
+            }
+            (KeyCode::Right, false, false) | (KeyCode::Char('f'), true, false) => {
+                self.cursor = (self.cursor + 1).min(len);
+            }
+            (KeyCode::Home, _, _) | (KeyCode::Char('a'), true, false) => self.cursor = 0,
+            (KeyCode::End, _, _) | (KeyCode::Char('e'), true, false) => self.cursor = len,
+            _ => return Edit::Ignored,
+        }
+        if self.cursor == before {
+            Edit::Ignored
+        } else {
+            Edit::Moved
+        }
+    }
+
+    /// The field drawn masked in `width` columns, and the cursor's column:
+    /// one `mask` per character, scrolled so the cursor stays in view.
+    pub fn masked(&self, width: usize, mask: char) -> (String, usize) {
+        if width == 0 {
+            return (String::new(), 0);
+        }
+        let len = self.chars();
+        // Every mask character is one column wide; keep a cell for the
+        // cursor at the end.
+        let start = (self.cursor + 1).saturating_sub(width);
+        let shown = (len - start).min(width);
+        (
+            std::iter::repeat_n(mask, shown).collect(),
+            (self.cursor - start).min(width - 1),
+        )
+    }
+
+    fn byte_at(&self, chars: usize) -> usize {
+        self.text
+            .char_indices()
+            .nth(chars)
+            .map_or(self.text.len(), |(i, _)| i)
+    }
+
+    /// Removes characters `from..to` in place: the tail moves down within
+    /// the same buffer, and the bytes it leaves behind are wiped.
+    fn delete(&mut self, from: usize, to: usize) -> Edit {
+        use zeroize::Zeroize as _;
+        let to = to.min(self.chars());
+        if from >= to {
+            return Edit::Ignored;
+        }
+        let (a, b) = (self.byte_at(from), self.byte_at(to));
+        let old_len = self.text.len();
+        self.text.replace_range(a..b, "");
+        // `replace_range` shifted the tail down within the buffer; the old
+        // tail's bytes now sit past the new length: wipe them there.
+        let new_len = self.text.len();
+        let mut bytes = std::mem::take(&mut *self.text).into_bytes();
+        bytes.spare_capacity_mut()[..old_len - new_len].zeroize();
+        *self.text = String::from_utf8(bytes).unwrap_or_default();
+        self.cursor = from;
+        Edit::Changed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,80 +1,94 @@
-//! The settings pane: server, port, security, login, HELO name, envelope
-//! sender, auth mechanism and timeout. Each field is checked as the user
-//! leaves it; the password lives in memory only.
+//! The settings pane: the settings the form shows (each a
+//! [`settings::Key`](crate::settings::Key), so its checks and its place in
+//! the config file are the setting's own) and the password, which lives in
+//! memory only. [`ROWS`] is the pane's layout, and its order is the Tab
+//! order. What the form does not show (CA file, password command…) stays in
+//! [`SettingsForm::base`] and is saved back unchanged.
 
-use std::path::PathBuf;
-
-use super::{Key, KeyCode, Password, line::Edit, line::LineInput};
+use super::{
+    Key as KeyPress, KeyCode,
+    line::{Edit, LineInput, SecretInput},
+};
 use crate::{
-    cli,
-    config::Settings,
-    mail,
-    smtp::{AuthChoice, Credentials, Security, SessionConfig},
+    password::Password,
+    resolve::{self, Context, PasswordSource, Resolved},
+    settings::{Key, Settings},
+    smtp::{Credentials, Security},
 };
 
-/// The command timeout when none is set (RFC 5321's five minutes).
-pub const DEFAULT_TIMEOUT: u64 = 300;
-
-/// A field of the settings pane, in Tab order (row by row as drawn).
+/// A field of the settings pane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SettingsField {
-    /// Server host name or IP address.
-    Host,
-    /// Server port.
-    Port,
-    /// none / starttls / tls.
-    Security,
-    /// Login name.
-    User,
-    /// Password (masked, memory only).
+    /// A setting (saved by Ctrl+W).
+    Setting(Key),
+    /// The password: masked, memory only.
     Password,
-    /// auto / login / plain.
-    Auth,
-    /// The name sent in EHLO.
-    Helo,
-    /// The envelope sender (MAIL FROM).
-    Sender,
-    /// Command timeout in seconds.
-    Timeout,
 }
 
+use SettingsField::{Password as PasswordField, Setting};
+
+/// The pane, row by row: each field and its label. The Tab order is this
+/// order; the view draws this grid.
+pub const ROWS: [[(SettingsField, &str); 3]; 3] = [
+    [
+        (Setting(Key::Server), "Host"),
+        (Setting(Key::Port), "Port"),
+        (Setting(Key::Security), "Security"),
+    ],
+    [
+        (Setting(Key::User), "User"),
+        (PasswordField, "Password"),
+        (Setting(Key::Auth), "Auth"),
+    ],
+    [
+        (Setting(Key::Helo), "HELO"),
+        (Setting(Key::EnvelopeFrom), "Sender"),
+        (Setting(Key::Timeout), "Timeout"),
+    ],
+];
+
+/// Every field, in Tab order (the rows, flattened).
+const ALL: [SettingsField; 9] = {
+    let mut all = [PasswordField; 9];
+    let mut i = 0;
+    while i < 9 {
+        all[i] = ROWS[i / 3][i % 3].0;
+        i += 1;
+    }
+    all
+};
+
 impl SettingsField {
+    /// Host.
+    pub const HOST: SettingsField = Setting(Key::Server);
+    /// Port.
+    pub const PORT: SettingsField = Setting(Key::Port);
+    /// Security.
+    pub const SECURITY: SettingsField = Setting(Key::Security);
+    /// The envelope sender.
+    pub const SENDER: SettingsField = Setting(Key::EnvelopeFrom);
+
     /// Every field, in Tab order.
-    pub const ALL: [SettingsField; 9] = [
-        SettingsField::Host,
-        SettingsField::Port,
-        SettingsField::Security,
-        SettingsField::User,
-        SettingsField::Password,
-        SettingsField::Auth,
-        SettingsField::Helo,
-        SettingsField::Sender,
-        SettingsField::Timeout,
-    ];
+    pub fn all() -> &'static [SettingsField] {
+        &ALL
+    }
 
     /// The label shown in front of the field.
     pub fn label(self) -> &'static str {
-        match self {
-            SettingsField::Host => "Host",
-            SettingsField::Port => "Port",
-            SettingsField::Security => "Security",
-            SettingsField::User => "User",
-            SettingsField::Password => "Password",
-            SettingsField::Auth => "Auth",
-            SettingsField::Helo => "HELO",
-            SettingsField::Sender => "Sender",
-            SettingsField::Timeout => "Timeout",
-        }
+        ROWS.iter()
+            .flatten()
+            .find(|(f, _)| *f == self)
+            .map_or("", |(_, label)| label)
     }
 
     /// The next field (`forward`) or the previous one, wrapping around.
     pub fn step(self, forward: bool) -> SettingsField {
-        cycle(&SettingsField::ALL, self, forward)
+        cycle(&ALL, self, forward)
     }
 
     /// Whether the field is a choice among fixed values (Space/←/→ cycle).
     pub fn is_choice(self) -> bool {
-        matches!(self, SettingsField::Security | SettingsField::Auth)
+        matches!(self, Setting(key) if key.choices().is_some())
     }
 }
 
@@ -94,160 +108,147 @@ pub enum Login {
 /// The settings pane.
 #[derive(Debug)]
 pub struct SettingsForm {
-    /// Host.
-    pub host: LineInput,
-    /// Port.
-    pub port: LineInput,
-    /// Security.
-    pub security: Security,
-    /// User.
-    pub user: LineInput,
+    /// The text of each setting the pane shows, in [`ROWS`] order.
+    values: Vec<(Key, LineInput)>,
     /// Password, typed or from `SMTPWIRE_PASSWORD`; never saved.
-    pub password: LineInput,
-    /// Auth mechanism.
-    pub auth: AuthChoice,
-    /// HELO name; empty = automatic.
-    pub helo: LineInput,
-    /// Envelope sender; empty = From's address.
-    pub sender: LineInput,
-    /// Timeout in seconds; empty = the default.
-    pub timeout: LineInput,
+    pub password: SecretInput,
     /// Messages of the fields that failed their check, `Label: message`.
     pub errors: Vec<(SettingsField, String)>,
     /// The password the password command gave, kept for this run only.
     pub command_password: Option<Password>,
-    /// What the file and the command line set that the pane does not show
-    /// (CA file, password command, insecure AUTH); saved back unchanged.
+    /// Every setting (file and command line merged), including what the
+    /// pane does not show; the pane's values are laid over it.
     pub base: Settings,
 }
 
 impl SettingsForm {
     /// The pane holding `settings`, with the password from the environment.
     pub fn new(settings: &Settings, password: Option<&Password>) -> SettingsForm {
-        let security = settings.security.unwrap_or(if settings.port == Some(465) {
-            Security::Tls
-        } else {
-            Security::StartTls
-        });
-        let port = settings.port.unwrap_or(security.default_port());
+        let values = ALL
+            .iter()
+            .filter_map(|field| match field {
+                Setting(key) => {
+                    let text = match key {
+                        // Shown resolved, so the user sees what will be used.
+                        Key::Security => resolve::security(settings).to_string(),
+                        Key::Port => resolve::port(settings).to_string(),
+                        Key::Auth => settings.auth.unwrap_or_default().to_string(),
+                        _ => settings.text(*key).unwrap_or_default(),
+                    };
+                    Some((*key, LineInput::new(&text)))
+                }
+                PasswordField => None,
+            })
+            .collect();
         SettingsForm {
-            host: LineInput::new(settings.server.as_deref().unwrap_or_default()),
-            port: LineInput::new(&port.to_string()),
-            security,
-            user: LineInput::new(settings.user.as_deref().unwrap_or_default()),
-            password: LineInput::new(password.map(Password::expose).unwrap_or_default()),
-            auth: settings.auth.unwrap_or_default(),
-            helo: LineInput::new(settings.helo.as_deref().unwrap_or_default()),
-            sender: LineInput::new(settings.envelope_from.as_deref().unwrap_or_default()),
-            timeout: LineInput::new(&settings.timeout.map(|t| t.to_string()).unwrap_or_default()),
+            values,
+            password: SecretInput::new(password.map(Password::expose).unwrap_or_default()),
             errors: Vec::new(),
             command_password: None,
             base: settings.clone(),
         }
     }
 
-    /// A text field (`None` for the choices).
-    pub fn line(&self, field: SettingsField) -> Option<&LineInput> {
-        match field {
-            SettingsField::Host => Some(&self.host),
-            SettingsField::Port => Some(&self.port),
-            SettingsField::User => Some(&self.user),
-            SettingsField::Password => Some(&self.password),
-            SettingsField::Helo => Some(&self.helo),
-            SettingsField::Sender => Some(&self.sender),
-            SettingsField::Timeout => Some(&self.timeout),
-            SettingsField::Security | SettingsField::Auth => None,
+    /// The text of a setting the pane shows.
+    pub fn line(&self, key: Key) -> Option<&LineInput> {
+        self.values.iter().find(|(k, _)| *k == key).map(|(_, l)| l)
+    }
+
+    fn line_mut(&mut self, key: Key) -> Option<&mut LineInput> {
+        self.values
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .map(|(_, l)| l)
+    }
+
+    /// The text of a shown setting, trimmed ("" when not shown).
+    pub fn text(&self, key: Key) -> &str {
+        self.line(key).map_or("", |l| l.text().trim())
+    }
+
+    /// Replaces a setting's text (as if typed).
+    pub fn set(&mut self, key: Key, text: &str) {
+        if let Some(line) = self.line_mut(key) {
+            *line = LineInput::new(text);
         }
     }
 
-    fn line_mut(&mut self, field: SettingsField) -> Option<&mut LineInput> {
-        match field {
-            SettingsField::Host => Some(&mut self.host),
-            SettingsField::Port => Some(&mut self.port),
-            SettingsField::User => Some(&mut self.user),
-            SettingsField::Password => Some(&mut self.password),
-            SettingsField::Helo => Some(&mut self.helo),
-            SettingsField::Sender => Some(&mut self.sender),
-            SettingsField::Timeout => Some(&mut self.timeout),
-            SettingsField::Security | SettingsField::Auth => None,
-        }
+    /// The security as chosen.
+    pub fn security(&self) -> Security {
+        self.text(Key::Security).parse().unwrap_or_default()
     }
 
     /// Applies a key to a field; returns whether a value changed.
-    pub fn key(&mut self, field: SettingsField, key: &Key) -> bool {
-        if field.is_choice() {
-            let forward = match (key.code, key.ctrl || key.alt) {
-                (KeyCode::Char(' ') | KeyCode::Right, false) => true,
-                (KeyCode::Left, false) => false,
-                _ => return false,
-            };
-            match field {
-                SettingsField::Security => {
-                    let next = cycle(&Security::ALL, self.security, forward);
-                    self.set_security(next);
+    pub fn key(&mut self, field: SettingsField, key: &KeyPress) -> bool {
+        match field {
+            PasswordField => {
+                let changed = self.password.edit(key) == Edit::Changed;
+                if changed {
+                    // A typed password replaces what the command gave.
+                    self.command_password = None;
                 }
-                _ => self.auth = cycle(&AUTH_CHOICES, self.auth, forward),
+                changed
             }
-            return true;
+            Setting(setting) => match setting.choices() {
+                Some(choices) => {
+                    let forward = match (key.code, key.ctrl || key.alt) {
+                        (KeyCode::Char(' ') | KeyCode::Right, false) => true,
+                        (KeyCode::Left, false) => false,
+                        _ => return false,
+                    };
+                    let current = self.text(setting);
+                    let current = choices.iter().copied().find(|c| *c == current);
+                    let next = cycle(choices, current.unwrap_or(choices[0]), forward);
+                    if setting == Key::Security {
+                        self.follow_security(next);
+                    }
+                    self.set(setting, next);
+                    true
+                }
+                None => self
+                    .line_mut(setting)
+                    .is_some_and(|line| line.edit(key) == Edit::Changed),
+            },
         }
-        let changed = self
-            .line_mut(field)
-            .is_some_and(|line| line.edit(key) == Edit::Changed);
-        if changed && field == SettingsField::Password {
-            // A typed password replaces what the command gave.
-            self.command_password = None;
-        }
-        changed
     }
 
     /// Inserts pasted text into a text field.
     pub fn paste(&mut self, field: SettingsField, text: &str) -> bool {
-        self.line_mut(field)
-            .is_some_and(|line| line.insert_str(text.trim_end_matches(['\r', '\n'])))
-    }
-
-    /// Changes the security; a port left at the old mode's usual number
-    /// follows to the new one's (587 → 465 for tls).
-    fn set_security(&mut self, security: Security) {
-        let port = self.port.text().trim();
-        if port.is_empty() || port == self.security.default_port().to_string() {
-            self.port = LineInput::new(&security.default_port().to_string());
+        let text = text.trim_end_matches(['\r', '\n']);
+        match field {
+            PasswordField => self.password.insert_str(text),
+            Setting(key) if key.choices().is_none() => {
+                self.line_mut(key).is_some_and(|line| line.insert_str(text))
+            }
+            Setting(_) => false,
         }
-        self.security = security;
     }
 
-    /// What is wrong with a field, as `Label: message`.
-    pub fn problem(&self, field: SettingsField) -> Option<String> {
-        let label = field.label();
-        let text = self
-            .line(field)
-            .map(|l| l.text().trim())
-            .unwrap_or_default();
-        let message = match field {
-            SettingsField::Host if text.is_empty() => {
-                "required (the SMTP server's name or IP address)".to_owned()
-            }
-            SettingsField::Host if text.chars().any(char::is_whitespace) => {
-                "a host name has no spaces".to_owned()
-            }
-            SettingsField::Port => match text.parse::<u16>() {
-                Ok(p) if p > 0 => return None,
-                _ => format!("{text:?} is not a port number (1–65535)"),
-            },
-            SettingsField::Helo if !text.is_empty() && !is_helo_name(text) => {
-                format!("{text:?} is not a domain name")
-            }
-            SettingsField::Sender if !text.is_empty() => match mail::Address::parse(text) {
-                Ok(_) => return None,
-                Err(reason) => format!("{text:?} is not a valid address ({reason})"),
-            },
-            SettingsField::Timeout if !text.is_empty() => match text.parse::<u64>() {
-                Ok(t) if t > 0 => return None,
-                _ => format!("{text:?} is not a number of seconds (1 or more)"),
-            },
-            _ => return None,
+    /// A new security moves a port left at the old mode's usual number to
+    /// the new one's (587 → 465 for tls).
+    fn follow_security(&mut self, next: &str) {
+        let Ok(next) = next.parse::<Security>() else {
+            return;
         };
-        Some(format!("{label}: {message}"))
+        let port = self.text(Key::Port);
+        if port.is_empty() || port == self.security().default_port().to_string() {
+            self.set(Key::Port, &next.default_port().to_string());
+        }
+    }
+
+    /// What is wrong with a field, as `Label: message`: the setting's own
+    /// checks ([`Key::parse`]), and a host is required.
+    pub fn problem(&self, field: SettingsField) -> Option<String> {
+        let Setting(key) = field else {
+            return None;
+        };
+        let text = self.text(key);
+        let message = if key == Key::Server && text.is_empty() {
+            "required (the SMTP server's name or IP address)".to_owned()
+        } else {
+            format!("{text:?} {}", key.parse(text).err()?.reason)
+        };
+        Some(format!("{}: {message}", field.label()))
     }
 
     /// Checks one field (as the user leaves it).
@@ -256,13 +257,13 @@ impl SettingsForm {
         if let Some(message) = self.problem(field) {
             self.errors.push((field, message));
             self.errors
-                .sort_by_key(|(f, _)| SettingsField::ALL.iter().position(|a| a == f));
+                .sort_by_key(|(f, _)| ALL.iter().position(|a| a == f));
         }
     }
 
     /// Checks every field; returns the first one with a problem.
     pub fn check_all(&mut self) -> Option<SettingsField> {
-        for field in SettingsField::ALL {
+        for field in ALL {
             self.check(field);
         }
         self.errors.first().map(|(f, _)| *f)
@@ -283,95 +284,89 @@ impl SettingsForm {
         self.errors.push((field, message));
     }
 
-    /// The port as typed, if it is one.
-    pub fn port_number(&self) -> Option<u16> {
-        self.port.text().trim().parse().ok().filter(|p| *p > 0)
-    }
-
     /// `host:port` as the status line shows it.
     pub fn server(&self) -> String {
-        let port = self.port_number().unwrap_or(self.security.default_port());
-        format!("{}:{port}", self.host.text().trim())
+        let port = match self.text(Key::Port) {
+            "" => self.security().default_port().to_string(),
+            port => port.to_owned(),
+        };
+        format!("{}:{port}", self.text(Key::Server))
     }
 
-    /// The HELO name that will be sent: the typed one, or the automatic one
-    /// (`cli::default_helo_for`).
-    pub fn effective_helo(&self, hostname: &str, sender_domain: Option<&str>) -> String {
-        let typed = self.helo.text().trim();
-        if typed.is_empty() {
-            cli::default_helo_for(hostname, sender_domain)
-        } else {
-            typed.to_owned()
-        }
-    }
-
-    /// How the login gets its password.
-    pub fn login(&self) -> Login {
-        let user = self.user.text().trim();
-        if user.is_empty() {
-            return Login::Anonymous;
-        }
-        if !self.password.text().is_empty() {
-            return Login::Ready(Credentials::new(user, self.password.text()));
-        }
-        if let Some(password) = &self.command_password {
-            return Login::Ready(Credentials::new(user, password.expose()));
-        }
-        match self.base.password_command.as_deref() {
-            Some(command) if !command.trim().is_empty() => Login::NeedsCommand(command.to_owned()),
-            _ => Login::Missing,
-        }
-    }
-
-    /// The settings as the config file holds them (never the password).
-    /// `from` is the compose form's From, kept as a setting when valid.
+    /// The settings as the config file holds them (never the password): the
+    /// pane's values over the base. A value that fails its check keeps the
+    /// base's (check first: [`SettingsForm::check_all`]). `from` is the
+    /// compose form's From, kept as a setting when valid.
     pub fn to_settings(&self, from: Option<String>) -> Settings {
-        let text = |line: &LineInput| Some(line.text().trim().to_owned()).filter(|t| !t.is_empty());
-        Settings {
-            server: text(&self.host),
-            port: self.port_number(),
-            security: Some(self.security),
-            helo: text(&self.helo),
-            envelope_from: text(&self.sender),
-            from,
-            user: text(&self.user),
-            auth: Some(self.auth),
-            timeout: self.timeout.text().trim().parse().ok().filter(|t| *t > 0),
-            ca_file: self.base.ca_file.clone(),
-            password_command: self.base.password_command.clone(),
-            allow_insecure_auth: self.base.allow_insecure_auth,
-            system_roots: self.base.system_roots,
+        let mut settings = self.base.clone();
+        for (key, line) in &self.values {
+            // Checked fields cannot fail here; an unchecked bad one keeps
+            // the base's value rather than saving garbage.
+            let _ = settings.set_text(*key, line.text());
         }
+        if from.is_some() {
+            settings.from = from;
+        }
+        settings
     }
 
-    /// The engine's configuration for these settings.
-    pub fn session_config(
+    /// Whether a password is at hand (typed, from the environment, or from
+    /// the command this run).
+    fn password_given(&self) -> bool {
+        !self.password.is_empty() || self.command_password.is_some()
+    }
+
+    /// The settings resolved as `smtpwire send` resolves them: the same
+    /// defaults, the same trust, the same refusals.
+    pub fn resolve(
         &self,
         hostname: &str,
         sender_domain: Option<&str>,
-        credentials: Option<Credentials>,
-    ) -> Result<SessionConfig, String> {
-        let mut settings = self.to_settings(None);
-        settings.helo = Some(self.effective_helo(hostname, sender_domain));
-        cli::session_config(&settings, sender_domain, credentials).map_err(|f| f.message)
+    ) -> Result<Resolved, resolve::Error> {
+        resolve::resolve(
+            &self.to_settings(None),
+            &Context {
+                hostname,
+                sender_domain,
+                password_given: self.password_given(),
+            },
+        )
     }
 
-    /// The CA file to trust, if any.
-    pub fn ca_file(&self) -> Option<PathBuf> {
-        self.base.ca_file.clone()
+    /// The HELO name that will be sent: the typed one, or the automatic one.
+    pub fn effective_helo(&self, hostname: &str, sender_domain: Option<&str>) -> String {
+        resolve::helo(
+            &self.to_settings(None),
+            &Context {
+                hostname,
+                sender_domain,
+                password_given: false,
+            },
+        )
     }
 
-    /// Whether the system's CA certificates are trusted too (config
-    /// `system_roots = false` trusts only the CA file).
-    pub fn system_roots(&self) -> bool {
-        self.base.system_roots.unwrap_or(true)
+    /// How the login gets its password, for resolved settings.
+    pub fn login(&self, resolved: &Resolved) -> Login {
+        let Some(login) = &resolved.login else {
+            return Login::Anonymous;
+        };
+        match &login.password {
+            PasswordSource::Given => {
+                let password = if self.password.is_empty() {
+                    self.command_password.as_ref().map_or("", Password::expose)
+                } else {
+                    self.password.expose()
+                };
+                Login::Ready(Credentials::new(&login.user, password))
+            }
+            PasswordSource::Command(command) => Login::NeedsCommand(command.clone()),
+            PasswordSource::Ask => Login::Missing,
+        }
     }
 }
 
-const AUTH_CHOICES: [AuthChoice; 3] = [AuthChoice::Auto, AuthChoice::Login, AuthChoice::Plain];
-
 /// The next (`forward`) or previous item of `all` after `current`,
-/// wrapping around: field focus and the Security/Auth choices.
+/// wrapping around: field focus and the choices.
 pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
     let n = all.len();
     let i = all.iter().position(|x| *x == current).unwrap_or(0);
@@ -382,24 +377,10 @@ pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -
     }]
 }
 
-/// A domain name (letters, digits, hyphens, dots) or an address literal.
-fn is_helo_name(name: &str) -> bool {
-    if let Some(literal) = name.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-        let ip = literal.strip_prefix("IPv6:").unwrap_or(literal);
-        return ip.parse::<std::net::IpAddr>().is_ok();
-    }
-    name.trim_end_matches('.').split('.').all(|label| {
-        !label.is_empty()
-            && label.len() <= 63
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::smtp::AuthChoice;
 
     fn form() -> SettingsForm {
         SettingsForm::new(
@@ -411,82 +392,95 @@ mod tests {
         )
     }
 
-    fn set(form: &mut SettingsForm, field: SettingsField, text: &str) {
-        if let Some(line) = form.line_mut(field) {
-            *line = LineInput::new(text);
-        }
+    fn resolved(f: &SettingsForm) -> Resolved {
+        f.resolve("box.example.org", None).unwrap()
     }
 
     #[test]
     fn fields_are_checked_one_by_one() {
-        for (field, text, expected) in [
-            (SettingsField::Host, "", Some("Host: required")),
+        for (key, text, expected) in [
+            (Key::Server, "", Some("Host: required")),
             (
-                SettingsField::Host,
+                Key::Server,
                 "mail example",
-                Some("Host: a host name"),
+                Some("Host: \"mail example\" has spaces"),
             ),
-            (SettingsField::Host, "127.0.0.1", None),
+            (Key::Server, "127.0.0.1", None),
+            (Key::Port, "0", Some("Port: \"0\" is not a port number")),
+            (Key::Port, "65536", Some("Port: \"65536\"")),
+            (Key::Port, "x", Some("Port: \"x\"")),
+            (Key::Port, "2525", None),
+            (Key::Helo, "", None),
+            (Key::Helo, "client.example.org", None),
+            (Key::Helo, "[192.0.2.1]", None),
             (
-                SettingsField::Port,
-                "0",
-                Some("Port: \"0\" is not a port number"),
-            ),
-            (SettingsField::Port, "65536", Some("Port: \"65536\"")),
-            (SettingsField::Port, "x", Some("Port: \"x\"")),
-            (SettingsField::Port, "2525", None),
-            (SettingsField::Helo, "", None),
-            (SettingsField::Helo, "client.example.org", None),
-            (SettingsField::Helo, "[192.0.2.1]", None),
-            (
-                SettingsField::Helo,
+                Key::Helo,
                 "bad name",
-                Some("HELO: \"bad name\" is not"),
+                Some("HELO: \"bad name\" is not a domain name"),
             ),
-            (SettingsField::Sender, "", None),
-            (SettingsField::Sender, "bounce@example.org", None),
+            (Key::EnvelopeFrom, "", None),
+            (Key::EnvelopeFrom, "bounce@example.org", None),
             (
-                SettingsField::Sender,
+                Key::EnvelopeFrom,
                 "bounce",
-                Some("Sender: \"bounce\" is not a valid"),
+                Some("Sender: \"bounce\" is not a valid address"),
             ),
-            (SettingsField::Timeout, "", None),
-            (SettingsField::Timeout, "30", None),
+            (Key::Timeout, "", None),
+            (Key::Timeout, "30", None),
             (
-                SettingsField::Timeout,
+                Key::Timeout,
                 "0",
-                Some("Timeout: \"0\" is not a number"),
+                Some("Timeout: \"0\" is not a number of seconds"),
             ),
-            (SettingsField::Timeout, "-5", Some("Timeout:")),
+            (
+                Key::Timeout,
+                "18446744073709551615",
+                Some("Timeout: \"18446744073709551615\" is not a number of seconds"),
+            ),
+            (Key::Timeout, "-5", Some("Timeout:")),
         ] {
             let mut f = form();
-            set(&mut f, field, text);
+            f.set(key, text);
+            let field = Setting(key);
             f.check(field);
             match expected {
-                None => assert_eq!(f.error(field), None, "{field:?} {text:?}"),
+                None => assert_eq!(f.error(field), None, "{key:?} {text:?}"),
                 Some(prefix) => {
                     let got = f.error(field).unwrap_or_default();
-                    assert!(got.starts_with(prefix), "{field:?} {text:?}: {got}");
+                    assert!(got.starts_with(prefix), "{key:?} {text:?}: {got}");
                 }
             }
         }
     }
 
     #[test]
+    fn the_tab_order_is_the_layout() {
+        let order: Vec<&str> = ALL.iter().map(|f| f.label()).collect();
+        assert_eq!(
+            order,
+            [
+                "Host", "Port", "Security", "User", "Password", "Auth", "HELO", "Sender", "Timeout"
+            ]
+        );
+        assert_eq!(SettingsField::HOST.step(false), Setting(Key::Timeout));
+    }
+
+    #[test]
     fn security_cycles_and_the_usual_port_follows() {
         let mut f = form();
-        assert_eq!((f.security, f.port.text()), (Security::StartTls, "587"));
-        let space = Key::char(' ');
-        assert!(f.key(SettingsField::Security, &space));
-        assert_eq!((f.security, f.port.text()), (Security::Tls, "465"));
-        assert!(f.key(SettingsField::Security, &space));
-        assert_eq!((f.security, f.port.text()), (Security::None, "25"));
-        set(&mut f, SettingsField::Port, "2525");
-        assert!(f.key(SettingsField::Security, &Key::plain(KeyCode::Left)));
-        assert_eq!((f.security, f.port.text()), (Security::Tls, "2525"));
-        assert!(!f.key(SettingsField::Security, &Key::char('x')));
-        assert!(f.key(SettingsField::Auth, &Key::plain(KeyCode::Right)));
-        assert_eq!(f.auth, AuthChoice::Login);
+        let state = |f: &SettingsForm| (f.security(), f.text(Key::Port).to_owned());
+        assert_eq!(state(&f), (Security::StartTls, "587".into()));
+        let space = KeyPress::char(' ');
+        assert!(f.key(SettingsField::SECURITY, &space));
+        assert_eq!(state(&f), (Security::Tls, "465".into()));
+        assert!(f.key(SettingsField::SECURITY, &space));
+        assert_eq!(state(&f), (Security::None, "25".into()));
+        f.set(Key::Port, "2525");
+        assert!(f.key(SettingsField::SECURITY, &KeyPress::plain(KeyCode::Left)));
+        assert_eq!(state(&f), (Security::Tls, "2525".into()));
+        assert!(!f.key(SettingsField::SECURITY, &KeyPress::char('x')));
+        assert!(f.key(Setting(Key::Auth), &KeyPress::plain(KeyCode::Right)));
+        assert_eq!(resolved(&f).auth, AuthChoice::Login);
     }
 
     #[test]
@@ -500,19 +494,37 @@ mod tests {
             },
             Some(&Password::new("hunter2-secret".into())),
         );
-        set(&mut f, SettingsField::Timeout, "30");
+        f.set(Key::Timeout, "30");
         let saved = f.to_settings(Some("Bob <bob@example.org>".into()));
         let text = toml::to_string(&saved).unwrap();
         assert!(!text.contains("hunter2"), "{text}");
         assert_eq!(saved.timeout, Some(30));
         assert_eq!(saved.password_command.as_deref(), Some("pass show mail"));
-        assert!(matches!(f.login(), Login::Ready(c) if c.password() == "hunter2-secret"));
+        assert!(
+            matches!(f.login(&resolved(&f)), Login::Ready(c) if c.password() == "hunter2-secret")
+        );
         assert!(!format!("{f:?}").contains("hunter2"));
-        set(&mut f, SettingsField::Password, "");
-        assert!(matches!(f.login(), Login::NeedsCommand(c) if c == "pass show mail"));
+        f.password.clear();
+        assert!(matches!(f.login(&resolved(&f)), Login::NeedsCommand(c) if c == "pass show mail"));
         f.base.password_command = None;
-        assert!(matches!(f.login(), Login::Missing));
-        set(&mut f, SettingsField::User, "");
-        assert!(matches!(f.login(), Login::Anonymous));
+        assert!(matches!(f.login(&resolved(&f)), Login::Missing));
+        f.set(Key::User, "");
+        assert!(matches!(f.login(&resolved(&f)), Login::Anonymous));
+    }
+
+    #[test]
+    fn the_form_trusts_what_the_command_line_trusts() {
+        let f = SettingsForm::new(
+            &Settings {
+                server: Some("mail.example.org".into()),
+                system_roots: Some(false),
+                ..Settings::default()
+            },
+            None,
+        );
+        assert_eq!(
+            f.resolve("box.example.org", None).unwrap_err(),
+            resolve::Error::NoTrust
+        );
     }
 }

@@ -18,7 +18,7 @@ use super::{
 
 /// A user name and password. `Debug` shows the user only; the password is
 /// wiped from memory when dropped.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     username: String,
     password: Zeroizing<String>,

@@ -10,28 +10,10 @@ use ratatui::{
 
 use super::{fit, pane, theme::Theme};
 use crate::{
-    app::{App, Focus, SettingsField},
+    app::{App, Focus, SettingsField, settings::ROWS},
+    settings::{DEFAULT_TIMEOUT, Key},
     worker::SessionState,
 };
-
-/// The grid, row by row (the Tab order).
-const GRID: [[SettingsField; 3]; 3] = [
-    [
-        SettingsField::Host,
-        SettingsField::Port,
-        SettingsField::Security,
-    ],
-    [
-        SettingsField::User,
-        SettingsField::Password,
-        SettingsField::Auth,
-    ],
-    [
-        SettingsField::Helo,
-        SettingsField::Sender,
-        SettingsField::Timeout,
-    ],
-];
 
 /// Label widths per column.
 const LABELS: [u16; 3] = [4, 8, 8];
@@ -67,12 +49,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
     ];
     let bottom = inner.y + inner.height;
     let mut y = inner.y;
-    for row in GRID {
+    for row in ROWS {
         if y >= bottom {
             return;
         }
         let mut x = inner.x;
-        for (col, field) in row.into_iter().enumerate() {
+        for (col, (field, _)) in row.into_iter().enumerate() {
             let cell = Rect {
                 x,
                 y,
@@ -149,33 +131,44 @@ fn draw_cell(
     } else {
         theme.value()
     };
-    let (value, cursor_col) = match settings.line(field) {
-        Some(input) => {
-            let mask = (field == SettingsField::Password).then_some('•');
-            let (shown, cursor_col) = input.window(value_width, mask);
-            let span = if input.text().is_empty() {
-                let (hint, _) = fit(&placeholder(app, field), value_width);
-                Span::styled(hint, theme.placeholder())
+    let placeholder_span = |width: usize| {
+        let (hint, _) = fit(&placeholder(app, field), width);
+        Span::styled(hint, theme.placeholder())
+    };
+    let (value, cursor_col) = match field {
+        SettingsField::Password => {
+            let (shown, cursor_col) = settings.password.masked(value_width, '•');
+            let span = if settings.password.is_empty() {
+                placeholder_span(value_width)
             } else {
                 Span::styled(shown, value_style)
             };
             (span, cursor_col)
         }
-        None => {
-            let text = match field {
-                SettingsField::Security => settings.security.to_string(),
-                _ => settings.auth.to_string(),
-            };
+        SettingsField::Setting(key) if field.is_choice() => {
+            let text = settings.text(key);
             let text = if is_focused {
                 format!("‹{text}›")
             } else {
-                text
+                text.to_owned()
             };
             (Span::styled(text, value_style), usize::from(is_focused))
         }
+        SettingsField::Setting(key) => match settings.line(key) {
+            Some(input) => {
+                let (shown, cursor_col) = input.window(value_width, None);
+                let span = if input.text().is_empty() {
+                    placeholder_span(value_width)
+                } else {
+                    Span::styled(shown, value_style)
+                };
+                (span, cursor_col)
+            }
+            None => (Span::raw(""), 0),
+        },
     };
     let mut spans = vec![label, Span::raw(" "), value];
-    if field == SettingsField::Timeout && !settings.timeout.text().is_empty() {
+    if field == SettingsField::Setting(Key::Timeout) && !settings.text(Key::Timeout).is_empty() {
         spans.push(Span::styled(" s", theme.dim()));
     }
     let line = Line::from(spans);
@@ -186,11 +179,11 @@ fn draw_cell(
 fn placeholder(app: &App, field: SettingsField) -> String {
     let settings = &app.settings;
     match field {
-        SettingsField::Host => "e.g. smtp.example.org".to_owned(),
-        SettingsField::Port => settings.security.default_port().to_string(),
-        SettingsField::User => "(no login)".to_owned(),
+        SettingsField::Setting(Key::Server) => "e.g. smtp.example.org".to_owned(),
+        SettingsField::Setting(Key::Port) => settings.security().default_port().to_string(),
+        SettingsField::Setting(Key::User) => "(no login)".to_owned(),
         SettingsField::Password => {
-            if settings.user.is_blank() {
+            if settings.text(Key::User).is_empty() {
                 String::new()
             } else if settings.command_password.is_some() {
                 "(from password_command)".to_owned()
@@ -200,9 +193,9 @@ fn placeholder(app: &App, field: SettingsField) -> String {
                 "(needed to log in)".to_owned()
             }
         }
-        SettingsField::Helo => format!("auto: {}", app.effective_helo()),
-        SettingsField::Sender => "= From address".to_owned(),
-        SettingsField::Timeout => format!("{} s", crate::app::settings::DEFAULT_TIMEOUT),
-        SettingsField::Security | SettingsField::Auth => String::new(),
+        SettingsField::Setting(Key::Helo) => format!("auto: {}", app.effective_helo()),
+        SettingsField::Setting(Key::EnvelopeFrom) => "= From address".to_owned(),
+        SettingsField::Setting(Key::Timeout) => format!("{DEFAULT_TIMEOUT} s"),
+        SettingsField::Setting(_) => String::new(),
     }
 }

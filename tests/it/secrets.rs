@@ -5,6 +5,8 @@
 use smtpwire::{
     cli::Options,
     mail::{Draft, DraftInput},
+    resolve,
+    settings::Settings,
     smtp::{AuthChoice, Credentials, Security, tls::Tls},
     worker::{Connect, Job, Submission},
 };
@@ -14,10 +16,15 @@ use crate::support::{PASSWORD, assert_no_secret, config, with_login};
 #[test]
 fn debug_of_every_type_holding_credentials_is_redacted() {
     let session = with_login(config(Security::StartTls), AuthChoice::Plain);
+    let settings = Settings {
+        server: Some("mail.example.org".into()),
+        user: Some("bob@example.org".into()),
+        ..Settings::default()
+    };
+    let resolved = resolve::resolve(&settings, &resolve::Context::default()).unwrap();
     let connect = Connect {
-        config: session.clone(),
-        ca_file: None,
-        system_roots: true,
+        resolved,
+        credentials: session.credentials.clone(),
     };
     let draft = Draft::parse(&DraftInput {
         from: "alice@example.org".into(),

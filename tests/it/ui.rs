@@ -398,7 +398,6 @@ fn auth_failed() -> (App, Clock) {
     };
     assert_eq!(
         connect
-            .config
             .credentials
             .as_ref()
             .map(|c| (c.username(), c.password())),
@@ -517,7 +516,7 @@ fn snapshot_settings_pane() {
     key(&mut app, Key::plain(KeyCode::End));
     typed(&mut app, "999");
     key(&mut app, Key::plain(KeyCode::Tab));
-    assert_eq!(app.focus, Focus::Settings(SettingsField::Security));
+    assert_eq!(app.focus, Focus::Settings(SettingsField::SECURITY));
     both_sizes(&mut app, "settings_pane");
     assert_eq!(cursor(&app, 80, 24), (67, 1));
 }
@@ -633,14 +632,14 @@ fn keys_become_jobs() {
     };
     assert_eq!(
         (
-            connect.config.host.as_str(),
-            connect.config.port,
-            connect.config.security
+            connect.resolved.host.as_str(),
+            connect.resolved.port,
+            connect.resolved.security
         ),
         ("mail.example.org", 587, Security::StartTls)
     );
-    assert_eq!(connect.config.helo, "client.example.org");
-    assert!(connect.config.credentials.is_none());
+    assert_eq!(connect.resolved.helo, "client.example.org");
+    assert!(connect.credentials.is_none());
     // One job at a time: the second asks for patience.
     assert!(key(&mut app, Key::ctrl('s')).is_none());
     assert_eq!(app.status.as_ref().map(|s| s.tone), Some(Tone::Warning));
@@ -713,10 +712,10 @@ fn an_invalid_letter_gives_no_job_but_field_errors() {
 fn invalid_settings_give_no_job_and_focus_the_field() {
     let (mut app, _) = app_with(Settings::default(), cyrillic());
     assert!(key(&mut app, Key::ctrl('o')).is_none());
-    assert_eq!(app.focus, Focus::Settings(SettingsField::Host));
+    assert_eq!(app.focus, Focus::Settings(SettingsField::HOST));
     assert!(
         app.settings
-            .error(SettingsField::Host)
+            .error(SettingsField::HOST)
             .unwrap()
             .starts_with("Host: required")
     );
@@ -958,10 +957,7 @@ fn the_password_command_runs_before_the_job_and_never_shows() {
     else {
         panic!("no job after the password")
     };
-    assert_eq!(
-        connect.config.credentials.unwrap().password(),
-        "s3cret-Пароль"
-    );
+    assert_eq!(connect.credentials.unwrap().password(), "s3cret-Пароль");
     assert!(!format!("{app:?}").contains("s3cret"));
     assert!(!screen(&app, 200, 50).contains("s3cret"));
 
@@ -991,7 +987,7 @@ fn the_password_command_runs_before_the_job_and_never_shows() {
     let Some(Action::Job(Job::Connect(connect))) = key(&mut app, Key::ctrl('o')) else {
         panic!("no job")
     };
-    assert_eq!(connect.config.credentials.unwrap().password(), "from-env");
+    assert_eq!(connect.credentials.unwrap().password(), "from-env");
 }
 
 #[test]
@@ -1053,12 +1049,15 @@ fn settings_and_log_are_saved_on_request() {
             .contains("config.toml (no password)")
     );
 
-    let Some(Action::SaveLog { path }) = key(&mut app, Key::ctrl('l')) else {
+    let Some(Action::SaveLog { dir, stem }) = key(&mut app, Key::ctrl('l')) else {
         panic!("Ctrl+L does not save the log")
     };
     assert_eq!(
-        path,
-        PathBuf::from("/home/ivan/.local/share/smtpwire/logs/log-20250314-084102.txt")
+        (dir, stem.as_str()),
+        (
+            PathBuf::from("/home/ivan/.local/share/smtpwire/logs"),
+            "log-20250314-084102"
+        )
     );
 }
 

@@ -1,100 +1,204 @@
-//! The composer wired to the real worker and a scripted server over
-//! loopback: keys go into `App::update`, the jobs it returns go to
-//! `worker::run`, the worker's events come back into `App::update`. Each
-//! step waits for the job's `Done` event (bounded by a timeout), never on a
-//! sleep.
+//! The composer's real event loop (`tui::Runner`) with the real worker and a
+//! scripted server over loopback, drawn on a `TestBackend`: keys go in as
+//! crossterm events, the runner turns them into jobs, the worker's events
+//! come back through the loop. Each step waits for the job's `Done` event
+//! (bounded by a timeout), never on a sleep.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use chrono::NaiveDate;
-use smtpwire::{
-    app::{Action, App, Context, Key, KeyCode, Msg, Overlay, Tone},
-    config::Settings,
-    mail::DraftInput,
-    smtp::{Dir, Security},
-    worker::{self, Job, WorkerEvent},
+use futures::Stream;
+use ratatui::{
+    Terminal,
+    backend::TestBackend,
+    crossterm::event::{Event, KeyCode as CtKey, KeyEvent, KeyModifiers},
 };
-use tokio::sync::mpsc;
+use smtpwire::{
+    app::{App, Context, Msg, Overlay, Tone},
+    mail::DraftInput,
+    settings::Settings,
+    smtp::{Dir, Security},
+    tui::Runner,
+    worker::{self, WorkerEvent},
+};
+use tokio::sync::{Notify, mpsc};
 
 use crate::support::{self, Step};
 
-struct Wired {
-    app: App,
-    jobs: mpsc::Sender<Job>,
-    events: mpsc::UnboundedReceiver<WorkerEvent>,
-    worker: tokio::task::JoinHandle<()>,
+/// One step of a scripted user.
+enum Input {
+    /// A key press.
+    Key(KeyEvent),
+    /// Wait until the running job's `Done` reached the loop.
+    Done,
+    /// Wait until the log has a line starting with this text.
+    LogLine(&'static str),
 }
 
-impl Wired {
-    fn new(port: u16, draft: DraftInput) -> Wired {
-        let (jobs, jobs_rx) = mpsc::channel(8);
-        let (events_tx, events) = mpsc::unbounded_channel();
-        let worker = tokio::spawn(worker::run(jobs_rx, events_tx));
-        let settings = Settings {
-            server: Some("127.0.0.1".into()),
-            port: Some(port),
-            security: Some(Security::None),
-            helo: Some("client.example.org".into()),
-            timeout: Some(10),
-            ..Settings::default()
-        };
-        let mut app = App::new(settings, draft, Context::default());
-        app.update(Msg::Tick {
-            now: Instant::now(),
-            wall: NaiveDate::from_ymd_opt(2025, 3, 14)
-                .unwrap()
-                .and_hms_opt(8, 41, 2)
-                .unwrap(),
-        });
-        Wired {
-            app,
-            jobs,
-            events,
-            worker,
-        }
-    }
+fn key(code: CtKey) -> Input {
+    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
 
-    /// Presses a key; a job it gives goes to the worker.
-    fn press(&mut self, key: Key) -> bool {
-        match self.app.update(Msg::Key(key)) {
-            Some(Action::Job(job)) => {
-                self.jobs.try_send(job).unwrap();
-                true
-            }
-            None => false,
-            Some(other) => panic!("unexpected action {other:?}"),
-        }
-    }
+fn ctrl(c: char) -> Input {
+    Input::Key(KeyEvent::new(CtKey::Char(c), KeyModifiers::CONTROL))
+}
 
-    /// Feeds worker events to the app until the job's `Done`; returns the
-    /// app's answer to it.
-    async fn until_done(&mut self) -> Option<Action> {
-        let wait = async {
-            loop {
-                let event = self.events.recv().await.expect("the worker went away");
-                let done = matches!(event, WorkerEvent::Done(_));
-                let action = self.app.update(Msg::Worker(event));
-                if done {
-                    return action;
+/// What the tee saw go past, for the script to wait on.
+#[derive(Default)]
+struct Seen {
+    done: usize,
+    lines: Vec<String>,
+}
+
+/// The scripted keys as the terminal's event stream: a key is given only
+/// once what the script waits for has reached the loop. The loop takes
+/// worker events before input, so the key is judged against that state.
+fn script(
+    steps: Vec<Input>,
+    seen: Arc<Mutex<Seen>>,
+    notify: Arc<Notify>,
+) -> impl Stream<Item = std::io::Result<Event>> + Unpin {
+    Box::pin(futures::stream::unfold(
+        (steps.into_iter(), 0usize),
+        move |(mut steps, mut done_seen)| {
+            let (seen, notify) = (Arc::clone(&seen), Arc::clone(&notify));
+            async move {
+                loop {
+                    match steps.next()? {
+                        Input::Key(key) => return Some((Ok(Event::Key(key)), (steps, done_seen))),
+                        Input::Done => {
+                            done_seen += 1;
+                            let wait = async {
+                                loop {
+                                    let notified = notify.notified();
+                                    if seen.lock().unwrap().done >= done_seen {
+                                        break;
+                                    }
+                                    notified.await;
+                                }
+                            };
+                            tokio::time::timeout(Duration::from_secs(20), wait)
+                                .await
+                                .expect("no Done event within 20 s");
+                        }
+                        Input::LogLine(prefix) => {
+                            let wait = async {
+                                loop {
+                                    let notified = notify.notified();
+                                    if seen
+                                        .lock()
+                                        .unwrap()
+                                        .lines
+                                        .iter()
+                                        .any(|l| l.starts_with(prefix))
+                                    {
+                                        break;
+                                    }
+                                    notified.await;
+                                }
+                            };
+                            tokio::time::timeout(Duration::from_secs(20), wait)
+                                .await
+                                .expect("the log line never came");
+                        }
+                    }
                 }
             }
-        };
-        tokio::time::timeout(Duration::from_secs(20), wait)
-            .await
-            .expect("no Done event within 20 s")
-    }
+        },
+    ))
+}
 
-    fn log(&self) -> String {
-        self.app.log.lines().map(|l| format!("{l}\n")).collect()
+fn pinned_clock() -> Msg {
+    Msg::Tick {
+        now: Instant::now(),
+        wall: NaiveDate::from_ymd_opt(2025, 3, 14)
+            .unwrap()
+            .and_hms_opt(8, 41, 2)
+            .unwrap(),
     }
+}
 
-    async fn finish(self) {
-        drop(self.jobs);
-        tokio::time::timeout(Duration::from_secs(10), self.worker)
-            .await
-            .expect("the worker did not end")
-            .unwrap();
+fn settings(port: u16) -> Settings {
+    Settings {
+        server: Some("127.0.0.1".into()),
+        port: Some(port),
+        security: Some(Security::None),
+        helo: Some("client.example.org".into()),
+        timeout: Some(10),
+        ..Settings::default()
     }
+}
+
+/// Runs the real loop over `steps`; returns the runner (its model) and the
+/// last frame once the script ran out (which ends the input).
+async fn run(
+    settings: Settings,
+    draft: DraftInput,
+    steps: Vec<Input>,
+) -> (Runner, Terminal<TestBackend>) {
+    let (jobs, jobs_rx) = mpsc::channel(8);
+    let (worker_tx, mut worker_rx) = mpsc::unbounded_channel();
+    let worker = tokio::spawn(worker::run(jobs_rx, worker_tx));
+    // The tee: every worker event to the loop, and a note of it for the
+    // script.
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let notify = Arc::new(Notify::new());
+    let tee = {
+        let (seen, notify) = (Arc::clone(&seen), Arc::clone(&notify));
+        tokio::spawn(async move {
+            while let Some(event) = worker_rx.recv().await {
+                {
+                    let mut seen = seen.lock().unwrap();
+                    match &event {
+                        WorkerEvent::Done(_) => seen.done += 1,
+                        WorkerEvent::Line(line) => seen.lines.push(line.text.clone()),
+                        _ => {}
+                    }
+                }
+                if events_tx.send(event).is_err() {
+                    break;
+                }
+                notify.notify_waiters();
+            }
+        })
+    };
+    let mut app = App::new(settings, draft, Context::default());
+    app.update(pinned_clock());
+    let mut runner = Runner::new(app, jobs, None).with_clock(pinned_clock);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let input = script(steps, seen, notify);
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        runner.run(&mut terminal, input, events, std::future::pending()),
+    )
+    .await
+    .expect("the loop did not end")
+    .unwrap();
+    // Detached: dropping the runner (the caller's) closes the job channel,
+    // and the worker leaves with QUIT.
+    drop(tee);
+    drop(worker);
+    (runner, terminal)
+}
+
+fn log(app: &App) -> String {
+    app.log.lines().map(|l| format!("{l}\n")).collect()
+}
+
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn letter() -> DraftInput {
@@ -109,7 +213,7 @@ fn letter() -> DraftInput {
 }
 
 #[tokio::test]
-async fn send_then_disconnect_through_the_real_worker() {
+async fn send_then_disconnect_through_the_real_loop() {
     let (addr, server) = support::loopback_server(
         None,
         vec![
@@ -134,13 +238,17 @@ async fn send_then_disconnect_through_the_real_worker() {
         ],
     )
     .await;
-    let mut wired = Wired::new(addr.port(), letter());
-
-    assert!(wired.press(Key::ctrl('s')), "Ctrl+S gave no job");
-    assert!(wired.app.job.is_some());
-    assert!(wired.until_done().await.is_none());
-    assert!(wired.app.job.is_none());
-    let status = wired.app.status.clone().unwrap();
+    // Ctrl+S sends (the letter has nothing to lint); the results window
+    // shows. When the script ends, the worker leaves with QUIT.
+    let (sent, terminal) = run(
+        settings(addr.port()),
+        letter(),
+        vec![ctrl('s'), Input::Done],
+    )
+    .await;
+    let app = sent.app();
+    assert!(app.job.is_none());
+    let status = app.status.clone().unwrap();
     assert_eq!(
         (status.tone, status.text.as_str()),
         (
@@ -148,9 +256,9 @@ async fn send_then_disconnect_through_the_real_worker() {
             "sent to 1 of 2 recipients; 1 refused; queued as WIRED1"
         ),
         "{}",
-        wired.log()
+        log(app)
     );
-    let Some(Overlay::Results { delivery, .. }) = &wired.app.overlay else {
+    let Some(Overlay::Results { delivery, .. }) = &app.overlay else {
         panic!("no results window")
     };
     let verdicts: Vec<_> = delivery
@@ -162,20 +270,10 @@ async fn send_then_disconnect_through_the_real_worker() {
         verdicts,
         [("maria@example.org", true), ("secret@example.org", false)]
     );
-    assert!(wired.app.session_open(), "the session stays open");
-
-    wired.press(Key::plain(KeyCode::Esc));
-    assert!(wired.press(Key::ctrl('d')), "Ctrl+D gave no job");
-    assert!(wired.until_done().await.is_none());
-    assert_eq!(
-        wired.app.status.as_ref().unwrap().text,
-        "disconnected: 221 2.0.0 Bye"
-    );
-    assert!(!wired.app.session_open());
-    let log = wired.log();
-    assert!(log.contains("C: DATA"), "{log}");
-    assert!(log.contains("S: 221 2.0.0 Bye"), "{log}");
-    wired.finish().await;
+    assert!(app.session_open(), "the session stays open");
+    let frame = screen(&terminal);
+    assert!(frame.contains("WIRED1"), "{frame}");
+    drop(sent);
 
     let seen = server.await.unwrap().unwrap();
     let data = String::from_utf8(seen.data[0].clone()).unwrap();
@@ -188,43 +286,114 @@ async fn send_then_disconnect_through_the_real_worker() {
 }
 
 #[tokio::test]
+async fn connect_send_disconnect_and_quit_with_the_keys_a_person_uses() {
+    let (addr, server) = support::loopback_server(
+        None,
+        vec![
+            Step::Reply("220 fake.example.org ESMTP"),
+            Step::Expect("EHLO client.example.org"),
+            Step::Reply("250-fake.example.org\n250 8BITMIME"),
+            Step::ExpectPrefix("MAIL FROM:<ivan@example.org>"),
+            Step::Reply("250 2.1.0 Ok"),
+            Step::Expect("RCPT TO:<maria@example.org>"),
+            Step::Reply("250 2.1.5 Ok"),
+            Step::Expect("RCPT TO:<secret@example.org>"),
+            Step::Reply("250 2.1.5 Ok"),
+            Step::Expect("DATA"),
+            Step::Reply("354 go on"),
+            Step::ReadData,
+            Step::Reply("250 2.0.0 Ok: queued as WIRED2"),
+            Step::Expect("QUIT"),
+            Step::Reply("221 2.0.0 Bye"),
+            Step::Close,
+        ],
+    )
+    .await;
+    let (runner, terminal) = run(
+        settings(addr.port()),
+        letter(),
+        vec![
+            ctrl('o'),
+            Input::Done,
+            ctrl('s'),
+            Input::Done,
+            key(CtKey::Esc),
+            ctrl('d'),
+            Input::Done,
+            ctrl('q'),
+        ],
+    )
+    .await;
+    let app = runner.app();
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "disconnected: 221 2.0.0 Bye"
+    );
+    assert!(!app.session_open());
+    let log = log(app);
+    assert!(log.contains("S: 250 2.0.0 Ok: queued as WIRED2"), "{log}");
+    assert!(log.contains("S: 221 2.0.0 Bye"), "{log}");
+    assert!(screen(&terminal).contains("disconnected: 221 2.0.0 Bye"));
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
 async fn esc_cancels_a_stalled_connect_and_the_log_says_so() {
     let (addr, _server) = support::loopback_server(
         None,
         vec![Step::Reply("220 slow.example.org ESMTP"), Step::Stall],
     )
     .await;
-    let mut wired = Wired::new(addr.port(), letter());
-    assert!(wired.press(Key::ctrl('o')));
-    // Wait until the greeting is in: the worker is now stuck on EHLO.
-    let wait = async {
-        loop {
-            let event = wired.events.recv().await.unwrap();
-            let greeted = matches!(&event, WorkerEvent::Line(l) if l.text.starts_with("220 "));
-            wired.app.update(Msg::Worker(event));
-            if greeted {
-                break;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), wait)
-        .await
-        .unwrap();
-    assert!(wired.press(Key::plain(KeyCode::Esc)), "Esc gave no job");
-    assert!(wired.until_done().await.is_none());
-    assert!(wired.app.job.is_none());
-    assert!(!wired.app.session_open());
-    assert_eq!(wired.app.status.as_ref().unwrap().tone, Tone::Warning);
+    let (runner, _) = run(
+        settings(addr.port()),
+        letter(),
+        // The greeting in, the worker now stuck on EHLO: Esc.
+        vec![
+            ctrl('o'),
+            Input::LogLine("220 "),
+            key(CtKey::Esc),
+            Input::Done,
+        ],
+    )
+    .await;
+    let app = runner.app();
+    assert!(app.job.is_none());
+    assert!(!app.session_open());
+    assert_eq!(app.status.as_ref().unwrap().tone, Tone::Warning);
     assert!(
-        wired
-            .app
-            .log
+        app.log
             .lines()
             .any(|l| l.dir == Dir::Note && l.text.starts_with("cancelled by the user")),
         "{}",
-        wired.log()
+        log(app)
     );
     // The letter is still there to send later.
-    assert_eq!(wired.app.compose.subject.text(), "Проверка связи");
-    wired.finish().await;
+    assert_eq!(app.compose.subject.text(), "Проверка связи");
+}
+
+/// The composer trusts exactly what `smtpwire send` trusts: with
+/// `system_roots = false` and no CA file it refuses before connecting.
+#[tokio::test]
+async fn the_composer_refuses_system_roots_off_without_a_ca_file() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let settings = Settings {
+        security: Some(Security::StartTls),
+        system_roots: Some(false),
+        ..settings(port)
+    };
+    let (runner, terminal) = run(settings, letter(), vec![ctrl('o')]).await;
+    let app = runner.app();
+    assert!(app.job.is_none(), "no job may start");
+    let status = app.status.as_ref().unwrap();
+    assert_eq!(status.tone, Tone::Error);
+    assert!(
+        status.text.contains("system_roots = false needs a ca_file"),
+        "{}",
+        status.text
+    );
+    assert!(screen(&terminal).contains("system_roots = false needs a ca_file"));
+    // Nothing connected.
+    let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+    assert!(accepted.is_err(), "the composer connected anyway");
 }

@@ -1,0 +1,283 @@
+//! What keys do: the global keys (F1–F3, Ctrl+…), the keys of the focused
+//! field, the keys of an open window, and moving the focus.
+
+use std::ops::ControlFlow;
+
+use super::{
+    Action, App, ComposeField, Focus, JobKind, Key, KeyCode, Overlay, ProtocolLog, Quitting,
+    SettingsField, Tone, Unsaved,
+};
+use crate::{mail::Draft, worker::Job};
+
+impl App {
+    pub(super) fn key(&mut self, key: Key) -> Option<Action> {
+        if key.is_ctrl('q') || key.is_ctrl('c') {
+            return self.quit();
+        }
+        if let Some(overlay) = self.overlay.clone()
+            && let ControlFlow::Break(action) = self.overlay_key(overlay, key)
+        {
+            return action;
+        }
+        match key.code {
+            KeyCode::F(1) => {
+                self.overlay = Some(Overlay::Help);
+                return None;
+            }
+            KeyCode::F(2) => {
+                let target = match self.focus {
+                    Focus::Settings(_) => Focus::Compose(self.last_compose),
+                    _ => Focus::Settings(self.last_settings),
+                };
+                self.move_focus(target);
+                return None;
+            }
+            KeyCode::F(3) => {
+                let target = match self.focus {
+                    Focus::Log => self.before_log,
+                    other => {
+                        self.before_log = other;
+                        Focus::Log
+                    }
+                };
+                self.move_focus(target);
+                return None;
+            }
+            KeyCode::Esc => return self.escape(),
+            KeyCode::Tab => {
+                self.step_focus(true);
+                return None;
+            }
+            KeyCode::BackTab => {
+                self.step_focus(false);
+                return None;
+            }
+            _ => {}
+        }
+        if key.ctrl && !key.alt {
+            match key.code {
+                KeyCode::Char('o' | 'O') => return self.connect(),
+                KeyCode::Char('s' | 'S') => return self.send(false),
+                KeyCode::Char('d' | 'D') => return self.disconnect(),
+                KeyCode::Char('w' | 'W') => return self.save_settings(),
+                KeyCode::Char('l' | 'L') => return self.save_log(),
+                KeyCode::Char('n' | 'N') => {
+                    if self.compose.has_letter() && !self.sent {
+                        self.overlay = Some(Overlay::ConfirmNew);
+                    } else {
+                        self.new_letter();
+                    }
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        self.field_key(key);
+        None
+    }
+
+    pub(super) fn field_key(&mut self, key: Key) {
+        let scroll_log = |log: &mut ProtocolLog, key: &Key| match key.code {
+            KeyCode::PageUp => log.page_up(),
+            KeyCode::PageDown => log.page_down(),
+            _ => {}
+        };
+        match self.focus {
+            Focus::Log => match key.code {
+                KeyCode::Up => self.log.up(1),
+                KeyCode::Down => self.log.down(1),
+                KeyCode::PageUp => self.log.page_up(),
+                KeyCode::PageDown => self.log.page_down(),
+                KeyCode::Home => self.log.home(),
+                KeyCode::End => self.log.end(),
+                KeyCode::Left => self.log.sideways(false),
+                KeyCode::Right => self.log.sideways(true),
+                _ => {}
+            },
+            Focus::Compose(field) => {
+                if field != ComposeField::Body {
+                    match key.code {
+                        KeyCode::Enter | KeyCode::Down => return self.step_focus(true),
+                        KeyCode::Up => return self.step_focus(false),
+                        KeyCode::PageUp | KeyCode::PageDown => {
+                            return scroll_log(&mut self.log, &key);
+                        }
+                        _ => {}
+                    }
+                }
+                if self.compose.key(field, &key) {
+                    self.edited();
+                }
+            }
+            Focus::Settings(field) => match key.code {
+                KeyCode::Enter | KeyCode::Down => self.step_focus(true),
+                KeyCode::Up => self.step_focus(false),
+                KeyCode::PageUp | KeyCode::PageDown => scroll_log(&mut self.log, &key),
+                _ => {
+                    if self.settings.key(field, &key) && field.is_choice() {
+                        // A new security mode may have moved the port to
+                        // its usual number: check it again.
+                        self.settings.check(SettingsField::PORT);
+                    }
+                }
+            },
+        }
+    }
+
+    pub(super) fn paste(&mut self, text: &str) {
+        match self.focus {
+            Focus::Compose(field) => {
+                if self.compose.paste(field, text) {
+                    self.edited();
+                }
+            }
+            Focus::Settings(field) => {
+                self.settings.paste(field, text);
+            }
+            Focus::Log => {}
+        }
+    }
+
+    /// A key while a window is open: `Break` when the window took it,
+    /// `Continue` when it goes on to its usual job.
+    pub(super) fn overlay_key(
+        &mut self,
+        overlay: Overlay,
+        key: Key,
+    ) -> ControlFlow<Option<Action>> {
+        let yes = matches!(key.code, KeyCode::Enter | KeyCode::Char('y' | 'Y')) && !key.ctrl;
+        let no = matches!(key.code, KeyCode::Esc | KeyCode::Char('n' | 'N')) && !key.ctrl;
+        match overlay {
+            Overlay::Help => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter | KeyCode::Char('q')
+                ) {
+                    self.overlay = None;
+                }
+                ControlFlow::Break(None)
+            }
+            Overlay::Lint(_) => {
+                if yes || key.is_ctrl('s') {
+                    self.overlay = None;
+                    ControlFlow::Break(self.send(true))
+                } else if no {
+                    self.overlay = None;
+                    self.set_status(Tone::Info, "not sent: the letter is back for editing");
+                    ControlFlow::Break(None)
+                } else {
+                    ControlFlow::Break(None)
+                }
+            }
+            Overlay::ConfirmNew => {
+                self.overlay = None;
+                if yes {
+                    self.new_letter();
+                }
+                ControlFlow::Break(None)
+            }
+            Overlay::Results { .. } => {
+                // Any key closes it; keys other than these also do their job.
+                self.overlay = None;
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
+                    ControlFlow::Break(None)
+                } else {
+                    ControlFlow::Continue(())
+                }
+            }
+        }
+    }
+
+    pub(super) fn escape(&mut self) -> Option<Action> {
+        if let Some(job) = &mut self.job {
+            if job.cancelling {
+                return None;
+            }
+            job.cancelling = true;
+            self.set_status(Tone::Warning, "cancelling…");
+            return Some(Action::Job(Job::Cancel));
+        }
+        if self.pending.take().is_some() {
+            self.set_status(Tone::Warning, "cancelled before connecting");
+            return None;
+        }
+        if !matches!(self.focus, Focus::Compose(_)) {
+            self.move_focus(Focus::Compose(self.last_compose));
+        }
+        None
+    }
+
+    pub(super) fn quit(&mut self) -> Option<Action> {
+        if self.quitting.is_some() {
+            // Asked twice: stop waiting.
+            return Some(Action::Quit);
+        }
+        let deadline = Quitting::from(self.now);
+        self.pending = None;
+        if let Some(job) = &mut self.job {
+            self.quitting = Some(deadline);
+            if job.kind == JobKind::Disconnect {
+                self.set_status(Tone::Info, "quitting after QUIT…");
+                return None;
+            }
+            job.cancelling = true;
+            self.set_status(Tone::Warning, "cancelling the running job, then quitting…");
+            return Some(Action::Job(Job::Cancel));
+        }
+        if self.session_open() {
+            self.quitting = Some(deadline);
+            self.set_status(Tone::Info, "sending QUIT, then quitting…");
+            return self.start_job(JobKind::Disconnect, Job::Disconnect);
+        }
+        Some(Action::Quit)
+    }
+
+    /// Tab / Shift+Tab: the next field of the same pane.
+    pub(super) fn step_focus(&mut self, forward: bool) {
+        let target = match self.focus {
+            Focus::Compose(f) => Focus::Compose(f.step(forward)),
+            Focus::Settings(f) => Focus::Settings(f.step(forward)),
+            Focus::Log => self.before_log,
+        };
+        self.move_focus(target);
+    }
+
+    /// Moves the focus, checking the field that is left.
+    pub(super) fn move_focus(&mut self, target: Focus) {
+        let left = self.focus;
+        if left == target {
+            return;
+        }
+        match left {
+            Focus::Settings(field) => self.settings.check(field),
+            Focus::Compose(field) => self.recheck_compose(field),
+            Focus::Log => {}
+        }
+        match target {
+            Focus::Compose(f) => self.last_compose = f,
+            Focus::Settings(f) => self.last_settings = f,
+            Focus::Log => {}
+        }
+        self.focus = target;
+    }
+
+    /// Validates the compose field being left: its own problems appear (if
+    /// it holds something), and fixed problems of other fields go away.
+    pub(super) fn recheck_compose(&mut self, left: ComposeField) {
+        let input = self.compose.draft_input("");
+        let errors = Draft::parse(&input).err().unwrap_or_default();
+        let had: Vec<ComposeField> = self.compose.errors.iter().map(|(f, _)| *f).collect();
+        let filled = !self.compose.is_blank(left);
+        self.compose
+            .set_errors(&errors, |f| had.contains(&f) || (f == left && filled));
+    }
+
+    pub(super) fn new_letter(&mut self) {
+        self.compose.clear_letter();
+        self.sent = false;
+        self.unsaved = Some(Unsaved::from(self.now));
+        let first = self.compose.first_empty();
+        self.move_focus(Focus::Compose(first));
+        self.set_status(Tone::Info, "new letter");
+    }
+}

@@ -1,0 +1,227 @@
+//! Exit statuses (sysexits(3), as msmtp uses them) and the one place that
+//! maps every kind of failure to one, with its message and hint.
+
+use crate::{
+    config, files, mail, password, resolve,
+    smtp::{self, Advice, tls::SetupError},
+};
+
+/// Every recipient accepted.
+pub const OK: u8 = 0;
+/// Wrong usage.
+pub const USAGE: u8 = 64;
+/// Bad input: an address or header.
+pub const DATAERR: u8 = 65;
+/// An input file is missing.
+pub const NOINPUT: u8 = 66;
+/// The service is unavailable: connect failed, permanent 5xx.
+pub const UNAVAILABLE: u8 = 69;
+/// An output file cannot be created.
+pub const CANTCREAT: u8 = 73;
+/// A temporary failure: 4xx, timeout, connection lost.
+pub const TEMPFAIL: u8 = 75;
+/// The server broke the protocol.
+pub const PROTOCOL: u8 = 76;
+/// Authentication failed.
+pub const NOPERM: u8 = 77;
+/// A configuration error.
+pub const CONFIG: u8 = 78;
+
+/// The exit statuses in words, for `--help`.
+pub const SUMMARY: &str = "Exit status: 0 every recipient accepted, 64 usage, 65 bad address or header, \
+66 input file missing, 69 unavailable (connect failed, permanent 5xx), 73 cannot write an output file, \
+75 temporary failure (4xx, timeout, connection lost), 76 protocol error, 77 authentication failed, \
+78 configuration error.\n\nThe password comes from SMTPWIRE_PASSWORD, --password-command, or a prompt \
+on the terminal; never from a flag or the config file.";
+
+/// A failure of a headless command: what to print and the exit status.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit status (the constants of this module).
+    pub code: u8,
+    /// The message, one or more lines.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with this status and message.
+    pub fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An engine error, with a hint when one helps. `logged_in` says whether
+    /// AUTH was done: a policy refusal (5.7.x) of a sender or recipient
+    /// without a login usually means the server wants one.
+    pub fn engine(e: &smtp::Error, logged_in: bool) -> Failure {
+        Failure::new(engine_code(e), describe(e, logged_in))
+    }
+}
+
+/// Where a setting's value came from, for its exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The command line: a usage error.
+    CommandLine,
+    /// The config file: a configuration error.
+    File,
+}
+
+/// The status for an engine error.
+pub fn engine_code(e: &smtp::Error) -> u8 {
+    use smtp::Error as E;
+    match e {
+        E::AuthFailed { .. } if e.is_transient() => TEMPFAIL,
+        E::AuthFailed { .. } | E::AuthLoop { .. } => NOPERM,
+        E::InsecureAuth | E::Config(_) => CONFIG,
+        E::TlsSetup(setup) => setup_code(setup),
+        E::Malformed { .. } | E::ReplyTooLong { .. } | E::StartTlsInjection => PROTOCOL,
+        E::BadAddress(_) => DATAERR,
+        _ if e.is_transient() => TEMPFAIL,
+        _ => UNAVAILABLE,
+    }
+}
+
+fn setup_code(e: &SetupError) -> u8 {
+    match e {
+        SetupError::Read { .. } => NOINPUT,
+        _ => CONFIG,
+    }
+}
+
+impl From<SetupError> for Failure {
+    fn from(e: SetupError) -> Failure {
+        Failure::new(setup_code(&e), e.to_string())
+    }
+}
+
+impl From<password::Error> for Failure {
+    fn from(e: password::Error) -> Failure {
+        Failure::new(CONFIG, e.to_string())
+    }
+}
+
+impl From<config::Error> for Failure {
+    fn from(e: config::Error) -> Failure {
+        Failure::new(CONFIG, e.to_string())
+    }
+}
+
+impl From<mail::FileBodyError> for Failure {
+    fn from(e: mail::FileBodyError) -> Failure {
+        let code = match &e {
+            mail::FileBodyError::Read { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                NOINPUT
+            }
+            _ => DATAERR,
+        };
+        Failure::new(code, format!("error: {e}"))
+    }
+}
+
+/// A letter the server cannot carry (SMTPUTF8) is the server's lack; any
+/// other letter error is bad input.
+impl From<mail::Error> for Failure {
+    fn from(e: mail::Error) -> Failure {
+        let code = if matches!(e, mail::Error::NeedsSmtpUtf8 { .. }) {
+            UNAVAILABLE
+        } else {
+            DATAERR
+        };
+        Failure::new(code, format!("error: {e}"))
+    }
+}
+
+/// An output file that cannot be written.
+pub fn cannot_write(what: &str, e: &files::Error) -> Failure {
+    Failure::new(CANTCREAT, format!("cannot write {what}: {e}"))
+}
+
+/// Settings that cannot make a session; a value from the command line is a
+/// usage error, one from the file a configuration error.
+pub fn resolve_failure(e: &resolve::Error, origin: Origin) -> Failure {
+    let code = match (e, origin) {
+        (resolve::Error::NoServer, _) | (resolve::Error::Invalid(_), Origin::CommandLine) => USAGE,
+        (resolve::Error::Invalid(_) | resolve::Error::NoTrust, _) => CONFIG,
+    };
+    let message = match (e, origin) {
+        (resolve::Error::Invalid(e), Origin::CommandLine) => format!(
+            "error: --{} {:?} {}",
+            e.key.name().replace('_', "-"),
+            e.value,
+            e.reason
+        ),
+        (resolve::Error::Invalid(e), Origin::File) => {
+            format!("error: the config file's {e}")
+        }
+        _ => format!("error: {e}"),
+    };
+    Failure::new(code, message)
+}
+
+/// `error: …` plus `hint: …` lines for an engine error.
+pub fn describe(e: &smtp::Error, logged_in: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("error: {e}");
+    let policy = e
+        .reply()
+        .and_then(smtp::Reply::enhanced)
+        .is_some_and(|smtp::Enhanced(class, subject, _)| class == 5 && subject == 7);
+    let advice = e.advice().or_else(|| {
+        (!logged_in && policy && matches!(e.stage(), Some(smtp::Stage::Mail | smtp::Stage::Rcpt)))
+            .then_some(Advice::GiveLogin)
+    });
+    if let Some(advice) = advice {
+        let _ = write!(out, "\nhint: {}", advice_text(advice));
+    }
+    out
+}
+
+/// What the user can do, in command-line words.
+pub fn advice_text(advice: Advice) -> &'static str {
+    match advice {
+        Advice::CheckLogin => {
+            "check the user name (--user) and the password (SMTPWIRE_PASSWORD or --password-command)"
+        }
+        Advice::GiveLogin => {
+            "the server wants a login first: give --user (the password comes from SMTPWIRE_PASSWORD, --password-command or a prompt)"
+        }
+        Advice::UseStartTls => "the server requires TLS first: use --security starttls",
+        Advice::UseImplicitTls => {
+            "no greeting arrived: if this port speaks implicit TLS (usually 465), use --security tls"
+        }
+        Advice::UseStartTlsNotImplicit => {
+            "this port does not speak TLS from the start: use --security starttls (usually port 587)"
+        }
+        Advice::NoStartTls => {
+            "use --security tls if the server has an implicit-TLS port (465), or --security none to send unencrypted knowingly"
+        }
+        Advice::TrustCa => {
+            "the server's certificate is not trusted: give its CA certificate with --ca-file PEM"
+        }
+        Advice::CheckHostName => {
+            "the certificate does not name this host: connect by a name it does name (--server)"
+        }
+        Advice::CertificateExpired => {
+            "the server's certificate has expired: tell the server's administrator"
+        }
+        Advice::UseTlsForAuth => {
+            "use --security starttls or tls; --allow-insecure-auth would send the password readable"
+        }
+        Advice::OtherMechanism => {
+            "pick a mechanism the server offers with --auth (auto, login or plain)"
+        }
+        Advice::CheckServer => {
+            "check the host name and port, that the server runs, and that no firewall is in the way"
+        }
+        Advice::RaiseTimeout => "the server is slow or gone: try again, or raise --timeout",
+        Advice::MayBeDelivered => {
+            "the letter may already have been delivered; check before sending it again (smtpwire never retries after the final dot)"
+        }
+        Advice::TryLater => "a temporary failure: try again later",
+    }
+}

@@ -1,0 +1,273 @@
+//! `smtpwire send`: build the letter, open a session, send it (`--repeat`
+//! times, pipelined), report per recipient, and exit with the status of the
+//! first failure.
+
+use std::{
+    fmt::Write as _,
+    io::Write as _,
+    time::{Duration, Instant},
+};
+
+use super::{
+    Layers, Options,
+    exit::{self, Failure},
+    input,
+};
+use crate::{
+    files,
+    mail::{self, LintContext},
+    smtp::{self, Delivery, Session, Severity},
+    submit,
+};
+
+/// `smtpwire send`.
+pub async fn send(options: &Options) -> Result<(), Failure> {
+    let layers = Layers::load(options)?;
+    let settings = layers.merged();
+    let scanning = input::start_file_body(options)?;
+    let draft = input::draft(options, &settings, scanning.is_some())?;
+    let sender_domain = draft.envelope().from.domain_ascii().to_owned();
+    let resolved = layers.resolve(Some(&sender_domain));
+    let helo_preview = match &resolved {
+        Ok(r) => r.helo.clone(),
+        // --dry-run needs no server; the HELO name is still worth a lint.
+        Err(_) => crate::resolve::helo(
+            &settings,
+            &crate::resolve::Context {
+                hostname: &gethostname::gethostname().to_string_lossy(),
+                sender_domain: Some(&sender_domain),
+                password_given: false,
+            },
+        ),
+    };
+    let warnings = mail::lint(
+        &draft,
+        &LintContext {
+            helo: Some(&helo_preview),
+            size_limit: None,
+        },
+    );
+    // The draft's own body is empty when the body is in a file; that one is
+    // judged once its scan is done.
+    let body_in_file = scanning.is_some();
+    for warning in &warnings {
+        if !(body_in_file && matches!(warning, mail::Warning::EmptyBody)) {
+            eprintln!("warning: {warning}");
+        }
+    }
+    if options.dry_run {
+        let file = input::finish_file_body(scanning).await?;
+        blank_file_warning(file.as_ref());
+        return dry_run(options, &draft, file.as_ref());
+    }
+
+    let resolved = resolved?;
+    let transcript_file = options
+        .transcript
+        .as_deref()
+        .map(input::open_transcript)
+        .transpose()?;
+    let tls = resolved.trust.tls();
+    // The CA file is read now, so a typo fails before any connection; the
+    // system roots are loaded only if TLS is used.
+    tls.check()?;
+    let credentials = input::credentials(resolved.login.as_ref())?;
+    let logged_in = credentials.is_some();
+    let config = resolved.session_config(credentials);
+    let started = Instant::now();
+    let mut session = Session::connect(
+        &config,
+        &tls,
+        input::printer(options.quiet, transcript_file),
+    )
+    .await
+    .map_err(|e| Failure::engine(&e, logged_in))?;
+    let file = match input::finish_file_body(scanning).await {
+        Ok(file) => file,
+        Err(failure) => {
+            // The letter cannot go; leave the server politely.
+            let _ = session.quit().await;
+            return Err(failure);
+        }
+    };
+    blank_file_warning(file.as_ref());
+
+    let count = options.repeat as usize;
+    let caps = session.capabilities().clone();
+    let prepared = match submit::prepare(&draft, file.as_ref(), count, &caps) {
+        Ok(p) => p,
+        Err(e) => {
+            // The server lacks what the letter needs (SMTPUTF8); end politely.
+            let _ = session.quit().await;
+            return Err(e.into());
+        }
+    };
+    // A letter over the server's SIZE is refused by the engine before MAIL
+    // FROM, with both sizes in the message; no separate lint pass here.
+    if let (Some(path), Some(first)) = (&options.eml, prepared.letters.first()) {
+        save_eml(path, first.letter())?;
+    }
+    let results = session.send_many(prepared.iter()).await;
+    if !session.is_broken() {
+        // A failed QUIT is in the transcript; the letters' fate is what counts.
+        let _ = session.quit().await;
+    }
+    report(
+        options,
+        &prepared.letters,
+        &results,
+        count,
+        started.elapsed(),
+        logged_in,
+    )
+}
+
+fn blank_file_warning(file: Option<&mail::FileBody>) {
+    if file.is_some_and(mail::FileBody::is_blank) {
+        eprintln!("warning: {}", mail::Warning::EmptyBody);
+    }
+}
+
+/// `--dry-run`: the letter as built for a modern server, on stdout.
+fn dry_run(
+    options: &Options,
+    draft: &mail::Draft,
+    file: Option<&mail::FileBody>,
+) -> Result<(), Failure> {
+    let stamp = mail::Stamp::now();
+    let outgoing = submit::letter_for(draft, file, &stamp, None)?;
+    if let Some(path) = &options.eml {
+        save_eml(path, outgoing.letter())?;
+    }
+    let envelope = draft.envelope();
+    if !options.quiet {
+        eprintln!(
+            "dry run: the letter as built for a server offering 8BITMIME and SMTPUTF8 ({} bytes; envelope MAIL FROM:<{}> RCPT TO:{})",
+            outgoing.letter().len(),
+            envelope.from,
+            envelope
+                .recipients
+                .iter()
+                .map(|r| format!("<{r}>"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    // Streamed: a large letter is never held whole.
+    let mut stdout = std::io::stdout().lock();
+    for chunk in outgoing.letter().chunks() {
+        stdout.write_all(&chunk.map_err(unreadable)?).map_err(|e| {
+            Failure::new(
+                exit::CANTCREAT,
+                format!("cannot write to standard output: {e}"),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn unreadable(e: std::io::Error) -> Failure {
+    Failure::new(exit::DATAERR, format!("error: cannot read the body: {e}"))
+}
+
+/// `--eml FILE`: the exact bytes, 0600.
+fn save_eml(path: &std::path::Path, letter: &mail::Letter<'_>) -> Result<(), Failure> {
+    let bytes = letter.to_bytes().map_err(unreadable)?;
+    files::write_private(path, &bytes).map_err(|e| exit::cannot_write("the letter", &e))
+}
+
+/// Prints the per-recipient table (or a summary for `--repeat`) and picks
+/// the exit status.
+fn report(
+    options: &Options,
+    letters: &[submit::Outgoing<'_>],
+    results: &[Result<Delivery, smtp::Error>],
+    count: usize,
+    elapsed: Duration,
+    logged_in: bool,
+) -> Result<(), Failure> {
+    let mut out = String::new();
+    if count == 1 {
+        if let (Some(Ok(delivery)), Some(letter)) = (results.first(), letters.first()) {
+            out.push_str(&recipient_table(delivery));
+            let _ = writeln!(
+                out,
+                "letter: {} bytes, Message-ID {}{}",
+                smtp::connection::group_digits(letter.letter().len()),
+                letter.letter().message_id(),
+                delivery
+                    .queue_id()
+                    .map(|id| format!(", queued as {id}"))
+                    .unwrap_or_default()
+            );
+        }
+    } else {
+        let delivered = results.iter().filter(|r| r.is_ok()).count();
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            out,
+            "{delivered} of {count} letters accepted in {:.2} s ({:.0} letters/s)",
+            secs,
+            delivered as f64 / secs
+        );
+    }
+    if !options.quiet {
+        eprint!("{out}");
+    }
+    // The first failure decides the status; partial refusals count too.
+    for result in results {
+        match result {
+            Err(e) => return Err(Failure::engine(e, logged_in)),
+            Ok(delivery) => {
+                if let Some(refused) = delivery.refused().next() {
+                    let code = if delivery
+                        .refused()
+                        .any(|r| r.reply.severity() == Severity::TransientNegative)
+                    {
+                        exit::TEMPFAIL
+                    } else {
+                        exit::UNAVAILABLE
+                    };
+                    let n = delivery.refused().count();
+                    return Err(Failure::new(
+                        code,
+                        format!(
+                            "error: {n} recipient(s) refused, e.g. <{}>: {}",
+                            refused.address, refused.reply
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if results.len() < count {
+        return Err(Failure::new(
+            exit::TEMPFAIL,
+            format!(
+                "error: only {} of {count} letters were tried before the session broke",
+                results.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `recipient  result  server reply` lines.
+pub fn recipient_table(delivery: &Delivery) -> String {
+    let width = delivery
+        .recipients
+        .iter()
+        .map(|r| r.address.chars().count())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let mut out = format!(
+        "{:width$}  {:8}  {}\n",
+        "recipient", "result", "server reply"
+    );
+    for r in &delivery.recipients {
+        let verdict = if r.accepted() { "accepted" } else { "refused" };
+        let _ = writeln!(out, "{:width$}  {verdict:8}  {}", r.address, r.reply);
+    }
+    out
+}

@@ -1,0 +1,261 @@
+//! The composer's event loop, generic over the ratatui backend and the
+//! input stream so tests drive the real loop with a `TestBackend` and
+//! scripted events (as slumber does): one `select!` over terminal input,
+//! worker events, effect results, a wake-up and a stop signal; it drains a
+//! burst of worker events before drawing once, and performs the model's
+//! [`Action`]s.
+
+use std::{fs::File, future::Future, io::Write as _, time::Instant};
+
+use futures::{Stream, StreamExt as _};
+use ratatui::{Terminal, backend::Backend, crossterm::event::Event};
+use tokio::sync::mpsc;
+
+use crate::{
+    app::{Action, App, Msg, Saved},
+    cli::{Failure, exit},
+    config, files, password, term, ui,
+    worker::{Job, WorkerEvent},
+};
+
+/// Worker events handled per frame at most, so a flood of log lines still
+/// lets keys through and the screen refresh.
+const EVENTS_PER_FRAME: usize = 4096;
+
+/// The wall clock and the monotonic clock, read together.
+#[allow(clippy::disallowed_methods)] // the composer's one wall-clock read
+pub fn tick() -> Msg {
+    Msg::Tick {
+        now: Instant::now(),
+        wall: chrono::Local::now().naive_local(),
+    }
+}
+
+/// The loop's state: the model, the job channel, and what effects need.
+pub struct Runner {
+    app: App,
+    jobs: mpsc::Sender<Job>,
+    effects: mpsc::UnboundedSender<Msg>,
+    effect_results: Option<mpsc::UnboundedReceiver<Msg>>,
+    transcript: Option<File>,
+    /// The clock (tests pin it).
+    clock: fn() -> Msg,
+    /// Repaint every cell on the next frame (after the password command,
+    /// whose error output may have landed on the screen).
+    clear: bool,
+    quit: bool,
+}
+
+impl Runner {
+    /// A runner for `app`, sending jobs on `jobs` and appending log lines
+    /// to `transcript`.
+    pub fn new(app: App, jobs: mpsc::Sender<Job>, transcript: Option<File>) -> Runner {
+        let (effects, effect_results) = mpsc::unbounded_channel();
+        Runner {
+            app,
+            jobs,
+            effects,
+            effect_results: Some(effect_results),
+            transcript,
+            clock: tick,
+            clear: false,
+            quit: false,
+        }
+    }
+
+    /// Replaces the clock (tests: a fixed time, so frames are repeatable).
+    pub fn with_clock(mut self, clock: fn() -> Msg) -> Runner {
+        self.clock = clock;
+        self
+    }
+
+    /// The model.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Loops until the user quits, the input ends, or `stop` resolves.
+    pub async fn run<B, I>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        mut input: I,
+        mut events: mpsc::UnboundedReceiver<WorkerEvent>,
+        stop: impl Future<Output = ()>,
+    ) -> Result<(), Failure>
+    where
+        B: Backend,
+        I: Stream<Item = std::io::Result<Event>> + Unpin,
+    {
+        let mut effect_results = self
+            .effect_results
+            .take()
+            .ok_or_else(|| Failure::new(exit::UNAVAILABLE, "the composer's loop ran twice"))?;
+        let mut worker_alive = true;
+        tokio::pin!(stop);
+        loop {
+            if std::mem::take(&mut self.clear) {
+                terminal.clear().map_err(|e| terminal_failure(&e))?;
+            }
+            terminal
+                .draw(|frame| ui::draw(frame, &self.app))
+                .map_err(|e| terminal_failure(&e))?;
+            let wakeup = self.app.next_wakeup();
+            // Biased: a stop first, then what the worker and the effects
+            // reported, then input, so a key is always judged against the
+            // latest state (a Ctrl+S just after "connected" sees the open
+            // session). Worker events are bounded by network round trips, so
+            // input is never starved.
+            let msg = tokio::select! {
+                biased;
+                // Killed or hung up: the caller saves the draft and leaves.
+                () = &mut stop => return Ok(()),
+                event = events.recv(), if worker_alive => match event {
+                    Some(event) => self.worker_event(event),
+                    None => {
+                        worker_alive = false;
+                        Some(Msg::WorkerGone)
+                    }
+                },
+                Some(msg) = effect_results.recv() => {
+                    if matches!(msg, Msg::Password(_)) {
+                        self.clear = true;
+                    }
+                    Some(msg)
+                },
+                event = input.next() => match event {
+                    Some(Ok(event)) => term::translate(event),
+                    Some(Err(e)) => return Err(terminal_failure(&e)),
+                    // The terminal is gone.
+                    None => return Ok(()),
+                },
+                () = sleep_until(wakeup) => None,
+            };
+            self.dispatch((self.clock)());
+            if let Some(msg) = msg {
+                self.dispatch(msg);
+            }
+            // Take what else the worker has sent, up to a frame's worth, so
+            // a long burst of lines costs one redraw rather than one each.
+            for _ in 0..EVENTS_PER_FRAME {
+                let Ok(event) = events.try_recv() else { break };
+                if let Some(msg) = self.worker_event(event) {
+                    self.dispatch(msg);
+                }
+            }
+            if self.quit {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Writes unsaved edits now: nothing typed is lost, whichever way the
+    /// loop ended.
+    pub fn save_draft_now(&mut self) {
+        if let Some(action) = self.app.pending_draft() {
+            self.perform(action);
+        }
+    }
+
+    /// A worker event as a message; log lines also go to `--transcript`.
+    fn worker_event(&mut self, event: WorkerEvent) -> Option<Msg> {
+        if let (WorkerEvent::Line(line), Some(file)) = (&event, &mut self.transcript)
+            && writeln!(file, "{line}").is_err()
+        {
+            self.transcript = None;
+            self.app
+                .problem("writing the --transcript file failed; it stops here");
+        }
+        Some(Msg::Worker(event))
+    }
+
+    fn dispatch(&mut self, msg: Msg) {
+        let mut next = self.app.update(msg);
+        while let Some(action) = next.take() {
+            next = self.perform(action);
+        }
+    }
+
+    /// Performs an effect; its result goes back to the model, which may ask
+    /// for another.
+    fn perform(&mut self, action: Action) -> Option<Action> {
+        match action {
+            Action::Job(job) => match self.jobs.try_send(job) {
+                Ok(()) => None,
+                Err(_) => self.app.update(Msg::WorkerGone),
+            },
+            Action::RunPasswordCommand(command) => {
+                let effects = self.effects.clone();
+                tokio::spawn(async move {
+                    let result =
+                        tokio::task::spawn_blocking(move || password::run_command(&command)).await;
+                    let result = match result {
+                        Ok(result) => result.map_err(|e| e.to_string()),
+                        Err(e) => Err(format!("it did not finish: {e}")),
+                    };
+                    // The runner may have quit meanwhile; nothing to do then.
+                    let _ = effects.send(Msg::Password(result));
+                });
+                None
+            }
+            Action::SaveSettings { path, settings } => {
+                let result = save_settings(&path, &settings).map(|()| path);
+                self.app.update(Msg::Saved {
+                    what: Saved::Settings,
+                    result,
+                })
+            }
+            Action::SaveDraft { path, text } => {
+                match files::write_private(&path, text.as_bytes()) {
+                    Ok(()) => None,
+                    Err(e) => self.app.update(Msg::Saved {
+                        what: Saved::Draft,
+                        result: Err(e.to_string()),
+                    }),
+                }
+            }
+            Action::SaveLog { dir, stem } => {
+                let mut text = String::new();
+                for line in self.app.log.lines() {
+                    text.push_str(&line.to_string());
+                    text.push('\n');
+                }
+                let result = files::write_unique(&dir, &stem, "txt", text.as_bytes())
+                    .map_err(|e| e.to_string());
+                // Ctrl+L is also the usual "repaint the screen".
+                self.clear = true;
+                self.app.update(Msg::Saved {
+                    what: Saved::Log,
+                    result,
+                })
+            }
+            Action::Quit => {
+                self.quit = true;
+                None
+            }
+        }
+    }
+}
+
+/// Ctrl+W: a config file that cannot be read back (broken, untrusted) is
+/// kept as `NAME.broken` before it is overwritten.
+fn save_settings(path: &std::path::Path, settings: &config::Settings) -> Result<(), String> {
+    let mut kept = None;
+    if config::load(path).is_err() {
+        kept = Some(files::backup_broken(path).map_err(|e| e.to_string())?);
+    }
+    config::save(path, settings).map_err(|e| match &kept {
+        Some(kept) => format!("{e} (the old file is kept as {})", kept.display()),
+        None => e.to_string(),
+    })
+}
+
+fn terminal_failure(e: &impl std::fmt::Display) -> Failure {
+    Failure::new(exit::UNAVAILABLE, format!("the terminal failed: {e}"))
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

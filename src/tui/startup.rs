@@ -1,0 +1,286 @@
+//! What the composer starts with: the settings (config file under the
+//! command line), the saved draft under the command line's letter options,
+//! the environment, and what to tell the user first.
+
+use std::{fs::File, io::IsTerminal as _, path::Path};
+
+use crate::{
+    app::{Context, StoredDraft},
+    cli::{self, Failure, Options, exit},
+    config, files,
+    mail::DraftInput,
+    password,
+    settings::Settings,
+};
+
+/// A message for the log at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// For information.
+    Info(String),
+    /// Something is wrong (red, and in the status line).
+    Problem(String),
+}
+
+/// Everything `App::new` needs, and what to tell the user first.
+#[derive(Debug)]
+pub struct Startup {
+    /// The config file's settings under the command line's.
+    pub settings: Settings,
+    /// The letter: the saved draft under the command line's options.
+    pub draft: DraftInput,
+    /// The environment.
+    pub context: Context,
+    /// The `--transcript` file, open for appending.
+    pub transcript: Option<File>,
+    /// What to tell the user first.
+    pub notes: Vec<Note>,
+}
+
+/// Reads the settings, the draft and the environment. Problems with files
+/// are notes (the composer starts anyway); only what makes no sense for a
+/// composer is a failure.
+pub fn startup(options: &Options) -> Result<Startup, Failure> {
+    let mut notes = Vec::new();
+    let config_path = match config::config_path(options.config.as_deref()) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            notes.push(Note::Problem(e.to_string()));
+            None
+        }
+    };
+    let file = match &config_path {
+        None => Settings::default(),
+        Some(path) => match config::load(path).map(|s| s.map(|s| (s.validate(), s))) {
+            Ok(Some((Ok(()), settings))) => {
+                notes.push(Note::Info(format!("settings from {}", path.display())));
+                settings
+            }
+            Ok(Some((Err(e), _))) => {
+                notes.push(Note::Problem(format!(
+                    "{}: {e}; using defaults",
+                    path.display()
+                )));
+                Settings::default()
+            }
+            Ok(None) => {
+                if options.config.is_some() {
+                    notes.push(Note::Problem(format!(
+                        "config file {} not found; using defaults (Ctrl+W creates it)",
+                        path.display()
+                    )));
+                }
+                Settings::default()
+            }
+            Err(e) => {
+                notes.push(Note::Problem(format!("{e}; using defaults")));
+                Settings::default()
+            }
+        },
+    };
+    let settings = file.overlay(&options.settings);
+
+    let data_dir = match config::data_dir() {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            notes.push(Note::Problem(format!("{e}; the draft cannot be saved")));
+            None
+        }
+    };
+    let stored = data_dir
+        .as_ref()
+        .and_then(|dir| load_draft(&dir.join("draft.toml"), &mut notes));
+    let body = if options.body.is_some() || options.body_file.is_some() {
+        if options.body_file.as_deref() == Some(Path::new("-")) && std::io::stdin().is_terminal() {
+            return Err(Failure::new(
+                exit::USAGE,
+                "--body-file - reads the body from a pipe; the composer's input is the terminal",
+            ));
+        }
+        Some(cli::read_body(options)?)
+    } else {
+        None
+    };
+    let draft = prefill(stored.unwrap_or_default(), options, body);
+
+    for (given, flag) in [
+        (options.dry_run, "--dry-run"),
+        (options.eml.is_some(), "--eml"),
+        (options.repeat > 1, "--repeat"),
+        (options.quiet, "--quiet"),
+    ] {
+        if given {
+            notes.push(Note::Info(format!(
+                "{flag} is for `smtpwire send`; ignored here"
+            )));
+        }
+    }
+    let password = match password::from_environment() {
+        Ok(password) => password,
+        Err(e) => {
+            notes.push(Note::Problem(e.to_string()));
+            None
+        }
+    };
+    let transcript = match &options.transcript {
+        None => None,
+        Some(path) => {
+            let opened = files::open_append_private(path).map_err(|e| {
+                Failure::new(
+                    exit::CANTCREAT,
+                    format!("cannot open the transcript file: {e}"),
+                )
+            })?;
+            if let Some(warning) = opened.warning(path) {
+                notes.push(Note::Problem(warning));
+            }
+            Some(opened.file)
+        }
+    };
+    let context = Context {
+        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+        config_path,
+        data_dir,
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        password,
+    };
+    Ok(Startup {
+        settings,
+        draft,
+        context,
+        transcript,
+        notes,
+    })
+}
+
+/// The saved draft, if there is one; a broken one is kept aside (never
+/// overwriting an earlier one) and reported.
+pub fn load_draft(path: &Path, notes: &mut Vec<Note>) -> Option<DraftInput> {
+    let text = match files::read_trusted(path, |_| false) {
+        Ok(Some(text)) => text,
+        Ok(None) => return None,
+        Err(e) => {
+            notes.push(Note::Problem(format!("cannot read the saved draft: {e}")));
+            return None;
+        }
+    };
+    match StoredDraft::from_toml(&text) {
+        Ok(stored) => {
+            let sent = stored.sent;
+            let input = stored.into_input();
+            if sent {
+                notes.push(Note::Info(
+                    "the last letter was sent; this is a new one".into(),
+                ));
+            } else if input != DraftInput::default() {
+                notes.push(Note::Info(format!(
+                    "draft restored from {}",
+                    path.display()
+                )));
+            }
+            Some(input)
+        }
+        Err(reason) => {
+            // Kept whole, then removed, so the next start does not keep it
+            // again and the next save does not overwrite the only copy.
+            let kept = match files::backup_broken(path) {
+                Ok(aside) => match std::fs::remove_file(path) {
+                    Ok(()) => format!("kept as {}", aside.display()),
+                    Err(e) => format!("kept as {} (could not remove it: {e})", aside.display()),
+                },
+                Err(e) => format!("and could not be kept aside: {e}"),
+            };
+            notes.push(Note::Problem(format!(
+                "the saved draft {} is not readable ({reason}); {kept}",
+                path.display()
+            )));
+            None
+        }
+    }
+}
+
+/// The saved draft with the command line's letter options laid over it:
+/// a field given on the command line wins.
+pub fn prefill(mut draft: DraftInput, options: &Options, body: Option<String>) -> DraftInput {
+    let list = |values: &[String]| (!values.is_empty()).then(|| values.join(", "));
+    if let Some(from) = &options.settings.from {
+        draft.from.clone_from(from);
+    }
+    if let Some(to) = list(&options.to) {
+        draft.to = to;
+    }
+    if let Some(cc) = list(&options.cc) {
+        draft.cc = cc;
+    }
+    if let Some(bcc) = list(&options.bcc) {
+        draft.bcc = bcc;
+    }
+    if let Some(subject) = &options.subject {
+        draft.subject.clone_from(subject);
+    }
+    if let Some(body) = body {
+        draft.body = body;
+    }
+    draft
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_letter_options_win_over_the_draft() {
+        let saved = DraftInput {
+            from: "saved@example.org".into(),
+            to: "old@example.org".into(),
+            cc: "keep@example.org".into(),
+            subject: "saved subject".into(),
+            body: "saved body".into(),
+            ..DraftInput::default()
+        };
+        let options = Options {
+            to: vec!["a@example.org".into(), "b@example.org".into()],
+            subject: Some("Тема".into()),
+            ..Options::default()
+        };
+        let draft = prefill(saved, &options, Some("new body".into()));
+        assert_eq!(draft.from, "saved@example.org");
+        assert_eq!(draft.to, "a@example.org, b@example.org");
+        assert_eq!(draft.cc, "keep@example.org");
+        assert_eq!(draft.subject, "Тема");
+        assert_eq!(draft.body, "new body");
+    }
+
+    #[test]
+    fn a_broken_draft_is_set_aside_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("draft.toml");
+        std::fs::write(&path, "to = [").unwrap();
+        let mut notes = Vec::new();
+        assert_eq!(load_draft(&path, &mut notes), None);
+        assert!(dir.path().join("draft.toml.broken").exists());
+        assert!(!path.exists());
+        assert!(
+            matches!(&notes[0], Note::Problem(text) if text.contains("not readable")),
+            "{notes:?}"
+        );
+        // A second broken draft does not overwrite the first one kept.
+        std::fs::write(&path, "cc = [").unwrap();
+        assert_eq!(load_draft(&path, &mut Vec::new()), None);
+        assert!(dir.path().join("draft.toml.broken.1").exists());
+
+        let stored = StoredDraft {
+            to: "bob@example.org".into(),
+            body: "Привет".into(),
+            ..StoredDraft::default()
+        };
+        std::fs::write(&path, stored.to_toml().unwrap()).unwrap();
+        let mut notes = Vec::new();
+        let input = load_draft(&path, &mut notes).unwrap();
+        assert_eq!(input.body, "Привет");
+        assert!(
+            matches!(&notes[0], Note::Info(text) if text.starts_with("draft restored")),
+            "{notes:?}"
+        );
+    }
+}
