@@ -1,5 +1,5 @@
 //! Settings into a session: the one place where the layered
-//! [`Settings`](crate::settings::Settings) (file ⊕ command line ⊕ form)
+//! [`Settings`] (file ⊕ command line ⊕ form)
 //! become a typed, checked [`Resolved`]: where to connect and how, whom to
 //! trust, where the password comes from, and the identity sent in EHLO.
 //!
