@@ -10,6 +10,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod explain;
 pub mod mail;
 pub mod smtp;
 pub mod submit;
