@@ -243,7 +243,14 @@ impl Hint {
         self.text
     }
 
-    /// The advice with each `{token}` replaced by `name(setting)`.
+    /// The advice with each `{token}` replaced by `name(setting)`:
+    ///
+    /// ```text
+    /// hint.render(|s| format!("--{}", s.key().replace('_', "-")).into())
+    ///     // the server requires TLS first: set --security to starttls
+    /// hint.render(|s| format!("{} (F2)", label(s)).into())
+    ///     // the server requires TLS first: set Security (F2) to starttls
+    /// ```
     pub fn render(&self, name: impl Fn(Setting) -> Cow<'static, str>) -> String {
         fill(self.text, &name)
     }

@@ -54,6 +54,7 @@ fn clean_line(line: &str) -> Option<&str> {
     if line.starts_with("C:") || line.starts_with('*') || line.starts_with(">>>") {
         return None;
     }
+    let transcript = line.starts_with("S:");
     for prefix in ["S:", "<<<", "Diagnostic-Code:"] {
         if let Some(rest) = line.strip_prefix(prefix) {
             line = rest.trim_start();
@@ -69,7 +70,8 @@ fn clean_line(line: &str) -> Option<&str> {
         line = &line[..at];
     }
     // smtpwire's own transcript pads a latency or gloss onto server lines.
-    if let Some(at) = line.rfind("  ")
+    if transcript
+        && let Some(at) = line.rfind("  ")
         && matches!(line[at..].trim_start().chars().next(), Some('[' | '('))
     {
         line = &line[..at];

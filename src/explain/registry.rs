@@ -123,8 +123,8 @@ const fn extra(
     }
 }
 
-const MICROSOFT: &str = "Microsoft Exchange Online / Outlook.com (not in the IANA registry)";
-const GOOGLE: &str = "Gmail (not in the IANA registry)";
+const MICROSOFT: &str = "used by Microsoft Exchange Online and Outlook.com";
+const GOOGLE: &str = "used by Gmail";
 
 pub(super) static DETAILS: &[DetailInfo] = &[
     iana(

@@ -8,6 +8,9 @@ use super::{CodeInfo, Explanation, Origin, Setting, StatusInfo};
 
 const WIDTH: usize = 80;
 const INDENT: &str = "  ";
+/// Holds a setting's name together while wrapping (`Security (F2)` stays on
+/// one line); made a plain space again at the end.
+const GLUE: char = '\u{a0}';
 
 /// The text `smtpwire explain` prints: the meaning of the reply code and of
 /// each part of the enhanced code, then what to do, wrapped at 80 columns.
@@ -27,17 +30,18 @@ pub fn render(expl: &Explanation, name: impl Fn(Setting) -> Cow<'static, str>) -
         out.push('\n');
     }
     out.push_str("What to do\n");
+    let glued = |setting| Cow::Owned(name(setting).replace(' ', &GLUE.to_string()));
     match expl.hint {
         Some(hint) => {
-            wrap(&mut out, INDENT, &hint.render(&name), 2);
-            if let Some(detail) = hint.render_detail(&name) {
+            wrap(&mut out, INDENT, &hint.render(glued), 2);
+            if let Some(detail) = hint.render_detail(glued) {
                 out.push('\n');
                 wrap(&mut out, INDENT, &detail, 2);
             }
         }
         None => wrap(&mut out, INDENT, no_hint(expl), 2),
     }
-    out
+    out.replace(GLUE, " ")
 }
 
 fn render_code(out: &mut String, code: u16, info: Option<&CodeInfo>) {
@@ -184,7 +188,8 @@ fn wrap(out: &mut String, prefix: &str, text: &str, rest: usize) {
     out.push_str(prefix);
     let mut column = prefix.width();
     let mut empty = true;
-    for word in text.split_whitespace() {
+    // Split on plain spaces only, so GLUE keeps names whole.
+    for word in text.split([' ', '\n']).filter(|w| !w.is_empty()) {
         let width = word.width();
         if !empty && column + 1 + width > WIDTH {
             out.push('\n');

@@ -215,8 +215,7 @@ pub(super) static REPLY_CODES: &[CodeInfo] = &[
     extra(
         523,
         "Encryption needed",
-        "named by the IANA registry (RFC 5248) as the reply for X.7.10; no RFC \
-         defines it as a reply code",
+        "the IANA registry (RFC 5248) names it for X.7.10, no RFC defines it",
         "The server wants an encrypted connection (or a stronger login mechanism) \
          before it goes on. Gmail also uses it for commands pipelined after \
          STARTTLS.",
@@ -224,8 +223,7 @@ pub(super) static REPLY_CODES: &[CodeInfo] = &[
     extra(
         525,
         "User account disabled",
-        "named by the IANA registry (RFC 5248) as the reply for X.7.13; no RFC \
-         defines it as a reply code",
+        "the IANA registry (RFC 5248) names it for X.7.13, no RFC defines it",
         "The login was right, but the account is disabled. A new password will \
          not help; the provider or administrator must re-enable the account.",
     ),

@@ -892,6 +892,21 @@ fn parse_query_reads_codes_replies_and_transcripts() {
             Query::Reply(reply(550, &["5.1.1 <x@y>: User unknown"])),
         ),
         (
+            "08:41:02.281 S: 334 VXNlcm5hbWU6                                     (Username:)",
+            Query::Reply(reply(334, &["VXNlcm5hbWU6"])),
+        ),
+        (
+            "535-5.7.8 Username and Password not accepted. Learn more at\n\
+             535 5.7.8  https://support.google.com/mail/?p=BadCredentials (x) - gsmtp",
+            Query::Reply(reply(
+                535,
+                &[
+                    "5.7.8 Username and Password not accepted. Learn more at",
+                    "5.7.8  https://support.google.com/mail/?p=BadCredentials (x) - gsmtp",
+                ],
+            )),
+        ),
+        (
             "08:41:02.100 C: RCPT TO:<x@y>\n08:41:02.139 S: 250 2.1.5 Ok\n\
              08:41:02.140 C: RCPT TO:<z@y>\n08:41:02.180 S: 550 5.1.1 no\n\
              08:41:02.181 C: QUIT\n08:41:02.190 S: 221 2.0.0 Bye",
@@ -993,7 +1008,7 @@ What to do
         "{text}"
     );
     assert!(
-        text.contains("X.7.139  Authentication unsuccessful (not standard: Microsoft"),
+        text.contains("X.7.139  Authentication unsuccessful (not standard: used by Microsoft"),
         "{text}"
     );
     let expl = parse_query("4.7.999 greylisted, come back later")
