@@ -54,6 +54,11 @@ pub(super) static RULES: &[Rule] = &[
         hint: &USE_TLS_FOR_AUTH,
     },
     Rule {
+        when: &[Code(454)],
+        words: &[TLS_WORDS],
+        hint: &TLS_UNAVAILABLE,
+    },
+    Rule {
         when: &[Code(530)],
         words: &[TLS_WORDS],
         hint: &USE_STARTTLS,
@@ -194,11 +199,6 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         when: &[Code(454)],
-        words: &[TLS_WORDS],
-        hint: &TLS_UNAVAILABLE,
-    },
-    Rule {
-        when: &[Code(454)],
         words: &[&["auth", "login"]],
         hint: &AUTH_TEMPORARY,
     },
@@ -311,7 +311,8 @@ pub(super) static RULES: &[Rule] = &[
                 "fully-qualified",
                 "fully qualified",
                 "fqdn",
-                "bad",
+                "bad helo",
+                "bad ehlo",
                 "not allowed",
                 "argument",
                 "syntax",

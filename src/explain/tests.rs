@@ -826,6 +826,34 @@ fn real_replies_get_the_right_advice() {
             &["5.5.1 Error: need RCPT command"],
             Some("bad-sequence"),
         ),
+        (
+            552,
+            &["5.2.3 Message length exceeds administrative limit"],
+            Some("too-big"),
+        ),
+        (550, &["5.4.4 Unable to route"], Some("recipient-domain")),
+        (451, &["4.4.1 No answer from host"], Some("try-later")),
+        (530, &["5.7.1 Authentication required"], Some("give-login")),
+        (
+            503,
+            &["5.5.1 Bad sequence of commands, send EHLO/HELO first"],
+            Some("bad-sequence"),
+        ),
+        (
+            454,
+            &["4.7.0 TLS not available due to temporary reason"],
+            Some("tls-unavailable"),
+        ),
+        (
+            454,
+            &["4.3.0 Try again later: STARTTLS temporarily unavailable"],
+            Some("tls-unavailable"),
+        ),
+        (
+            454,
+            &["4.7.0 Temporary authentication failure"],
+            Some("auth-temporary"),
+        ),
         // Not failures, or nothing specific to say
         (250, &["2.0.0 Ok: queued as 4BWm1c6Xz2z9sWN"], None),
         (235, &["2.7.0 Authentication successful"], None),
