@@ -63,7 +63,10 @@ fn clean_line(line: &str) -> Option<&str> {
     if let Some((_, rest)) = line.split_once("said: ") {
         line = rest;
     }
-    if line.len() >= 5 && line[..5].eq_ignore_ascii_case("smtp;") {
+    if line
+        .get(..5)
+        .is_some_and(|head| head.eq_ignore_ascii_case("smtp;"))
+    {
         line = line[5..].trim_start();
     }
     if let Some(at) = line.find(" (in reply to ") {

@@ -977,6 +977,8 @@ fn parse_query_says_what_is_wrong() {
         ("5.7", "\"5.7\" is not an enhanced status code"),
         ("5.7.1234", "\"5.7.1234\" is not an enhanced status code"),
         ("C: MAIL FROM:<a@b>", "nothing to explain"),
+        ("smtpé", "cannot read \"smtpé\""),
+        ("5é.1", "cannot read \"5é.1\""),
         // Control characters from a paste come back escaped, never raw.
         ("\u{1b}[31mred", "cannot read \"\\u{1b}[31mred\""),
     ] {
