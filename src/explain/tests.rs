@@ -1068,3 +1068,27 @@ fn rendered_output_fits_80_columns() {
         }
     }
 }
+
+proptest::proptest! {
+    /// Whatever is pasted, reading it never panics, and an answer fits
+    /// 80 columns.
+    #[test]
+    fn any_paste_is_read_without_panic(
+        input in "(([0-9:.]{0,12} )?(S: |C: |smtp; )?[0-9X.]{0,9}[ -]?[^\n]{0,30}\n?){0,4}"
+    ) {
+        if let Ok(query) = parse_query(&input) {
+            for line in render(&query.explain(), cli).lines() {
+                proptest::prop_assert!(line.chars().count() <= 80, "{line:?}");
+            }
+        }
+    }
+
+    /// Arbitrary text, control characters and all, is refused or read, and
+    /// an error never carries a raw control character back.
+    #[test]
+    fn any_text_is_read_without_panic(input in "\\PC{0,40}|[\\x00-\\x1f\\x7f-\\u{a0}é5.0 -]{0,40}") {
+        if let Err(error) = parse_query(&input) {
+            proptest::prop_assert!(!error.chars().any(char::is_control), "{error:?}");
+        }
+    }
+}
