@@ -14,6 +14,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod explain;
 pub mod files;
 pub mod mail;
 pub mod password;
