@@ -23,7 +23,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 pub use self::{
     compose::{ComposeField, ComposeForm, StoredDraft},
-    jobs::advice_text,
+    jobs::setting_name,
     settings::{Login, SettingsField, SettingsForm},
     transcript::ProtocolLog,
 };

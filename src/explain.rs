@@ -30,7 +30,7 @@ mod tests;
 use std::{borrow::Cow, fmt};
 
 pub use self::{query::parse_query, render::render};
-use crate::smtp::{Advice, Enhanced, Reply};
+use crate::smtp::{self, Advice, Enhanced, Reply};
 
 /// A setting the user can change, named in advice as `{key}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -357,6 +357,25 @@ pub fn hint_for(code: u16, enhanced: Option<Enhanced>, text: &str) -> Option<&'s
 /// connections. Both front ends render these instead of their own words.
 pub fn advice(a: Advice) -> &'static Hint {
     hints::advice(a)
+}
+
+/// The advice for an engine error: the targeted hint for the server's
+/// reply when the table has one (a 535 5.7.139 says more than "check the
+/// password"), else the advice the error's type gives. Without a login, a
+/// policy refusal (5.7.x) of the sender or a recipient usually means the
+/// server wants one.
+pub fn hint_for_error(e: &smtp::Error, logged_in: bool) -> Option<&'static Hint> {
+    let reply = e
+        .reply()
+        .and_then(|r| hint_for(r.code().value(), r.enhanced(), &r.message()));
+    reply.or_else(|| e.advice().map(advice)).or_else(|| {
+        let policy = e
+            .reply()
+            .and_then(Reply::enhanced)
+            .is_some_and(|Enhanced(class, subject, _)| class == 5 && subject == 7);
+        (!logged_in && policy && matches!(e.stage(), Some(smtp::Stage::Mail | smtp::Stage::Rcpt)))
+            .then(|| advice(Advice::GiveLogin))
+    })
 }
 
 /// Everything the tables say about one reply.

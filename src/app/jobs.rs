@@ -6,11 +6,14 @@ use super::{
     Action, App, ComposeField, Focus, JobKind, Login, Overlay, Pending, RunningJob, SettingKey,
     SettingsField, Status, Tone, Unsaved,
 };
+use std::borrow::Cow;
+
 use crate::{
+    explain::{self, Setting},
     mail::{self, Draft, LintContext},
     password::Password,
     resolve::Resolved,
-    smtp::{self, Advice, Delivery},
+    smtp::{self, Delivery},
     worker::{Connect, Failure, Job, Outcome, SessionState, Submission, WorkerEvent},
 };
 
@@ -346,8 +349,9 @@ impl App {
             Some(JobKind::Send) | None => "not sent",
         };
         let text = format!("{what}: {failure}");
+        let logged_in = !self.settings.text(SettingKey::User).is_empty();
         let advice = match failure {
-            Failure::Smtp(e) => e.advice(),
+            Failure::Smtp(e) => explain::hint_for_error(e, logged_in),
             _ => None,
         };
         if let Failure::Smtp(smtp::Error::AuthFailed { .. }) = failure {
@@ -361,9 +365,9 @@ impl App {
         }
         self.error_note(&text);
         let hint = advice.map(|advice| {
-            let hint = advice_text(advice);
+            let hint = advice.render(setting_name);
             self.note(&format!("hint: {hint}"));
-            hint.to_owned()
+            hint
         });
         self.status = Some(Status {
             tone: Tone::Error,
@@ -373,43 +377,22 @@ impl App {
     }
 }
 
-/// What to do about a failure, in the composer's words.
-pub fn advice_text(advice: Advice) -> &'static str {
-    match advice {
-        Advice::CheckLogin => "check User and Password in the settings (F2)",
-        Advice::GiveLogin => {
-            "the server wants a login first: fill in User and Password in the settings (F2)"
-        }
-        Advice::UseStartTls => "the server requires TLS first: set Security to starttls (F2)",
-        Advice::UseImplicitTls => {
-            "no greeting arrived: if this port speaks TLS from the start (usually 465), set Security to tls"
-        }
-        Advice::UseStartTlsNotImplicit => {
-            "this port does not speak TLS from the start: set Security to starttls (usually port 587)"
-        }
-        Advice::NoStartTls => {
-            "set Security to tls if the server has an implicit-TLS port (465), or to none to send unencrypted knowingly"
-        }
-        Advice::TrustCa => {
-            "the certificate is not trusted: give its CA with ca_file in the config (or --ca-file)"
-        }
-        Advice::CheckHostName => {
-            "the certificate does not name this host: use a Host name it does name"
-        }
-        Advice::CertificateExpired => {
-            "the server's certificate has expired: tell the server's administrator"
-        }
-        Advice::UseTlsForAuth => {
-            "set Security to starttls or tls; allow_insecure_auth would send the password readable"
-        }
-        Advice::OtherMechanism => "pick an Auth mechanism the server offers (F2)",
-        Advice::CheckServer => {
-            "check Host and Port, that the server runs, and that no firewall is in the way"
-        }
-        Advice::RaiseTimeout => "the server is slow or gone: try again, or raise Timeout",
-        Advice::MayBeDelivered => {
-            "the letter may already have been delivered; check before sending it again"
-        }
-        Advice::TryLater => "a temporary failure: try again later",
-    }
+/// A setting's name in the composer's words, for advice.
+pub fn setting_name(setting: Setting) -> Cow<'static, str> {
+    Cow::Borrowed(match setting {
+        Setting::Server => "Host (F2)",
+        Setting::Port => "Port (F2)",
+        Setting::Security => "Security (F2)",
+        Setting::Helo => "HELO (F2)",
+        Setting::Sender => "Sender (F2)",
+        Setting::From => "From",
+        Setting::Recipients => "To, Cc and Bcc",
+        Setting::User => "User (F2)",
+        Setting::Password => "Password (F2)",
+        Setting::PasswordCommand => "password_command (config file)",
+        Setting::Auth => "Auth (F2)",
+        Setting::Timeout => "Timeout (F2)",
+        Setting::CaFile => "ca_file (config file, or --ca-file)",
+        Setting::AllowInsecureAuth => "allow_insecure_auth (config file)",
+    })
 }

@@ -1,9 +1,13 @@
 //! Exit statuses (sysexits(3), as msmtp uses them) and the one place that
 //! maps every kind of failure to one, with its message and hint.
 
+use std::borrow::Cow;
+
 use crate::{
-    config, files, mail, password, resolve,
-    smtp::{self, Advice, tls::SetupError},
+    config,
+    explain::{self, Setting},
+    files, mail, password, resolve,
+    smtp::{self, tls::SetupError},
 };
 
 /// Every recipient accepted.
@@ -163,65 +167,33 @@ pub fn resolve_failure(e: &resolve::Error, origin: Origin) -> Failure {
     Failure::new(code, message)
 }
 
-/// `error: …` plus `hint: …` lines for an engine error.
+/// `error: …` plus a `hint: …` line for an engine error, when the
+/// explainer's table has advice.
 pub fn describe(e: &smtp::Error, logged_in: bool) -> String {
-    use std::fmt::Write as _;
     let mut out = format!("error: {e}");
-    let policy = e
-        .reply()
-        .and_then(smtp::Reply::enhanced)
-        .is_some_and(|smtp::Enhanced(class, subject, _)| class == 5 && subject == 7);
-    let advice = e.advice().or_else(|| {
-        (!logged_in && policy && matches!(e.stage(), Some(smtp::Stage::Mail | smtp::Stage::Rcpt)))
-            .then_some(Advice::GiveLogin)
-    });
-    if let Some(advice) = advice {
-        let _ = write!(out, "\nhint: {}", advice_text(advice));
+    if let Some(hint) = explain::hint_for_error(e, logged_in) {
+        out.push_str("\nhint: ");
+        out.push_str(&hint.render(setting_name));
     }
     out
 }
 
-/// What the user can do, in command-line words.
-pub fn advice_text(advice: Advice) -> &'static str {
-    match advice {
-        Advice::CheckLogin => {
-            "check the user name (--user) and the password (SMTPWIRE_PASSWORD or --password-command)"
-        }
-        Advice::GiveLogin => {
-            "the server wants a login first: give --user (the password comes from SMTPWIRE_PASSWORD, --password-command or a prompt)"
-        }
-        Advice::UseStartTls => "the server requires TLS first: use --security starttls",
-        Advice::UseImplicitTls => {
-            "no greeting arrived: if this port speaks implicit TLS (usually 465), use --security tls"
-        }
-        Advice::UseStartTlsNotImplicit => {
-            "this port does not speak TLS from the start: use --security starttls (usually port 587)"
-        }
-        Advice::NoStartTls => {
-            "use --security tls if the server has an implicit-TLS port (465), or --security none to send unencrypted knowingly"
-        }
-        Advice::TrustCa => {
-            "the server's certificate is not trusted: give its CA certificate with --ca-file PEM"
-        }
-        Advice::CheckHostName => {
-            "the certificate does not name this host: connect by a name it does name (--server)"
-        }
-        Advice::CertificateExpired => {
-            "the server's certificate has expired: tell the server's administrator"
-        }
-        Advice::UseTlsForAuth => {
-            "use --security starttls or tls; --allow-insecure-auth would send the password readable"
-        }
-        Advice::OtherMechanism => {
-            "pick a mechanism the server offers with --auth (auto, login or plain)"
-        }
-        Advice::CheckServer => {
-            "check the host name and port, that the server runs, and that no firewall is in the way"
-        }
-        Advice::RaiseTimeout => "the server is slow or gone: try again, or raise --timeout",
-        Advice::MayBeDelivered => {
-            "the letter may already have been delivered; check before sending it again (smtpwire never retries after the final dot)"
-        }
-        Advice::TryLater => "a temporary failure: try again later",
-    }
+/// A setting's name in command-line words, for advice.
+pub fn setting_name(setting: Setting) -> Cow<'static, str> {
+    Cow::Borrowed(match setting {
+        Setting::Server => "--server",
+        Setting::Port => "--port",
+        Setting::Security => "--security",
+        Setting::Helo => "--helo",
+        Setting::Sender => "--envelope-from",
+        Setting::From => "--from",
+        Setting::Recipients => "--to, --cc and --bcc",
+        Setting::User => "--user",
+        Setting::Password => "the password (SMTPWIRE_PASSWORD, --password-command or the prompt)",
+        Setting::PasswordCommand => "--password-command",
+        Setting::Auth => "--auth",
+        Setting::Timeout => "--timeout",
+        Setting::CaFile => "--ca-file",
+        Setting::AllowInsecureAuth => "--allow-insecure-auth",
+    })
 }

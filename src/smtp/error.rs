@@ -218,27 +218,12 @@ impl Error {
         )
     }
 
-    /// What to do about it, when something specific helps.
+    /// What to do about it, judged by the error's type. Advice for what a
+    /// server's reply says comes from the explainer's table
+    /// (`explain::hint_for_error`), which reads the reply.
     pub fn advice(&self) -> Option<Advice> {
-        let text = self
-            .reply()
-            .map(|r| r.message().to_ascii_lowercase())
-            .unwrap_or_default();
-        let code = self.reply().map(|r| r.code().value());
         match self {
             Error::AuthFailed { .. } => Some(Advice::CheckLogin),
-            Error::Rejected { .. } | Error::AllRecipientsRefused { .. }
-                if code == Some(530) && (text.contains("starttls") || text.contains("tls")) =>
-            {
-                Some(Advice::UseStartTls)
-            }
-            Error::Rejected { .. } | Error::AllRecipientsRefused { .. }
-                if code == Some(530)
-                    || text.contains("authentication required")
-                    || text.contains("relay access denied") =>
-            {
-                Some(Advice::GiveLogin)
-            }
             Error::StartTlsUnavailable => Some(Advice::NoStartTls),
             Error::InsecureAuth => Some(Advice::UseTlsForAuth),
             Error::AuthUnsupported { .. } => Some(Advice::OtherMechanism),
@@ -382,20 +367,6 @@ mod tests {
                     reply: reply(535, "5.7.8 Error: authentication failed"),
                 },
                 Some(Advice::CheckLogin),
-            ),
-            (
-                Error::Rejected {
-                    stage: Stage::Mail,
-                    reply: reply(530, "5.7.0 Must issue a STARTTLS command first"),
-                },
-                Some(Advice::UseStartTls),
-            ),
-            (
-                Error::Rejected {
-                    stage: Stage::Mail,
-                    reply: reply(530, "5.7.0 Authentication required"),
-                },
-                Some(Advice::GiveLogin),
             ),
             (tls(TlsProblem::Untrusted), Some(Advice::TrustCa)),
             (tls(TlsProblem::Expired), Some(Advice::CertificateExpired)),
