@@ -20,8 +20,10 @@ pub mod command;
 pub mod connection;
 pub mod error;
 pub mod reply;
+pub mod scrub;
 pub mod tls;
 pub mod transcript;
+pub mod visible;
 
 use std::{borrow::Cow, fmt, net::SocketAddr, time::Instant};
 
