@@ -104,7 +104,7 @@ impl Enhanced {
 /// The text is safe to print: [`parse`] escapes every control, bidi and
 /// invisible character (see [`visible`](super::visible)), and a line that
 /// held a secret can be withheld (see [`Reply::withhold_lines`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Reply {
     code: Code,
     enhanced: Option<Enhanced>,
@@ -112,6 +112,19 @@ pub struct Reply {
     /// The lines before any was withheld; kept only when one was, so that
     /// the engine still reads what the server offered.
     parsed: Option<Vec<String>>,
+}
+
+impl fmt::Debug for Reply {
+    /// The shown lines only: the parsed text of a withheld line held a
+    /// secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("code", &self.code)
+            .field("enhanced", &self.enhanced)
+            .field("lines", &self.lines)
+            .field("withheld", &self.parsed.is_some())
+            .finish()
+    }
 }
 
 impl Reply {
@@ -556,6 +569,7 @@ mod tests {
         assert_eq!(w.lines(), ["mx", "<withheld>", "SIZE 1"]);
         assert_eq!(w.parsed_lines(), r.lines());
         assert!(w.is_withheld() && !r.is_withheld());
+        assert!(!format!("{w:?}").contains("secret"), "{w:?}");
         let e = reply(550, &["5.1.1 you sent secret"]).withhold_lines(&[true], "<withheld>");
         assert_eq!(e.to_string(), "550 5.1.1 <withheld>");
         assert_eq!(e.enhanced(), Some(Enhanced(5, 1, 1)));

@@ -18,27 +18,36 @@ use tokio::sync::mpsc;
 
 use crate::support::{self, Step};
 
-struct Wired {
-    app: App,
+pub(crate) struct Wired {
+    pub(crate) app: App,
     jobs: mpsc::Sender<Job>,
     events: mpsc::UnboundedReceiver<WorkerEvent>,
     worker: tokio::task::JoinHandle<()>,
 }
 
+/// Settings for a plain-text session with the scripted server on `port`.
+pub(crate) fn settings(port: u16) -> Settings {
+    Settings {
+        server: Some("127.0.0.1".into()),
+        port: Some(port),
+        security: Some(Security::None),
+        helo: Some("client.example.org".into()),
+        timeout: Some(10),
+        ..Settings::default()
+    }
+}
+
 impl Wired {
     fn new(port: u16, draft: DraftInput) -> Wired {
+        Wired::with(settings(port), Context::default(), draft)
+    }
+
+    /// The app with these settings and context, wired to a real worker.
+    pub(crate) fn with(settings: Settings, context: Context, draft: DraftInput) -> Wired {
         let (jobs, jobs_rx) = mpsc::channel(8);
         let (events_tx, events) = mpsc::unbounded_channel();
         let worker = tokio::spawn(worker::run(jobs_rx, events_tx));
-        let settings = Settings {
-            server: Some("127.0.0.1".into()),
-            port: Some(port),
-            security: Some(Security::None),
-            helo: Some("client.example.org".into()),
-            timeout: Some(10),
-            ..Settings::default()
-        };
-        let mut app = App::new(settings, draft, Context::default());
+        let mut app = App::new(settings, draft, context);
         app.update(Msg::Tick {
             now: Instant::now(),
             wall: NaiveDate::from_ymd_opt(2025, 3, 14)
@@ -55,7 +64,7 @@ impl Wired {
     }
 
     /// Presses a key; a job it gives goes to the worker.
-    fn press(&mut self, key: Key) -> bool {
+    pub(crate) fn press(&mut self, key: Key) -> bool {
         match self.app.update(Msg::Key(key)) {
             Some(Action::Job(job)) => {
                 self.jobs.try_send(job).unwrap();
@@ -68,7 +77,7 @@ impl Wired {
 
     /// Feeds worker events to the app until the job's `Done`; returns the
     /// app's answer to it.
-    async fn until_done(&mut self) -> Option<Action> {
+    pub(crate) async fn until_done(&mut self) -> Option<Action> {
         let wait = async {
             loop {
                 let event = self.events.recv().await.expect("the worker went away");
@@ -84,11 +93,11 @@ impl Wired {
             .expect("no Done event within 20 s")
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.app.log.lines().map(|l| format!("{l}\n")).collect()
     }
 
-    async fn finish(self) {
+    pub(crate) async fn finish(self) {
         drop(self.jobs);
         tokio::time::timeout(Duration::from_secs(10), self.worker)
             .await
