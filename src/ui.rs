@@ -257,7 +257,7 @@ mod tests {
             ("a\u{1b}[2Jb", 10, "a\\x1b[2Jb"),
             ("a\u{202e}b\u{200b}", 20, "a\\u{202e}b\\u{200b}"),
             ("tab\there", 10, "tab here"),
-            ("a\u{9b}31m", 6, "a\\u{…"),
+            ("a\u{9b}31m", 6, "a\\u{9…"),
             ("日本語", 4, "日…"),
         ] {
             let (out, used) = fit(text, width);

@@ -102,7 +102,7 @@ impl Enhanced {
 /// of each line (after the code and its separator).
 ///
 /// The text is safe to print: [`parse`] escapes every control, bidi and
-/// invisible character (see [`visible`](super::visible)), and a line that
+/// invisible character (see [`super::visible`]), and a line that
 /// held a secret can be withheld (see [`Reply::withhold_lines`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Reply {

@@ -14,7 +14,7 @@
 //! server text in which a secret registered with [`Transcript::add_secret`]
 //! is found, in any form ([`Scrubber`]), is withheld whole: the line keeps
 //! its reply code and enhanced code, and its text becomes
-//! [`WITHHELD`](super::scrub::WITHHELD). Our own lines (commands, notes) hold
+//! [`WITHHELD`]. Our own lines (commands, notes) hold
 //! no server text that has not passed through here already; they are checked
 //! once more for the secrets long enough not to occur by chance.
 

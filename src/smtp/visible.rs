@@ -290,4 +290,27 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        /// The fuzz target's properties (fuzz/fuzz_targets/visible.rs), on
+        /// bytes biased towards the unsafe classes and the backslash.
+        #[test]
+        fn escaping_is_safe_and_injective(
+            data in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::u8::ANY,
+                    proptest::sample::select(b"\\x{}u9b \x1b\r\n\x07\xc2\xe2\x80\xae".to_vec()),
+                ],
+                0..64,
+            ),
+        ) {
+            let shown = visible_bytes(&data);
+            proptest::prop_assert!(!shown.chars().any(is_unsafe), "{:?}", shown);
+            proptest::prop_assert_eq!(unescape(&shown), data.clone());
+            if data.iter().all(|b| (0x20..0x7f).contains(b) && *b != b'\\') {
+                proptest::prop_assert_eq!(shown.as_bytes(), &data[..]);
+                proptest::prop_assert!(matches!(shown, Cow::Borrowed(_)));
+            }
+        }
+    }
 }
