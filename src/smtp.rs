@@ -21,10 +21,12 @@ mod config;
 pub mod connection;
 pub mod error;
 pub mod reply;
+pub mod scrub;
 mod session;
 pub mod tls;
 mod transaction;
 pub mod transcript;
+pub mod visible;
 
 use std::borrow::Cow;
 

@@ -22,7 +22,7 @@ use ratatui::{
 use unicode_width::UnicodeWidthChar as _;
 
 use self::theme::Theme;
-use crate::app::App;
+use crate::{app::App, smtp::visible};
 
 /// The smallest screen the composer draws on.
 pub const MIN_WIDTH: u16 = 80;
@@ -195,19 +195,32 @@ fn row<'a>(frame: &mut Frame, area: Rect, y: u16, line: impl Into<Line<'a>>) {
     }
 }
 
-/// `text` cut to `width` columns, with `…` when it was cut; control
-/// characters (a hostile server's) are shown as `�` so they cannot move the
-/// terminal's cursor.
+/// `text` cut to `width` columns, with `…` when it was cut; a tab is a
+/// space. Server text is escaped where it enters the engine
+/// ([`crate::smtp::visible`]); as a second line of defence, any character
+/// of the same unsafe classes that still gets here (control, bidi,
+/// invisible) is shown as its escape, so it cannot move the cursor, set the
+/// terminal's title or clipboard, or reorder the line.
 fn fit(text: &str, width: usize) -> (String, usize) {
+    let escaped: std::borrow::Cow<'_, str> =
+        if text.chars().any(|c| c != '\t' && visible::is_unsafe(c)) {
+            let mut out = String::with_capacity(text.len() + 16);
+            for c in text.chars() {
+                if c != '\t' && visible::is_unsafe(c) {
+                    visible::push_escaped(c, &mut out);
+                } else {
+                    out.push(c);
+                }
+            }
+            out.into()
+        } else {
+            text.into()
+        };
     let mut out = String::new();
     let mut used = 0;
-    let mut chars = text.chars().peekable();
+    let mut chars = escaped.chars().peekable();
     while let Some(c) = chars.next() {
-        let c = match c {
-            '\t' => ' ',
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        };
+        let c = if c == '\t' { ' ' } else { c };
         let w = c.width().unwrap_or(0);
         let last = chars.peek().is_none();
         // Keep one column for the ellipsis unless this is the last char.
@@ -241,7 +254,10 @@ mod tests {
             ("hello", 4, "hel…"),
             ("hello", 0, ""),
             ("Привет мир", 7, "Привет…"),
-            ("a\u{1b}[2Jb", 10, "a�[2Jb"),
+            ("a\u{1b}[2Jb", 10, "a\\x1b[2Jb"),
+            ("a\u{202e}b\u{200b}", 20, "a\\u{202e}b\\u{200b}"),
+            ("tab\there", 10, "tab here"),
+            ("a\u{9b}31m", 6, "a\\u{9…"),
             ("日本語", 4, "日…"),
         ] {
             let (out, used) = fit(text, width);

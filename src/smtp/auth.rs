@@ -123,11 +123,12 @@ pub(crate) enum Prompt {
 }
 
 /// Decodes a base64 334 challenge for the transcript; `None` if it is not
-/// printable base64 text.
+/// base64 or decodes to nothing. The decoded bytes are the server's words:
+/// they come back [`visible`](super::visible::visible_bytes), so an escape
+/// sequence hidden in base64 cannot reach the terminal either.
 pub(crate) fn decode_challenge(text: &str) -> Option<String> {
     let raw = STANDARD.decode(text.trim()).ok()?;
-    let decoded = String::from_utf8(raw).ok()?;
-    (!decoded.is_empty() && !decoded.chars().any(char::is_control)).then_some(decoded)
+    (!raw.is_empty()).then(|| super::visible::visible_bytes(&raw).into_owned())
 }
 
 /// What a LOGIN challenge asks for. Servers spell it `Username:`,
@@ -272,7 +273,14 @@ mod tests {
             Some("Password:")
         );
         assert_eq!(decode_challenge(""), None);
-        assert_eq!(decode_challenge("AAEC"), None); // control bytes are not text
+        assert_eq!(decode_challenge("!!"), None);
+        for (challenge, shown) in [
+            ("AAEC", "\\x00\\x01\\x02"),
+            ("G10yO2M7aGkH", "\\x1b]2;c;hi\\x07"), // ESC ] 2 ; c ; h i BEL
+            ("4oCuZXhl/w==", "\\u{202e}exe\\xff"),
+        ] {
+            assert_eq!(decode_challenge(challenge).as_deref(), Some(shown));
+        }
     }
 
     #[test]

@@ -22,6 +22,23 @@ impl fmt::Display for Mechanism {
     }
 }
 
+/// SASL mechanism names shown even from a withheld AUTH line: the same for
+/// every password, so showing them gives nothing away.
+const KNOWN_MECHANISMS: [&str; 12] = [
+    "PLAIN",
+    "LOGIN",
+    "CRAM-MD5",
+    "DIGEST-MD5",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "XOAUTH2",
+    "OAUTHBEARER",
+    "GSSAPI",
+    "NTLM",
+    "ANONYMOUS",
+    "EXTERNAL",
+];
+
 /// The extensions of one EHLO reply. Built anew after STARTTLS, because the
 /// old list was sent in the clear and may have been tampered with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,19 +72,31 @@ pub struct Capabilities {
 impl Capabilities {
     /// Reads an EHLO reply. Keywords are case-insensitive; unknown ones are
     /// kept in [`Capabilities::other`] for display.
+    ///
+    /// A line whose text was withheld (it held the password) still counts
+    /// for what it offers, read from [`Reply::parsed_lines`]; what is kept
+    /// for display comes from the shown lines, and its AUTH mechanisms are
+    /// taken only from a fixed list of known names, so nothing the server
+    /// wrote on that line is shown.
     pub fn from_ehlo(reply: &Reply) -> Capabilities {
-        let mut lines = reply.lines().iter();
-        let server_name = lines
-            .next()
-            .and_then(|first| first.split_whitespace().next())
-            .unwrap_or_default()
-            .to_owned();
+        let shown = reply.lines();
+        let parsed = reply.parsed_lines();
+        let withheld = |i: usize| shown.get(i) != parsed.get(i);
+        let server_name = match shown.first() {
+            Some(first) if withheld(0) => first.clone(),
+            Some(first) => first
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            None => String::new(),
+        };
         let mut caps = Capabilities {
             server_name,
             esmtp: true,
             ..Capabilities::default()
         };
-        for line in lines {
+        for (i, line) in parsed.iter().enumerate().skip(1) {
             let mut words = line.split_whitespace();
             let Some(keyword) = words.next() else {
                 continue;
@@ -79,7 +108,8 @@ impl Capabilities {
                 "AUTH" | "AUTH=LOGIN" | "AUTH=PLAIN" => {
                     let first = keyword.strip_prefix("AUTH=").map(str::to_owned);
                     for mech in first.into_iter().chain(words.map(str::to_ascii_uppercase)) {
-                        if !caps.auth.contains(&mech) {
+                        let known = KNOWN_MECHANISMS.contains(&mech.as_str());
+                        if (known || !withheld(i)) && !caps.auth.contains(&mech) {
                             caps.auth.push(mech);
                         }
                     }
@@ -93,7 +123,7 @@ impl Capabilities {
                 "ENHANCEDSTATUSCODES" => caps.enhanced_status_codes = true,
                 "DSN" => caps.dsn = true,
                 "CHUNKING" => caps.chunking = true,
-                _ => caps.other.push(line.clone()),
+                _ => caps.other.push(shown.get(i).unwrap_or(line).clone()),
             }
         }
         caps
@@ -249,6 +279,22 @@ mod tests {
         let h = Capabilities::from_helo(&helo);
         assert!(!h.esmtp);
         assert_eq!(h.summary(), ["(HELO only: no ESMTP extensions)"]);
+    }
+
+    #[test]
+    fn withheld_lines_still_offer_what_they_offer() {
+        let (reply, _) = parse(
+            b"250-mail.example.org\r\n250-AUTH PLAIN LOGIN X-mail\r\n250-X-MAIL-ECHO\r\n250 STARTTLS\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        // As the transcript does for the password "mail".
+        let shown = reply.withhold_lines(&[true, true, true, false], "<withheld>");
+        let c = Capabilities::from_ehlo(&shown);
+        assert_eq!(c.server_name, "<withheld>");
+        assert_eq!(c.auth, ["PLAIN", "LOGIN"]);
+        assert!(c.starttls);
+        assert_eq!(c.other, ["<withheld>"]);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::{
     error::Error,
     reply::{self, ParseError, Reply},
     transcript::{Stage, Transcript, format_latency},
+    visible::visible_bytes,
 };
 
 /// Per-stage deadlines (RFC 5321 §4.5.3.2).
@@ -226,8 +227,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     return Ok(self.scrubbed(reply));
                 }
                 Ok(None) => {}
-                Err(ParseError::Malformed(line)) => {
-                    let line = self.transcript.scrub(&line).into_owned();
+                Err(ParseError::Malformed(raw)) => {
+                    // Scrubbed whole, then cut: a cut could split a secret.
+                    let shown = visible_bytes(&raw);
+                    let line = reply::shorten(&self.transcript.withhold(&shown));
                     return Err(Error::Malformed { stage, line });
                 }
                 Err(ParseError::TooLong) => return Err(Error::ReplyTooLong { stage }),
@@ -249,22 +252,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// The reply with registered secrets removed from its text, so that no
-    /// error message can carry one a hostile server echoed.
-    fn scrubbed(&self, reply: Reply) -> Reply {
-        let dirty = reply
-            .lines()
-            .iter()
-            .any(|l| matches!(self.transcript.scrub(l), std::borrow::Cow::Owned(_)));
-        if !dirty {
-            return reply;
-        }
-        let lines = reply
-            .lines()
-            .iter()
-            .map(|l| self.transcript.scrub(l).into_owned())
-            .collect();
-        Reply::new(reply.code(), lines)
+    /// The reply with every line that holds a registered secret withheld,
+    /// so that no error message can carry one a hostile server echoed.
+    fn scrubbed(&mut self, reply: Reply) -> Reply {
+        self.transcript.withhold_reply(reply)
     }
 
     /// Whether the server sent bytes nobody asked for yet.
@@ -352,6 +343,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 // Log them and do not trust this connection with a letter.
                 self.rbuf.extend_from_slice(&chunk[..n]);
                 if let Ok(Some((reply, _))) = reply::parse(&self.rbuf[self.rpos..]) {
+                    let reply = self.scrubbed(reply);
                     for line in reply.wire_lines() {
                         self.transcript.server(&line, None, None);
                     }
@@ -426,7 +418,9 @@ pub async fn tls_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     {
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => {
-            let reason = super::tls::explain(&e);
+            // OpenSSL's text can quote the peer (alerts, names): escaped by
+            // `explain`, withheld here if it carries a secret.
+            let reason = transcript.withhold(&super::tls::explain(&e)).into_owned();
             match super::tls::classify(&e) {
                 // A peer that hangs up mid-handshake is a lost connection,
                 // not a certificate problem.
@@ -452,7 +446,12 @@ pub async fn tls_handshake<S: AsyncRead + AsyncWrite + Unpin>(
             return Err(e);
         }
     };
-    let cert = super::tls::describe_peer(&tls);
+    // Certificate names are the server's words too (escaped by
+    // `describe_peer`); a server that learnt the password in an earlier
+    // session could put it there.
+    let cert = transcript
+        .withhold(&super::tls::describe_peer(&tls))
+        .into_owned();
     transcript.note(&format!(
         "TLS established in {}; {cert}",
         super::transcript::format_latency(started.elapsed())

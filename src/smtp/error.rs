@@ -43,7 +43,9 @@ pub enum Error {
     #[error("TLS handshake failed: {reason}")]
     Tls { problem: TlsProblem, reason: String },
     /// The server sent something that is not an SMTP reply.
-    #[error("the server's reply during {stage} is not SMTP: {line:?}")]
+    // `line` is escaped already (smtp::visible); `{line:?}` would escape
+    // its backslashes a second time.
+    #[error("the server's reply during {stage} is not SMTP: \"{line}\"")]
     Malformed { stage: Stage, line: String },
     /// The server's reply did not end within the size limit.
     #[error("the server's reply during {stage} is longer than 4 KiB; giving up")]

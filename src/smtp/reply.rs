@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use super::visible::{self, Piece};
+
 /// The largest reply accepted, all lines together (RFC 5321 §4.5.3.1.5 allows
 /// 512 octets per line; 4 KiB leaves room for long EHLO lists).
 pub const MAX_REPLY: usize = 4096;
@@ -98,11 +100,31 @@ impl Enhanced {
 
 /// A complete server reply: one code, an optional enhanced code, and the text
 /// of each line (after the code and its separator).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The text is safe to print: [`parse`] escapes every control, bidi and
+/// invisible character (see [`super::visible`]), and a line that
+/// held a secret can be withheld (see [`Reply::withhold_lines`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Reply {
     code: Code,
     enhanced: Option<Enhanced>,
     lines: Vec<String>,
+    /// The lines before any was withheld; kept only when one was, so that
+    /// the engine still reads what the server offered.
+    parsed: Option<Vec<String>>,
+}
+
+impl fmt::Debug for Reply {
+    /// The shown lines only: the parsed text of a withheld line held a
+    /// secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("code", &self.code)
+            .field("enhanced", &self.enhanced)
+            .field("lines", &self.lines)
+            .field("withheld", &self.parsed.is_some())
+            .finish()
+    }
 }
 
 impl Reply {
@@ -116,7 +138,50 @@ impl Reply {
             code,
             enhanced,
             lines,
+            parsed: None,
         }
+    }
+
+    /// The reply with the text of each line marked in `hide` replaced by
+    /// `marker`; the line's enhanced code, if any, stays. What is shown and
+    /// quoted in errors changes; [`Reply::parsed_lines`] keeps the lines as
+    /// parsed, for the engine.
+    pub fn withhold_lines(self, hide: &[bool], marker: &str) -> Reply {
+        if !hide.iter().any(|&h| h) {
+            return self;
+        }
+        let lines = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                if !hide.get(i).copied().unwrap_or(false) {
+                    return line.clone();
+                }
+                match Enhanced::parse_prefix(line, self.code) {
+                    Some((enhanced, _)) => format!("{enhanced} {marker}"),
+                    None => marker.to_owned(),
+                }
+            })
+            .collect();
+        let parsed = self.parsed.unwrap_or(self.lines);
+        Reply {
+            code: self.code,
+            enhanced: self.enhanced,
+            lines,
+            parsed: Some(parsed),
+        }
+    }
+
+    /// Whether some line's text was withheld.
+    pub fn is_withheld(&self) -> bool {
+        self.parsed.is_some()
+    }
+
+    /// The lines as parsed, before any was withheld: for reading what the
+    /// server offers (EHLO keywords), never for display.
+    pub fn parsed_lines(&self) -> &[String] {
+        self.parsed.as_deref().unwrap_or(&self.lines)
     }
 
     /// The reply code.
@@ -129,7 +194,8 @@ impl Reply {
         self.enhanced
     }
 
-    /// The text of each line, as sent (enhanced codes included).
+    /// The text of each line, as sent (enhanced codes included), with unsafe
+    /// characters escaped and withheld text replaced.
     pub fn lines(&self) -> &[String] {
         &self.lines
     }
@@ -194,8 +260,11 @@ impl fmt::Display for Reply {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParseError {
     /// A line that is not `NNN`, `NNN text` or `NNN-text`, or a line whose
-    /// code differs from the first line's. Carries the line, shortened.
-    Malformed(String),
+    /// code differs from the first line's. Carries the raw line (at most
+    /// [`MAX_REPLY`] bytes): the caller scrubs it of secrets, makes it
+    /// [`visible`](visible::visible_bytes) and only then [`shorten`]s it, so
+    /// no cut can split a secret into pieces the scrubber misses.
+    Malformed(Vec<u8>),
     /// The reply grew past [`MAX_REPLY`] bytes without ending.
     TooLong,
 }
@@ -227,14 +296,14 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, ParseError> {
         match code {
             None => code = Some(line_code),
             Some(first) if first != line_code => {
-                return Err(ParseError::Malformed(shorten(raw)));
+                return Err(malformed(raw));
             }
             Some(_) => {}
         }
         lines.push(text);
         pos = end;
         if last {
-            let code = code.ok_or_else(|| ParseError::Malformed(shorten(raw)))?;
+            let code = code.ok_or_else(|| malformed(raw))?;
             return Ok(Some((Reply::new(code, lines), pos)));
         }
     }
@@ -242,7 +311,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, ParseError> {
 
 /// One reply line: its code, whether it is the last line, and its text.
 fn parse_line(raw: &[u8]) -> Result<(Code, bool, String), ParseError> {
-    let malformed = || ParseError::Malformed(shorten(raw));
+    let malformed = || malformed(raw);
     if raw.len() < 3 || !raw[..3].iter().all(u8::is_ascii_digit) {
         return Err(malformed());
     }
@@ -256,22 +325,50 @@ fn parse_line(raw: &[u8]) -> Result<(Code, bool, String), ParseError> {
         Some(b'-') => (false, &raw[4..]),
         Some(_) => return Err(malformed()),
     };
-    Ok((code, last, String::from_utf8_lossy(rest).into_owned()))
+    // Escaped here, so everything built from a reply is safe to print.
+    Ok((code, last, visible::visible_bytes(rest).into_owned()))
 }
 
-/// A line for an error message: lossy UTF-8, control characters made
-/// visible, at most 120 characters.
-fn shorten(raw: &[u8]) -> String {
-    let text: String = String::from_utf8_lossy(raw)
-        .chars()
-        .map(|c| if c.is_control() { '·' } else { c })
-        .take(120)
-        .collect();
-    if raw.len() > 120 {
-        format!("{text}…")
-    } else {
-        text
+fn malformed(raw: &[u8]) -> ParseError {
+    ParseError::Malformed(raw[..raw.len().min(MAX_REPLY)].to_vec())
+}
+
+/// The longest line quoted in an error message, in characters.
+pub const SHORT_LINE: usize = 120;
+
+/// Escaped text (output of [`visible`](visible::visible)) cut to at most
+/// [`SHORT_LINE`] characters plus `…`, never inside an escape.
+pub fn shorten(shown: &str) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    let mut escape = String::new();
+    for piece in visible::pieces(shown) {
+        escape.clear();
+        let text = match piece {
+            Piece::Text(text) => text,
+            Piece::Backslash => "\\\\",
+            Piece::Char(c) => {
+                visible::push_escaped(c, &mut escape);
+                &escape
+            }
+            Piece::Byte(b) => {
+                escape = format!("\\x{b:02x}");
+                &escape
+            }
+        };
+        let len = text.chars().count();
+        if count + len <= SHORT_LINE {
+            out.push_str(text);
+            count += len;
+            continue;
+        }
+        if matches!(piece, Piece::Text(_)) {
+            out.extend(text.chars().take(SHORT_LINE - count));
+        }
+        out.push('…');
+        return out;
     }
+    out
 }
 
 #[cfg(test)]
@@ -413,12 +510,68 @@ mod tests {
     }
 
     #[test]
-    fn malformed_lines_are_shortened_and_visible() {
+    fn malformed_lines_keep_their_raw_bytes_and_shorten_after() {
         let input = format!("\x1b[31m{}\r\n", "z".repeat(300));
-        let Err(ParseError::Malformed(line)) = parse(input.as_bytes()) else {
+        let Err(ParseError::Malformed(raw)) = parse(input.as_bytes()) else {
             panic!("expected malformed");
         };
-        assert!(line.starts_with("·[31m"));
-        assert!(line.chars().count() <= 121);
+        assert_eq!(raw, input.trim_end().as_bytes());
+        let line = shorten(&visible::visible_bytes(&raw));
+        assert!(line.starts_with("\\x1b[31m"), "{line}");
+        assert_eq!(line.chars().count(), SHORT_LINE + 1);
+        // A cut never splits an escape.
+        for (input, expected) in [
+            (
+                format!("{}\u{202e}", "a".repeat(115)),
+                format!("{}…", "a".repeat(115)),
+            ),
+            (
+                format!("{}\u{202e}b", "a".repeat(112)),
+                format!("{}\\u{{202e}}…", "a".repeat(112)),
+            ),
+            ("short \x07".to_owned(), "short \\x07".to_owned()),
+        ] {
+            assert_eq!(shorten(&visible::visible(&input)), expected);
+        }
+    }
+
+    #[test]
+    fn reply_text_is_escaped_at_parse_time() {
+        for (input, lines) in [
+            (
+                &b"220 x \x1b]52;c;aGk=\x07\r\n"[..],
+                vec!["x \\x1b]52;c;aGk=\\x07"],
+            ),
+            (
+                b"550 rejected\r250 2.0.0 Ok: queued\r\n",
+                vec!["rejected\\r250 2.0.0 Ok: queued"],
+            ),
+            (
+                b"250-a\xe2\x80\xaeb\r\n250 \x9b\xc2\x9b\r\n",
+                vec!["a\\u{202e}b", "\\x9b\\u{9b}"],
+            ),
+            (b"250 \x00\x7f\\\r\n", vec!["\\x00\\x7f\\\\"]),
+        ] {
+            let (reply, _) = parse(input).unwrap().unwrap();
+            assert_eq!(reply.lines(), lines, "{input:?}");
+            assert!(!reply.to_string().chars().any(visible::is_unsafe));
+        }
+    }
+
+    #[test]
+    fn withheld_lines_keep_codes_and_the_parsed_text() {
+        let (r, _) = parse(b"250-mx\r\n250-AUTH PLAIN secret\r\n250 SIZE 1\r\n")
+            .unwrap()
+            .unwrap();
+        let w = r
+            .clone()
+            .withhold_lines(&[false, true, false], "<withheld>");
+        assert_eq!(w.lines(), ["mx", "<withheld>", "SIZE 1"]);
+        assert_eq!(w.parsed_lines(), r.lines());
+        assert!(w.is_withheld() && !r.is_withheld());
+        assert!(!format!("{w:?}").contains("secret"), "{w:?}");
+        let e = reply(550, &["5.1.1 you sent secret"]).withhold_lines(&[true], "<withheld>");
+        assert_eq!(e.to_string(), "550 5.1.1 <withheld>");
+        assert_eq!(e.enhanced(), Some(Enhanced(5, 1, 1)));
     }
 }

@@ -304,9 +304,10 @@ fn verify_message(code: i32) -> &'static str {
 
 /// A handshake failure in words: OpenSSL's long error strings are cut down to
 /// the part a person can act on, e.g. `certificate verify failed (Hostname
-/// mismatch)`.
+/// mismatch)`. The text can quote the peer, so it is made
+/// [`visible`](super::visible::visible).
 pub fn explain(e: &native_tls::Error) -> String {
-    let full = e.to_string();
+    let full = super::visible::visible(&e.to_string()).into_owned();
     // OpenSSL: "error:0A000086:SSL routines:…:certificate verify failed:../ssl/…:1889: (unable to get local issuer certificate)"
     let detail = full
         .rfind(" (")
@@ -327,7 +328,8 @@ pub fn explain(e: &native_tls::Error) -> String {
 }
 
 /// `certificate CN=mail.lab.example, issued by CN=Lab CA, valid until
-/// 2028-11-26` for the transcript.
+/// 2028-11-26` for the transcript. The names are the server's words: every
+/// unsafe character in them is escaped.
 pub fn describe_peer<S>(tls: &TlsStream<S>) -> String
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -335,16 +337,16 @@ where
     match tls.get_ref().peer_certificate() {
         Ok(Some(cert)) => match cert.to_der() {
             Ok(der) => describe_der(&der),
-            Err(e) => format!("certificate unreadable: {e}"),
+            Err(e) => super::visible::visible(&format!("certificate unreadable: {e}")).into_owned(),
         },
         Ok(None) => "no server certificate".to_owned(),
-        Err(e) => format!("certificate unavailable: {e}"),
+        Err(e) => super::visible::visible(&format!("certificate unavailable: {e}")).into_owned(),
     }
 }
 
-/// Subject, issuer and expiry of a DER certificate.
+/// Subject, issuer and expiry of a DER certificate, safe to print.
 pub fn describe_der(der: &[u8]) -> String {
-    match x509_parser::parse_x509_certificate(der) {
+    let text = match x509_parser::parse_x509_certificate(der) {
         Ok((_, cert)) => {
             let until = chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
                 .map(|t| t.format("%Y-%m-%d").to_string())
@@ -356,7 +358,8 @@ pub fn describe_der(der: &[u8]) -> String {
             )
         }
         Err(e) => format!("certificate not parsable: {e}"),
-    }
+    };
+    super::visible::visible(&text).into_owned()
 }
 
 #[cfg(test)]

@@ -11,13 +11,21 @@
 //! ```
 //!
 //! Secrets never reach a line: commands carry their own redacted text, and
-//! every line (server lines and notes included) is scrubbed of the secrets
-//! registered with [`Transcript::add_secret`], in plain and base64 form.
+//! server text in which a secret registered with [`Transcript::add_secret`]
+//! is found, in any form ([`Scrubber`]), is withheld whole: the line keeps
+//! its reply code and enhanced code, and its text becomes
+//! [`WITHHELD`]. Our own lines (commands, notes) hold
+//! no server text that has not passed through here already; they are checked
+//! once more for the secrets long enough not to occur by chance.
 
 use std::{borrow::Cow, fmt, time::Duration};
 
 use chrono::NaiveTime;
-use zeroize::Zeroizing;
+
+use super::{
+    reply::{Code, Reply},
+    scrub::{Scrubber, WITHHELD},
+};
 
 /// Who a line is from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -173,24 +181,31 @@ type Sink = Box<dyn FnMut(Event) + Send>;
 /// The transcript writer the engine owns for the life of a session.
 pub struct Transcript {
     sink: Sink,
-    /// Plain and base64 forms of every credential; no line contains one.
-    secrets: Vec<Zeroizing<String>>,
+    /// Every credential, searched for in every form.
+    scrubber: Scrubber,
+    /// Whether the note about a short password was given.
+    short_noted: bool,
 }
 
 impl fmt::Debug for Transcript {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transcript")
-            .field("secrets", &self.secrets.len())
+            .field("scrubber", &self.scrubber)
             .finish_non_exhaustive()
     }
 }
+
+/// The note given the first time a short password makes text withheld.
+pub const SHORT_PASSWORD_NOTE: &str = "server text that contains the password is withheld; \
+the password is short enough to occur in ordinary server text, so some ordinary lines may be withheld too";
 
 impl Transcript {
     /// A transcript that hands each event to `sink`.
     pub fn new(sink: impl FnMut(Event) + Send + 'static) -> Transcript {
         Transcript {
             sink: Box::new(sink),
-            secrets: Vec::new(),
+            scrubber: Scrubber::new(),
+            short_noted: false,
         }
     }
 
@@ -199,35 +214,80 @@ impl Transcript {
         Transcript::new(|_| {})
     }
 
-    /// Registers a secret: from now on it (and its base64 form) is replaced
-    /// by `<redacted>` wherever it would appear, server lines included — a
-    /// hostile server may echo what it was sent.
+    /// Registers a secret (of any length): from now on server text that
+    /// holds it in any form is withheld, in the transcript and in the
+    /// replies [`Transcript::withhold_reply`] hands on to errors.
     pub fn add_secret(&mut self, secret: &str) {
-        use base64::Engine as _;
-        if secret.len() < 3 {
-            // Scrubbing one or two characters would mangle every line and
-            // hide nothing worth hiding; such a "secret" is not one.
-            return;
-        }
-        for form in [
-            secret.to_owned(),
-            base64::engine::general_purpose::STANDARD.encode(secret),
-        ] {
-            if !self.secrets.iter().any(|s| **s == form) {
-                self.secrets.push(Zeroizing::new(form));
-            }
+        self.scrubber.add(secret);
+    }
+
+    /// Server text (escaped by [`visible`](super::visible::visible)), or
+    /// [`WITHHELD`] when it holds a secret.
+    pub fn withhold<'t>(&mut self, text: &'t str) -> Cow<'t, str> {
+        if self.scrubber.finds(text) {
+            self.withheld();
+            Cow::Borrowed(WITHHELD)
+        } else {
+            Cow::Borrowed(text)
         }
     }
 
-    /// `text` with every registered secret replaced.
-    pub fn scrub<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let mut out = Cow::Borrowed(text);
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = Cow::Owned(out.replace(secret.as_str(), "<redacted>"));
+    /// The reply with every line that holds a secret withheld (codes kept);
+    /// when only the lines together hold one, all of them are.
+    pub fn withhold_reply(&mut self, reply: Reply) -> Reply {
+        if self.scrubber.is_empty() {
+            return reply;
+        }
+        let mut hide: Vec<bool> = reply
+            .lines()
+            .iter()
+            .map(|l| self.scrubber.finds(l))
+            .collect();
+        if !hide.contains(&true) && reply.lines().len() > 1 {
+            // A secret split over the lines of one reply.
+            if self.scrubber.finds(&reply.lines().concat()) {
+                hide.fill(true);
             }
         }
-        out
+        if !hide.contains(&true) {
+            return reply;
+        }
+        self.withheld();
+        reply.withhold_lines(&hide, WITHHELD)
+    }
+
+    /// Notes once that a short password may withhold ordinary text.
+    fn withheld(&mut self) {
+        if !self.short_noted && self.scrubber.has_short_secret() {
+            self.short_noted = true;
+            self.line(Dir::Note, SHORT_PASSWORD_NOTE, None, None);
+        }
+    }
+
+    /// A wire line (`250-text`) with its text withheld if it holds a secret.
+    fn withhold_wire<'t>(&mut self, line: &'t str) -> Cow<'t, str> {
+        if !self.scrubber.finds(line) {
+            return Cow::Borrowed(line);
+        }
+        self.withheld();
+        let code = line
+            .get(..3)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse().ok())
+            .and_then(Code::new);
+        match (code, line.get(3..4)) {
+            (Some(code), Some(sep @ (" " | "-"))) => {
+                let reply =
+                    Reply::new(code, vec![line[4..].to_owned()]).withhold_lines(&[true], WITHHELD);
+                let text = reply
+                    .lines()
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or(WITHHELD);
+                Cow::Owned(format!("{code}{sep}{text}"))
+            }
+            _ => Cow::Borrowed(WITHHELD),
+        }
     }
 
     /// Reports a stage change.
@@ -256,8 +316,17 @@ impl Transcript {
     }
 
     fn line(&mut self, dir: Dir, text: &str, latency: Option<Duration>, gloss: Option<String>) {
-        let text = self.scrub(text).into_owned();
-        let gloss = gloss.map(|g| self.scrub(&g).into_owned());
+        let text = match dir {
+            Dir::Server => self.withhold_wire(text).into_owned(),
+            // Our own words: a hit here can only be a secret long enough
+            // not to occur by chance (a short one would be given away by
+            // withholding "connecting to mail.example.org").
+            Dir::Client | Dir::Note | Dir::Error if self.scrubber.finds_long(text) => {
+                WITHHELD.to_owned()
+            }
+            Dir::Client | Dir::Note | Dir::Error => text.to_owned(),
+        };
+        let gloss = gloss.map(|g| self.withhold(&g).into_owned());
         (self.sink)(Event::Line(LogLine {
             time: wall_clock(),
             dir,
@@ -332,25 +401,91 @@ mod tests {
         }
     }
 
-    #[test]
-    fn secrets_are_scrubbed_from_every_line_in_plain_and_base64() {
+    fn collect() -> (Transcript, Arc<Mutex<Vec<Event>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
-        let mut t = Transcript::new(move |e| sink.lock().unwrap().push(e));
-        t.add_secret("hunter2!");
-        t.add_secret("ab"); // too short to be a secret worth scrubbing
+        (Transcript::new(move |e| sink.lock().unwrap().push(e)), seen)
+    }
+
+    fn texts(seen: &Mutex<Vec<Event>>) -> Vec<String> {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Line(l) => Some(format!(
+                    "{} {}{}",
+                    l.dir.prefix(),
+                    l.text,
+                    l.gloss
+                        .as_deref()
+                        .map(|g| format!(" ({g})"))
+                        .unwrap_or_default()
+                )),
+                Event::Stage(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn server_text_with_a_secret_is_withheld_whole() {
+        let (mut t, seen) = collect();
+        t.add_secret("hunter2!hunter");
         t.server(
-            "535 bad password hunter2! aHVudGVyMiE=",
+            "535 5.7.8 bad password aHVudGVyMiFodW50ZXI= (HUNTER2!HUNTER)",
             None,
-            Some("hunter2!".into()),
+            Some("hunter2!hunter".into()),
         );
+        t.server("250-mx says 68756e746572322168756e746572", None, None);
+        t.server("garbage hunter2!hunter", None, None);
+        t.server("250 ok", None, None);
+        t.note("connecting to hunter2!hunter.example.org");
         t.note("ab stays");
-        let seen = seen.lock().unwrap();
-        let Event::Line(l) = &seen[0] else { panic!() };
-        assert_eq!(l.text, "535 bad password <redacted> <redacted>");
-        assert_eq!(l.gloss.as_deref(), Some("<redacted>"));
-        let Event::Line(l) = &seen[1] else { panic!() };
-        assert_eq!(l.text, "ab stays");
+        assert_eq!(
+            texts(&seen),
+            [
+                format!("S: 535 5.7.8 {WITHHELD} ({WITHHELD})"),
+                format!("S: 250-{WITHHELD}"),
+                format!("S: {WITHHELD}"),
+                "S: 250 ok".to_owned(),
+                format!("*  {WITHHELD}"),
+                "*  ab stays".to_owned(),
+            ]
+        );
         assert!(!format!("{t:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_short_password_is_not_given_away() {
+        let (mut t, seen) = collect();
+        t.add_secret("mail");
+        t.note("connecting to mail.example.org:25");
+        t.client("MAIL FROM:<ivan@mail.example.org>");
+        t.server("220 mail.example.org ESMTP", None, None);
+        t.server("250 MAIL ok", None, None);
+        assert_eq!(
+            texts(&seen),
+            [
+                "*  connecting to mail.example.org:25".to_owned(),
+                "C: MAIL FROM:<ivan@mail.example.org>".to_owned(),
+                format!("*  {SHORT_PASSWORD_NOTE}"),
+                format!("S: 220 {WITHHELD}"),
+                format!("S: 250 {WITHHELD}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn withheld_replies_keep_what_the_engine_reads() {
+        let (mut t, _) = collect();
+        t.add_secret("Tr0ub4dor&3");
+        let reply = Reply::new(
+            Code::new(250).unwrap(),
+            vec!["mx".into(), "AUTH PLAIN Tr0ub".into(), "4dor&3".into()],
+        );
+        let shown = t.withhold_reply(reply.clone());
+        assert_eq!(shown.lines(), [WITHHELD, WITHHELD, WITHHELD]);
+        assert_eq!(shown.parsed_lines(), reply.lines());
+        let ok = Reply::new(Code::new(250).unwrap(), vec!["fine".into()]);
+        assert_eq!(t.withhold_reply(ok.clone()), ok);
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod faults;
+mod hostile;
 mod mail;
 mod secrets;
 mod smtp;

@@ -29,7 +29,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::support::{self, Step};
 
 /// One step of a scripted user.
-enum Input {
+pub(crate) enum Input {
     /// A key press.
     Key(KeyEvent),
     /// Wait until the running job's `Done` reached the loop.
@@ -42,7 +42,7 @@ fn key(code: CtKey) -> Input {
     Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn ctrl(c: char) -> Input {
+pub(crate) fn ctrl(c: char) -> Input {
     Input::Key(KeyEvent::new(CtKey::Char(c), KeyModifiers::CONTROL))
 }
 
@@ -121,7 +121,8 @@ fn pinned_clock() -> Msg {
     }
 }
 
-fn settings(port: u16) -> Settings {
+/// Settings for a plain-text session with the scripted server on `port`.
+pub(crate) fn settings(port: u16) -> Settings {
     Settings {
         server: Some("127.0.0.1".into()),
         port: Some(port),
@@ -136,6 +137,16 @@ fn settings(port: u16) -> Settings {
 /// last frame once the script ran out (which ends the input).
 async fn run(
     settings: Settings,
+    draft: DraftInput,
+    steps: Vec<Input>,
+) -> (Runner, Terminal<TestBackend>) {
+    run_with(settings, Context::default(), draft, steps).await
+}
+
+/// [`run`] with this context (a password from the environment, say).
+pub(crate) async fn run_with(
+    settings: Settings,
+    context: Context,
     draft: DraftInput,
     steps: Vec<Input>,
 ) -> (Runner, Terminal<TestBackend>) {
@@ -166,7 +177,7 @@ async fn run(
             }
         })
     };
-    let mut app = App::new(settings, draft, Context::default());
+    let mut app = App::new(settings, draft, context);
     app.update(pinned_clock());
     let mut runner = Runner::new(app, jobs, None).with_clock(pinned_clock);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
@@ -185,11 +196,11 @@ async fn run(
     (runner, terminal)
 }
 
-fn log(app: &App) -> String {
+pub(crate) fn log(app: &App) -> String {
     app.log.lines().map(|l| format!("{l}\n")).collect()
 }
 
-fn screen(terminal: &Terminal<TestBackend>) -> String {
+pub(crate) fn screen(terminal: &Terminal<TestBackend>) -> String {
     let buffer = terminal.backend().buffer();
     let mut out = String::new();
     for y in 0..buffer.area.height {
