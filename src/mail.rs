@@ -36,7 +36,7 @@ mod header;
 mod letter;
 mod lint;
 
-pub use address::{Address, Mailbox};
+pub use address::{Address, BadEntry, Mailbox};
 pub use draft::{Draft, DraftInput, Envelope};
 pub use encode::TransferEncoding;
 pub use error::{Error, Field};

@@ -175,8 +175,8 @@ impl Mailbox {
     }
 
     /// Parses a comma (or semicolon) separated list. Empty entries are
-    /// skipped; every bad entry is reported as `(entry, reason)`.
-    pub fn parse_list(s: &str) -> Result<Vec<Mailbox>, Vec<(String, String)>> {
+    /// skipped; every bad entry is reported.
+    pub fn parse_list(s: &str) -> Result<Vec<Mailbox>, Vec<BadEntry>> {
         let entries = split_list(s);
         let mut mailboxes = Vec::with_capacity(entries.len());
         let mut errors = Vec::new();
@@ -188,7 +188,10 @@ impl Mailbox {
                     if !entry.contains('@') && i + 1 < entries.len() {
                         reason.push_str("; a name with a comma must be in quotes");
                     }
-                    errors.push(((*entry).to_string(), reason));
+                    errors.push(BadEntry {
+                        input: (*entry).to_string(),
+                        reason,
+                    });
                 }
             }
         }
@@ -198,6 +201,15 @@ impl Mailbox {
             Err(errors)
         }
     }
+}
+
+/// An entry of an address list that is not a valid mailbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadEntry {
+    /// The entry as typed.
+    pub input: String,
+    /// Why it is not valid.
+    pub reason: String,
 }
 
 impl fmt::Display for Mailbox {
@@ -813,9 +825,12 @@ mod tests {
                 vec![("<a@b.org,c@d.org>", "two @ signs")],
             ),
         ] {
-            let expected: Vec<(String, String)> = expected
+            let expected: Vec<BadEntry> = expected
                 .into_iter()
-                .map(|(e, r)| (e.to_string(), r.to_string()))
+                .map(|(input, reason)| BadEntry {
+                    input: input.to_string(),
+                    reason: reason.to_string(),
+                })
                 .collect();
             assert_eq!(Mailbox::parse_list(input), Err(expected), "{input}");
         }

@@ -243,10 +243,10 @@ fn parse_recipients(field: Field, raw: &str, errors: &mut Vec<Error>) -> Option<
         Err(bad) => {
             errors.extend(
                 bad.into_iter()
-                    .map(|(input, reason)| Error::InvalidAddress {
+                    .map(|bad| Error::InvalidAddress {
                         field,
-                        input,
-                        reason,
+                        input: bad.input,
+                        reason: bad.reason,
                     }),
             );
             None
