@@ -3,7 +3,7 @@
 //! dot-stuffing throughput. `cargo bench`; figures go in docs/PERFORMANCE.md.
 
 // Bench code: a panic is the failure report.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a benchmark's failure is a panic")]
 
 use std::hint::black_box;
 
@@ -31,7 +31,7 @@ fn replies(c: &mut Criterion) {
     }
     let (ehlo, _) = parse(cases[1].1).unwrap().unwrap();
     group.bench_function("capabilities from EHLO", |b| {
-        b.iter(|| Capabilities::from_ehlo(black_box(&ehlo)))
+        b.iter(|| Capabilities::from_ehlo(black_box(&ehlo)));
     });
     group.finish();
 }
@@ -124,7 +124,7 @@ fn letters(c: &mut Criterion) {
                         let streamed: usize = letter.chunks().map(|c| c.unwrap().len()).sum();
                         assert_eq!(size, streamed as u64);
                         streamed
-                    })
+                    });
                 });
             }
         }
@@ -143,7 +143,7 @@ fn file_body(c: &mut Criterion) {
     let size = std::fs::metadata(&path).unwrap().len();
     group.throughput(Throughput::Bytes(size));
     group.bench_function("scan (FileBody::open)", |b| {
-        b.iter(|| smtpwire::mail::FileBody::open(&path).unwrap())
+        b.iter(|| smtpwire::mail::FileBody::open(&path).unwrap());
     });
     let file = smtpwire::mail::FileBody::open(&path).unwrap();
     let d = draft(String::new());
@@ -153,7 +153,7 @@ fn file_body(c: &mut Criterion) {
                 smtpwire::mail::build_from_file(&d, &file, &stamp(), &BuildOptions::default())
                     .unwrap();
             letter.chunks().map(|c| c.unwrap().len()).sum::<usize>()
-        })
+        });
     });
     group.finish();
 }
@@ -176,7 +176,7 @@ fn dot_stuffing(c: &mut Criterion) {
                 }
                 s.finish(&mut out);
                 out.len()
-            })
+            });
         });
     }
     group.finish();

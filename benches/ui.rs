@@ -1,9 +1,9 @@
-//! One frame of the composer drawn into a TestBackend at 200×50 with a log
+//! One frame of the composer drawn into a `TestBackend` at 200×50 with a log
 //! of 1 000, 100 000 and 1 000 000 lines: the cost must not grow with the
 //! log (only the visible lines are drawn). `cargo bench --bench ui`.
 
 // Bench code: a panic is the failure report.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a benchmark's failure is a panic")]
 
 use std::time::{Duration, Instant};
 
@@ -39,7 +39,7 @@ fn app(lines: usize) -> App {
         color: true,
         password: None,
     };
-    let mut app = App::new(settings, draft, context);
+    let mut app = App::new(&settings, draft, context);
     let wall = NaiveDate::from_ymd_opt(2026, 11, 26)
         .unwrap()
         .and_hms_opt(9, 15, 0)
@@ -86,7 +86,7 @@ fn frame(c: &mut Criterion) {
                     terminal
                         .draw(|frame| smtpwire::ui::draw(frame, app))
                         .unwrap();
-                })
+                });
             },
         );
     }

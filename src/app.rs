@@ -385,8 +385,8 @@ impl Unsaved {
 impl App {
     /// A model holding `settings` (file and command line merged) and the
     /// letter `draft`; the focus starts on the first empty compose field.
-    pub fn new(settings: Settings, draft: DraftInput, context: Context) -> App {
-        let mut settings_form = SettingsForm::new(&settings, context.password.as_ref());
+    pub fn new(settings: &Settings, draft: DraftInput, context: Context) -> App {
+        let mut settings_form = SettingsForm::new(settings, context.password.as_ref());
         if settings_form.text(SettingKey::EnvelopeFrom).is_empty()
             && !draft.envelope_from.trim().is_empty()
         {

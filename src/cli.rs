@@ -49,7 +49,7 @@ pub enum CliCommand {
 /// Every option: the settings, the letter, and how to run.
 #[derive(Clone, Debug, Default, Args)]
 pub struct Options {
-    /// Config file (default: $XDG_CONFIG_HOME/smtpwire/config.toml).
+    /// Config file (default: $`XDG_CONFIG_HOME/smtpwire/config.toml`).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// The settings given on the command line (over the config file's).

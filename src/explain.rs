@@ -289,18 +289,15 @@ fn fill(text: &str, name: &impl Fn(Setting) -> Cow<'static, str>) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after
+        if let Some((setting, close)) = after
             .find('}')
             .and_then(|close| Setting::from_key(&after[..close]).map(|s| (s, close)))
         {
-            Some((setting, close)) => {
-                out.push_str(&name(setting));
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
+            out.push_str(&name(setting));
+            rest = &after[close + 1..];
+        } else {
+            out.push('{');
+            rest = after;
         }
     }
     out.push_str(rest);

@@ -17,7 +17,7 @@
 //!   descriptor (owner, type, links, mode) before the first byte is written;
 //! - a config file that can make smtpwire run a command or read a file is
 //!   read once from one descriptor and refused unless only its owner (you
-//!   or root) could have written it and its folders (like ssh's StrictModes).
+//!   or root) could have written it and its folders (like ssh's `StrictModes`).
 //!
 //! Linux and the BSDs only: the checks read Unix owners and modes.
 
@@ -539,7 +539,6 @@ fn shell_word(path: &Path) -> String {
 
 /// What the writers did, for the tests to check: the temporaries they made
 /// and the folders they synced.
-#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Trace {
     Temporary(PathBuf),
@@ -997,7 +996,11 @@ pub(crate) mod tests {
         );
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert!(!dir.path().join("nowhere").exists());
-        assert!(names(dir.path()).iter().all(|n| !n.ends_with(".tmp")));
+        assert!(
+            names(dir.path())
+                .iter()
+                .all(|n| Path::new(n).extension().is_none_or(|e| e != "tmp"))
+        );
         // Nothing to back up is an error naming the file.
         let err = backup_broken(&dir.path().join("none.toml")).unwrap_err();
         assert!(err.to_string().contains("none.toml"), "{err}");

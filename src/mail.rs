@@ -13,7 +13,7 @@
 //! Choices that matter to receivers:
 //! - Without To (Bcc or Cc only) the letter is addressed To its sender, the
 //!   usual "To me, Bcc everyone" idiom. A missing To is scored by
-//!   SpamAssassin (`MISSING_HEADERS`) and rspamd (`MISSING_TO`), and
+//!   `SpamAssassin` (`MISSING_HEADERS`) and rspamd (`MISSING_TO`), and
 //!   `To: undisclosed-recipients:;` by rspamd (`R_UNDISC_RCPT`, 3 points);
 //!   To = From scores nothing in either.
 //! - Display names and subjects use RFC 2047 encoded words only for the words

@@ -12,7 +12,10 @@ fn main() -> ExitCode {
         // SAFETY: first thing in main, before the runtime or any other thread
         // exists, so nothing can read the environment concurrently. See
         // `hashed_system_roots` for why: the same roots, found lazily.
-        #[allow(unsafe_code)]
+        #[expect(
+            unsafe_code,
+            reason = "the one environment change, before any thread exists"
+        )]
         unsafe {
             std::env::set_var(smtpwire::smtp::tls::CERT_FILE_VAR, "/dev/null");
         }

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::secret_command::{PASSWORD_VAR, password_command};
 
-/// A password (or an OAuth2 access token), wiped from memory when dropped;
+/// A password (or an `OAuth2` access token), wiped from memory when dropped;
 /// `Debug` never shows it, and it is not `Clone`, so no copy outlives it
 /// unseen.
 pub struct Password(Zeroizing<String>);

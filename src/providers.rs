@@ -35,7 +35,7 @@ pub struct Provider {
     /// What the SMTP login name is.
     pub login: LoginForm,
     /// The SASL mechanisms that work with the credential in [`Self::secret`]
-    /// or with OAuth2, in the order the provider documents them.
+    /// or with `OAuth2`, in the order the provider documents them.
     pub auth: &'static [AuthMechanism],
     /// Which secret the server accepts.
     pub secret: Secret,
@@ -121,14 +121,14 @@ pub enum AuthMechanism {
     Plain,
     /// The de-facto LOGIN.
     Login,
-    /// Google's XOAUTH2 (an OAuth2 bearer token), also used by Microsoft and Yandex.
+    /// Google's XOAUTH2 (an `OAuth2` bearer token), also used by Microsoft and Yandex.
     XOAuth2,
     /// RFC 7628 OAUTHBEARER.
     OAuthBearer,
 }
 
 impl AuthMechanism {
-    /// The engine's mechanism, for those smtpwire speaks today; OAuth2 ones
+    /// The engine's mechanism, for those smtpwire speaks today; `OAuth2` ones
     /// give `None` until the engine learns them.
     pub fn smtp(self) -> Option<Mechanism> {
         match self {
@@ -138,7 +138,7 @@ impl AuthMechanism {
         }
     }
 
-    /// Whether it carries an OAuth2 token rather than a password.
+    /// Whether it carries an `OAuth2` token rather than a password.
     pub fn is_oauth(self) -> bool {
         matches!(self, AuthMechanism::XOAuth2 | AuthMechanism::OAuthBearer)
     }
@@ -164,7 +164,7 @@ pub enum Secret {
     AppPassword,
     /// The password the Proton Mail Bridge app shows.
     BridgePassword,
-    /// No password works: only an OAuth2 token.
+    /// No password works: only an `OAuth2` token.
     OAuth2Only,
 }
 
@@ -386,7 +386,7 @@ fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
         if !empty && line.chars().count() + 1 + word.chars().count() > TABLE_WIDTH {
             out.push_str(&line);
             out.push('\n');
-            line = rest.to_owned();
+            rest.clone_into(&mut line);
             empty = true;
         }
         if !empty {

@@ -168,8 +168,7 @@ pub fn default_helo(hostname: &str, sender_domain: Option<&str>) -> String {
     }
     sender_domain
         .filter(|d| !d.is_empty())
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{hostname}.invalid"))
+        .map_or_else(|| format!("{hostname}.invalid"), str::to_owned)
 }
 
 /// The HELO name these settings send.

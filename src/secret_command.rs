@@ -9,9 +9,9 @@
 //! (see `smtp::tls::hashed_system_roots`): the command's own TLS clients
 //! (curl, a vault CLI) need the user's, not smtpwire's shortcut.
 
-use std::{ffi::OsStr, process::Command};
+use std::process::Command;
 
-use crate::smtp::tls;
+use crate::smtp::tls::{self, ChildCertFile};
 
 /// The environment variable that may hold the password; never passed on.
 pub const PASSWORD_VAR: &str = "SMTPWIRE_PASSWORD";
@@ -21,12 +21,12 @@ pub const PASSWORD_VAR: &str = "SMTPWIRE_PASSWORD";
 /// stderr inherited (its prompts and errors are the user's to see), stdout
 /// for the caller to capture, and the environment described above.
 pub fn password_command(command: &str) -> Command {
-    prepare(command, tls::steered())
+    prepare(command, tls::child_cert_file())
 }
 
-/// [`password_command`] with smtpwire's record of `SSL_CERT_FILE` passed in:
-/// `None` when it was not changed, `Some(original)` when it was.
-fn prepare(command: &str, steered: Option<Option<&OsStr>>) -> Command {
+/// [`password_command`] with what the child gets for `SSL_CERT_FILE`
+/// passed in.
+fn prepare(command: &str, cert_file: ChildCertFile) -> Command {
     let mut child = Command::new("sh");
     child
         .arg("-c")
@@ -34,26 +34,27 @@ fn prepare(command: &str, steered: Option<Option<&OsStr>>) -> Command {
         .env_remove(PASSWORD_VAR)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit());
-    match steered {
-        Some(Some(original)) => {
+    match cert_file {
+        ChildCertFile::Set(original) => {
             child.env(tls::CERT_FILE_VAR, original);
         }
-        Some(None) => {
+        ChildCertFile::Remove => {
             child.env_remove(tls::CERT_FILE_VAR);
         }
-        None => {}
+        ChildCertFile::Inherit => {}
     }
     child
 }
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsString;
+    use std::ffi::{OsStr, OsString};
 
     use super::*;
 
     /// What `command` sets (`Some`) or removes (`None`) for `key`;
     /// absent when it inherits.
+    #[expect(clippy::option_option, reason = "mirrors Command::get_envs")]
     fn env_change(command: &Command, key: &str) -> Option<Option<OsString>> {
         command
             .get_envs()
@@ -63,12 +64,15 @@ mod tests {
 
     #[test]
     fn the_environment_is_prepared_for_each_steering() {
-        let user_value = OsStr::new("/home/a/corp-ca.pem");
+        let user_value: &'static OsStr = OsStr::new("/home/a/corp-ca.pem");
         // (smtpwire's record, what happens to SSL_CERT_FILE in the child)
         for (steered, expected) in [
-            (None, None),
-            (Some(None), Some(None)),
-            (Some(Some(user_value)), Some(Some(user_value.to_owned()))),
+            (ChildCertFile::Inherit, None),
+            (ChildCertFile::Remove, Some(None)),
+            (
+                ChildCertFile::Set(user_value),
+                Some(Some(user_value.to_owned())),
+            ),
         ] {
             let command = prepare("true", steered);
             assert_eq!(

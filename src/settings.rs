@@ -171,6 +171,7 @@ macro_rules! settings {
 
         impl Settings {
             /// These settings with every value `top` sets taking precedence.
+            #[must_use]
             pub fn overlay(&self, top: &Settings) -> Settings {
                 Settings {
                     $( $field: top.$field.clone().or_else(|| self.$field.clone()), )*
@@ -253,7 +254,7 @@ settings! {
     [long, value_name = "PEM"]
     CaFile / ca_file: PathBuf,
     /// Trust the system's CA certificates (default true); false trusts only
-    /// ca_file (like curl's --cacert). On the command line: --no-system-roots.
+    /// `ca_file` (like curl's `--cacert`). On the command line: `--no-system-roots`.
     [long = "no-system-roots", action = clap::ArgAction::SetFalse, default_value = None::<&str>, requires = "ca_file"]
     SystemRoots / system_roots: bool,
     /// Command timeout in seconds, 1 to 86400; the other deadlines scale with it (default 300).

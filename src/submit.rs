@@ -152,7 +152,7 @@ mod tests {
 
     fn caps(lines: &[&str]) -> Capabilities {
         let mut all = vec!["mx.test".to_owned()];
-        all.extend(lines.iter().map(|l| l.to_string()));
+        all.extend(lines.iter().map(ToString::to_string));
         Capabilities::from_ehlo(&Reply::new(Code::new(250).unwrap(), all))
     }
 

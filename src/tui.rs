@@ -32,7 +32,7 @@ use crate::{
 /// Runs the composer until the user quits.
 pub async fn run(options: &Options) -> Result<(), Failure> {
     let startup = startup(options)?;
-    let mut app = App::new(startup.settings, startup.draft, startup.context);
+    let mut app = App::new(&startup.settings, startup.draft, startup.context);
     app.update(tick());
     for note in startup.notes {
         match note {
@@ -44,7 +44,7 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot use the terminal: {e}")))?;
     let (jobs, events) = spawn_worker()?;
     let mut runner = Runner::new(app, jobs, startup.transcript);
-    let input = ratatui::crossterm::event::EventStream::new();
+    let input = crossterm::event::EventStream::new();
     let result = runner
         .run(&mut terminal.inner, input, events, stop_signal())
         .await;

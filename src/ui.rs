@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let theme = Theme::new(app.context.color);
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        too_small(frame, area, &theme);
+        too_small(frame, area, theme);
         return;
     }
     // A long result and advice get rows of their own.
@@ -50,13 +50,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let panes = layout(main, app);
     // The cursor goes into the focused field unless a window covers it.
     let cursor = app.overlay.is_none();
-    settings::draw(frame, panes.settings, app, &theme, cursor);
-    compose::draw(frame, panes.compose, app, &theme, cursor);
-    transcript::draw(frame, panes.log, app, &theme);
-    status::status_line(frame, status_row, app, &theme);
-    status::hint_bar(frame, hints_row, app, &theme);
+    settings::draw(frame, panes.settings, app, theme, cursor);
+    compose::draw(frame, panes.compose, app, theme, cursor);
+    transcript::draw(frame, panes.log, app, theme);
+    status::status_line(frame, status_row, app, theme);
+    status::hint_bar(frame, hints_row, app, theme);
     if let Some(overlay) = &app.overlay {
-        overlay::draw(frame, main, overlay, &theme);
+        overlay::draw(frame, main, overlay, theme);
     }
 }
 
@@ -101,7 +101,7 @@ fn layout(main: Rect, app: &App) -> Panes {
     }
 }
 
-fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+fn too_small(frame: &mut Frame, area: Rect, theme: Theme) {
     let text = format!(
         "terminal too small: {}×{}; smtpwire needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Ctrl+Q quits.",
         area.width, area.height
@@ -131,7 +131,7 @@ fn pane(
     title: &str,
     right: Option<Line>,
     focused: bool,
-    theme: &Theme,
+    theme: Theme,
 ) -> Rect {
     if area.height == 0 {
         return area;

@@ -239,21 +239,17 @@ impl Worker {
                 }
             }
         };
-        match result {
-            Some(outcome) => {
-                self.session = session;
-                Some(outcome)
-            }
-            None => {
-                // Dropping the future dropped its connection; an open idle
-                // session that was being reused goes too, since its state
-                // is unknown.
-                drop(session);
-                transcript_on(&self.events)
-                    .note("cancelled by the user; the connection is dropped");
-                emit(&self.events, WorkerEvent::Session(SessionState::Closed));
-                None
-            }
+        if let Some(outcome) = result {
+            self.session = session;
+            Some(outcome)
+        } else {
+            // Dropping the future dropped its connection; an open idle
+            // session that was being reused goes too, since its state
+            // is unknown.
+            drop(session);
+            transcript_on(&self.events).note("cancelled by the user; the connection is dropped");
+            emit(&self.events, WorkerEvent::Session(SessionState::Closed));
+            None
         }
     }
 }

@@ -52,6 +52,7 @@ impl ComposeField {
     }
 
     /// The next field (`forward`) or the previous one, wrapping around.
+    #[must_use]
     pub fn step(self, forward: bool) -> ComposeField {
         super::settings::cycle(&ComposeField::ALL, self, forward)
     }

@@ -49,7 +49,7 @@ impl App {
             self.set_status(Tone::Info, "no open session (Ctrl+O connects)");
             return None;
         }
-        self.start_job(JobKind::Disconnect, Job::Disconnect)
+        Some(self.start_job(JobKind::Disconnect, Job::Disconnect))
     }
 
     pub(super) fn send(&mut self, confirmed: bool) -> Option<Action> {
@@ -178,8 +178,8 @@ impl App {
                 self.move_focus(Focus::Settings(SettingsField::Password));
                 None
             }
-            Login::Anonymous => self.launch(pending, resolved, None),
-            Login::Ready(credentials) => self.launch(pending, resolved, Some(credentials)),
+            Login::Anonymous => Some(self.launch(pending, resolved, None)),
+            Login::Ready(credentials) => Some(self.launch(pending, resolved, Some(credentials))),
         }
     }
 
@@ -188,7 +188,7 @@ impl App {
         pending: Pending,
         resolved: Resolved,
         credentials: Option<smtp::Credentials>,
-    ) -> Option<Action> {
+    ) -> Action {
         let connect = Connect {
             resolved,
             credentials,
@@ -205,7 +205,7 @@ impl App {
         }
     }
 
-    pub(super) fn start_job(&mut self, kind: JobKind, job: Job) -> Option<Action> {
+    pub(super) fn start_job(&mut self, kind: JobKind, job: Job) -> Action {
         let server = match &self.session {
             SessionState::Open { server, .. } if kind != JobKind::Connect => server.clone(),
             _ => self.settings.server(),
@@ -220,7 +220,7 @@ impl App {
             server,
             cancelling: false,
         });
-        Some(Action::Job(job))
+        Action::Job(job)
     }
 
     pub(super) fn password(&mut self, result: Result<Password, String>) -> Option<Action> {
@@ -302,7 +302,7 @@ impl App {
         }
         if self.quitting.is_some() {
             if self.session_open() && kind != Some(JobKind::Disconnect) {
-                return self.start_job(JobKind::Disconnect, Job::Disconnect);
+                return Some(self.start_job(JobKind::Disconnect, Job::Disconnect));
             }
             return Some(Action::Quit);
         }

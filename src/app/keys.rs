@@ -15,7 +15,7 @@ impl App {
             return self.quit();
         }
         if let Some(overlay) = self.overlay.clone()
-            && let ControlFlow::Break(action) = self.overlay_key(overlay, key)
+            && let ControlFlow::Break(action) = self.overlay_key(&overlay, key)
         {
             return action;
         }
@@ -142,7 +142,7 @@ impl App {
     /// `Continue` when it goes on to its usual job.
     pub(super) fn overlay_key(
         &mut self,
-        overlay: Overlay,
+        overlay: &Overlay,
         key: Key,
     ) -> ControlFlow<Option<Action>> {
         let yes = matches!(key.code, KeyCode::Enter | KeyCode::Char('y' | 'Y')) && !key.ctrl;
@@ -227,7 +227,7 @@ impl App {
         if self.session_open() {
             self.quitting = Some(deadline);
             self.set_status(Tone::Info, "sending QUIT, then quitting…");
-            return self.start_job(JobKind::Disconnect, Job::Disconnect);
+            return Some(self.start_job(JobKind::Disconnect, Job::Disconnect));
         }
         Some(Action::Quit)
     }

@@ -82,6 +82,7 @@ impl SettingsField {
     }
 
     /// The next field (`forward`) or the previous one, wrapping around.
+    #[must_use]
     pub fn step(self, forward: bool) -> SettingsField {
         cycle(&ALL, self, forward)
     }

@@ -61,14 +61,14 @@ pub fn read_body(options: &Options) -> Result<String, Failure> {
 }
 
 /// A body file being scanned in the background while the session opens.
-pub type Scanning = tokio::task::JoinHandle<Result<mail::FileBody, mail::FileBodyError>>;
+pub(super) type Scanning = tokio::task::JoinHandle<Result<mail::FileBody, mail::FileBodyError>>;
 
 /// The body as `send` uses it: a named file is read twice by the letter
 /// builder (to scan it, then while sending) and never held whole; text and
 /// standard input are held in the draft. The file is opened now, so a wrong
 /// path fails before any connection, and scanned on a blocking thread, so
 /// the scan overlaps the network's round trips.
-pub fn start_file_body(options: &Options) -> Result<Option<Scanning>, Failure> {
+pub(super) fn start_file_body(options: &Options) -> Result<Option<Scanning>, Failure> {
     match &options.body_file {
         Some(path) if options.body.is_none() && path != Path::new("-") => {
             if let Err(source) = File::open(path) {
@@ -88,7 +88,7 @@ pub fn start_file_body(options: &Options) -> Result<Option<Scanning>, Failure> {
 }
 
 /// Waits for the scan started by [`start_file_body`].
-pub async fn finish_file_body(
+pub(super) async fn finish_file_body(
     scanning: Option<Scanning>,
 ) -> Result<Option<mail::FileBody>, Failure> {
     let Some(task) = scanning else {
@@ -105,7 +105,11 @@ pub async fn finish_file_body(
 
 /// Validates the letter; every field error at once. With a file body the
 /// draft's own body stays empty.
-pub fn draft(options: &Options, settings: &Settings, file_body: bool) -> Result<Draft, Failure> {
+pub(super) fn draft(
+    options: &Options,
+    settings: &Settings,
+    file_body: bool,
+) -> Result<Draft, Failure> {
     let input = DraftInput {
         from: settings.from.clone().unwrap_or_default(),
         to: options.to.join(", "),
@@ -131,7 +135,7 @@ pub fn draft(options: &Options, settings: &Settings, file_body: bool) -> Result<
 
 /// The credentials for the resolved login, asking on the terminal when no
 /// source is configured.
-pub fn credentials(login: Option<&Login>) -> Result<Option<Credentials>, Failure> {
+pub(super) fn credentials(login: Option<&Login>) -> Result<Option<Credentials>, Failure> {
     let Some(login) = login else {
         return Ok(None);
     };
@@ -161,7 +165,7 @@ pub fn credentials(login: Option<&Login>) -> Result<Option<Credentials>, Failure
 
 /// Opens the `--transcript` file for appending (mode 0600, no links
 /// followed); a looser mode is fixed and said.
-pub fn open_transcript(path: &Path) -> Result<File, Failure> {
+pub(super) fn open_transcript(path: &Path) -> Result<File, Failure> {
     let opened = files::open_append_private(path).map_err(|e| {
         Failure::new(
             exit::CANTCREAT,
@@ -175,7 +179,7 @@ pub fn open_transcript(path: &Path) -> Result<File, Failure> {
 }
 
 /// The headless transcript: lines to stderr (unless quiet) and to the file.
-pub fn printer(quiet: bool, mut file: Option<File>) -> Transcript {
+pub(super) fn printer(quiet: bool, mut file: Option<File>) -> Transcript {
     Transcript::new(move |event| {
         let Event::Line(line) = event else { return };
         let text = line.to_string();

@@ -156,23 +156,25 @@ fn dry_run(
     // Streamed: a large letter is never held whole.
     let mut stdout = std::io::stdout().lock();
     for chunk in outgoing.letter().chunks() {
-        stdout.write_all(&chunk.map_err(unreadable)?).map_err(|e| {
-            Failure::new(
-                exit::CANTCREAT,
-                format!("cannot write to standard output: {e}"),
-            )
-        })?;
+        stdout
+            .write_all(&chunk.map_err(|e| unreadable(&e))?)
+            .map_err(|e| {
+                Failure::new(
+                    exit::CANTCREAT,
+                    format!("cannot write to standard output: {e}"),
+                )
+            })?;
     }
     Ok(())
 }
 
-fn unreadable(e: std::io::Error) -> Failure {
+fn unreadable(e: &std::io::Error) -> Failure {
     Failure::new(exit::DATAERR, format!("error: cannot read the body: {e}"))
 }
 
 /// `--eml FILE`: the exact bytes, 0600.
 fn save_eml(path: &std::path::Path, letter: &mail::Letter<'_>) -> Result<(), Failure> {
-    let bytes = letter.to_bytes().map_err(unreadable)?;
+    let bytes = letter.to_bytes().map_err(|e| unreadable(&e))?;
     files::write_private(path, &bytes).map_err(|e| exit::cannot_write("the letter", &e))
 }
 

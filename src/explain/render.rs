@@ -45,25 +45,22 @@ pub fn render(expl: &Explanation, name: impl Fn(Setting) -> Cow<'static, str>) -
 }
 
 fn render_code(out: &mut String, code: u16, info: Option<&CodeInfo>) {
-    match info {
-        Some(info) => {
-            let head = format!(
-                "Reply code {code}: {}{}",
-                info.title,
-                source(info.reference, info.origin)
-            );
-            wrap(out, "", &head, 2);
-            wrap(out, INDENT, info.meaning, 2);
-        }
-        None => {
-            wrap(
-                out,
-                "",
-                &format!("Reply code {code}: not defined by any RFC"),
-                2,
-            );
-            wrap(out, INDENT, &by_digits(code), 2);
-        }
+    if let Some(info) = info {
+        let head = format!(
+            "Reply code {code}: {}{}",
+            info.title,
+            source(info.reference, info.origin)
+        );
+        wrap(out, "", &head, 2);
+        wrap(out, INDENT, info.meaning, 2);
+    } else {
+        wrap(
+            out,
+            "",
+            &format!("Reply code {code}: not defined by any RFC"),
+            2,
+        );
+        wrap(out, INDENT, &by_digits(code), 2);
     }
 }
 

@@ -220,27 +220,27 @@ fn composer(setting: Setting) -> Cow<'static, str> {
 fn hints_render_settings_in_each_front_ends_words() {
     for (hint, name, expected) in [
         (
-            super::advice(Advice::UseStartTls),
+            advice(Advice::UseStartTls),
             cli as fn(Setting) -> Cow<'static, str>,
             "the server requires TLS first: set --security to starttls",
         ),
         (
-            super::advice(Advice::UseStartTls),
+            advice(Advice::UseStartTls),
             composer,
             "the server requires TLS first: set Security (F2) to starttls",
         ),
         (
-            super::advice(Advice::CheckLogin),
+            advice(Advice::CheckLogin),
             cli,
             "check --user and the password (SMTPWIRE_PASSWORD or --password-command)",
         ),
         (
-            super::advice(Advice::TrustCa),
+            advice(Advice::TrustCa),
             cli,
             "the server's certificate is not trusted: give its CA certificate with --ca-file",
         ),
         (
-            super::advice(Advice::CheckServer),
+            advice(Advice::CheckServer),
             composer,
             "check Host (F2) and port, that the server runs, and that no firewall is in the way",
         ),
@@ -248,7 +248,7 @@ fn hints_render_settings_in_each_front_ends_words() {
         assert_eq!(hint.render(name), expected);
     }
     assert_eq!(
-        super::advice(Advice::UseTlsForAuth).settings(),
+        advice(Advice::UseTlsForAuth).settings(),
         [Setting::Security, Setting::AllowInsecureAuth]
     );
     // Braces that name no setting are left alone.
@@ -258,7 +258,7 @@ fn hints_render_settings_in_each_front_ends_words() {
 fn reply(code: u16, lines: &[&str]) -> Reply {
     Reply::new(
         Code::new(code).unwrap(),
-        lines.iter().map(|s| s.to_string()).collect(),
+        lines.iter().map(ToString::to_string).collect(),
     )
 }
 

@@ -307,26 +307,31 @@ fn for_each_unquoted(s: &str, mut f: impl FnMut(usize, char)) -> bool {
     !in_quotes
 }
 
-/// Byte offsets of `<` and `>` outside quoted strings; an error when a
-/// quote is left open.
-fn top_level_brackets(s: &str) -> Result<(Vec<usize>, Vec<usize>), String> {
+/// The byte offsets of `<` and `>` outside quoted strings.
+struct Brackets {
+    opens: Vec<usize>,
+    closes: Vec<usize>,
+}
+
+/// The brackets of an entry; an error when a quote is left open.
+fn top_level_brackets(s: &str) -> Result<Brackets, String> {
     let (mut opens, mut closes) = (Vec::new(), Vec::new());
-    let closed = for_each_unquoted(s, |i, c| match c {
+    let balanced = for_each_unquoted(s, |i, c| match c {
         '<' => opens.push(i),
         '>' => closes.push(i),
         _ => {}
     });
-    if !closed {
+    if !balanced {
         return Err(UNCLOSED_QUOTE.to_string());
     }
-    Ok((opens, closes))
+    Ok(Brackets { opens, closes })
 }
 
 const UNCLOSED_QUOTE: &str = "a quote is not closed";
 
 /// Parses one trimmed, non-empty list entry.
 fn parse_entry(entry: &str) -> Result<Mailbox, String> {
-    let (opens, closes) = top_level_brackets(entry)?;
+    let Brackets { opens, closes } = top_level_brackets(entry)?;
     let Some(&open) = opens.first() else {
         if !closes.is_empty() {
             return Err("a > without a <".to_string());

@@ -241,14 +241,11 @@ fn parse_recipients(field: Field, raw: &str, errors: &mut Vec<Error>) -> Option<
     match Mailbox::parse_list(raw) {
         Ok(list) => Some(list),
         Err(bad) => {
-            errors.extend(
-                bad.into_iter()
-                    .map(|bad| Error::InvalidAddress {
-                        field,
-                        input: bad.input,
-                        reason: bad.reason,
-                    }),
-            );
+            errors.extend(bad.into_iter().map(|bad| Error::InvalidAddress {
+                field,
+                input: bad.input,
+                reason: bad.reason,
+            }));
             None
         }
     }

@@ -121,7 +121,7 @@ impl Scanner {
         for block in data.chunks(128) {
             let (h, c, n) = block.iter().fold((0u8, false, 0u8), |(h, c, n), &b| {
                 let control =
-                    ((b < 0x20) & (b != b'\t') & (b != b'\r') & (b != b'\n')) | (b == 0x7f);
+                    ((b < 0x20) && (b != b'\t') && (b != b'\r') && (b != b'\n')) || (b == 0x7f);
                 (h | b, c | control, n + u8::from(b == b'\r'))
             });
             high |= h;

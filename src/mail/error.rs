@@ -66,7 +66,7 @@ pub enum Error {
     /// An address with a non-ASCII local part, but the server lacks SMTPUTF8.
     #[error(
         "{}{} has a non-ASCII local part and needs SMTPUTF8, which the server does not offer",
-        field_prefix(.field),
+        field_prefix(*.field),
         quoted(.input)
     )]
     NeedsSmtpUtf8 {
@@ -87,7 +87,7 @@ pub enum Error {
     InvalidUserAgent,
 }
 
-fn field_prefix(field: &Option<Field>) -> String {
+fn field_prefix(field: Option<Field>) -> String {
     field.map(|f| format!("{f}: ")).unwrap_or_default()
 }
 

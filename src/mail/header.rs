@@ -478,19 +478,16 @@ pub(crate) mod tests {
                         Some(bytes.into_iter().map(char::from).collect())
                     }
                 });
-            match decoded {
-                Some(text) => {
-                    if !prev_encoded {
-                        out.push_str(&pending_space);
-                    }
-                    out.push_str(&text);
-                    prev_encoded = true;
-                }
-                None => {
+            if let Some(text) = decoded {
+                if !prev_encoded {
                     out.push_str(&pending_space);
-                    out.push_str(word);
-                    prev_encoded = false;
                 }
+                out.push_str(&text);
+                prev_encoded = true;
+            } else {
+                out.push_str(&pending_space);
+                out.push_str(word);
+                prev_encoded = false;
             }
             pending_space.clear();
         }

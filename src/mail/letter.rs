@@ -25,24 +25,23 @@ pub struct Stamp {
 impl Stamp {
     /// Local time with its offset, and 128 random bits in hex.
     // The one clock read of the mail layer; everything else takes a Stamp.
-    #[allow(clippy::disallowed_methods)]
+    #[expect(clippy::disallowed_methods, reason = "the mail layer's one clock read")]
     pub fn now() -> Stamp {
         let date = chrono::Local::now().fixed_offset();
         let mut random = [0u8; 16];
-        let unique = match getrandom::fill(&mut random) {
-            Ok(()) => random.iter().map(|b| format!("{b:02x}")).collect(),
+        let unique = if getrandom::fill(&mut random).is_ok() {
+            random.iter().map(|b| format!("{b:02x}")).collect()
+        } else {
             // The OS generator failing is near impossible; fall back to
             // values that are still unique per process and instant.
-            Err(_) => {
-                use std::sync::atomic::{AtomicU64, Ordering};
-                static COUNTER: AtomicU64 = AtomicU64::new(0);
-                format!(
-                    "{:x}.{:x}.{:x}",
-                    date.timestamp_nanos_opt().unwrap_or_default(),
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed)
-                )
-            }
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            format!(
+                "{:x}.{:x}.{:x}",
+                date.timestamp_nanos_opt().unwrap_or_default(),
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
         };
         Stamp { date, unique }
     }
@@ -203,7 +202,7 @@ fn build_with<'a>(
     })
 }
 
-impl<'a> Letter<'a> {
+impl Letter<'_> {
     /// The Message-ID with its angle brackets: `<unique@domain>`.
     pub fn message_id(&self) -> &str {
         &self.message_id
@@ -227,7 +226,10 @@ impl<'a> Letter<'a> {
     /// the file cannot be read now, the send will say so.
     // A letter always has its header block, so an `is_empty` would say
     // nothing.
-    #[allow(clippy::len_without_is_empty)]
+    #[expect(
+        clippy::len_without_is_empty,
+        reason = "a letter always has its header block"
+    )]
     pub fn len(&self) -> u64 {
         let body = *self.body_len.get_or_init(|| match &self.body {
             Body::Text(text) => {

@@ -493,4 +493,3 @@ pub static PROVIDERS: &[Provider] = &[
         ],
     },
 ];
-

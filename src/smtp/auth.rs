@@ -288,7 +288,7 @@ mod tests {
         let with = |mechs: &[&str]| {
             let mut caps =
                 Capabilities::from_ehlo(&Reply::new(Code::new(250).unwrap(), vec!["mx".into()]));
-            caps.auth = mechs.iter().map(|m| m.to_string()).collect();
+            caps.auth = mechs.iter().map(ToString::to_string).collect();
             caps
         };
         for (choice, offered, expected) in [

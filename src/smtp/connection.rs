@@ -353,7 +353,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Shuts the stream down (TLS close_notify, TCP FIN), within the command
+    /// Shuts the stream down (TLS `close_notify`, TCP FIN), within the command
     /// deadline; failures do not matter any more at this point.
     pub async fn shutdown(&mut self) {
         let _ = tokio::time::timeout(self.timeouts.command, self.stream.shutdown()).await;
@@ -454,7 +454,7 @@ pub async fn tls_handshake<S: AsyncRead + AsyncWrite + Unpin>(
         .into_owned();
     transcript.note(&format!(
         "TLS established in {}; {cert}",
-        super::transcript::format_latency(started.elapsed())
+        format_latency(started.elapsed())
     ));
     Ok(Connection::new(tls, timeouts, transcript, Some(cert)))
 }

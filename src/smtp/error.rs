@@ -147,7 +147,10 @@ impl Error {
     /// The stage the error happened in, where there is one.
     pub fn stage(&self) -> Option<Stage> {
         match self {
-            Error::Resolve { .. } | Error::Connect { .. } => Some(Stage::Connect),
+            Error::Resolve { .. }
+            | Error::Connect { .. }
+            | Error::Config(_)
+            | Error::TlsSetup(_) => Some(Stage::Connect),
             Error::Io { stage, .. }
             | Error::Closed { stage }
             | Error::Timeout { stage, .. }
@@ -162,11 +165,10 @@ impl Error {
             | Error::AuthFailed { .. }
             | Error::AuthLoop { .. } => Some(Stage::Auth),
             Error::AllRecipientsRefused { .. } => Some(Stage::Rcpt),
-            Error::TooLarge { .. } | Error::NeedsSmtpUtf8 { .. } | Error::Needs8BitMime => {
-                Some(Stage::Mail)
-            }
-            Error::Config(_) | Error::TlsSetup(_) => Some(Stage::Connect),
-            Error::BadAddress(_) => Some(Stage::Mail),
+            Error::TooLarge { .. }
+            | Error::NeedsSmtpUtf8 { .. }
+            | Error::Needs8BitMime
+            | Error::BadAddress(_) => Some(Stage::Mail),
             Error::Broken => None,
         }
     }
@@ -241,19 +243,20 @@ impl Error {
                 stage: Stage::Greeting,
                 ..
             } => Some(Advice::UseImplicitTls),
+            // After the final dot the letter may have gone through.
             Error::Timeout {
                 stage: Stage::EndOfData,
                 ..
-            } => Some(Advice::MayBeDelivered),
-            Error::Timeout { .. } => Some(Advice::RaiseTimeout),
-            Error::Closed {
+            }
+            | Error::Closed {
                 stage: Stage::EndOfData,
             }
             | Error::Io {
                 stage: Stage::EndOfData,
                 ..
             } => Some(Advice::MayBeDelivered),
-            Error::ServiceClosing { .. } => Some(Advice::TryLater),
+            Error::Timeout { .. } => Some(Advice::RaiseTimeout),
+            // 421 included.
             _ if self.is_transient() => Some(Advice::TryLater),
             _ => None,
         }

@@ -146,6 +146,7 @@ impl Reply {
     /// `marker`; the line's enhanced code, if any, stays. What is shown and
     /// quoted in errors changes; [`Reply::parsed_lines`] keeps the lines as
     /// parsed, for the engine.
+    #[must_use]
     pub fn withhold_lines(self, hide: &[bool], marker: &str) -> Reply {
         if !hide.iter().any(|&h| h) {
             return self;
@@ -378,7 +379,7 @@ mod tests {
     fn reply(code: u16, lines: &[&str]) -> Reply {
         Reply::new(
             Code::new(code).unwrap(),
-            lines.iter().map(|s| s.to_string()).collect(),
+            lines.iter().map(ToString::to_string).collect(),
         )
     }
 

@@ -342,7 +342,7 @@ fn unbase64(raw: &[u8]) -> Vec<Vec<u8>> {
                 let bits = 6 * group.len();
                 acc <<= 24 - bits;
                 let bytes = acc.to_be_bytes();
-                decoded.extend_from_slice(&bytes[1..1 + bits / 8]);
+                decoded.extend_from_slice(&bytes[1..=(bits / 8)]);
             }
             out.push(decoded);
         }

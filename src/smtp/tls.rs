@@ -62,10 +62,25 @@ pub fn note_steered(original: Option<std::ffi::OsString>) {
     let _ = STEERED.set(original);
 }
 
-/// When smtpwire steered [`CERT_FILE_VAR`]: `Some(the user's value)`, which
-/// a child process (the password command) must get back instead.
-pub fn steered() -> Option<Option<&'static std::ffi::OsStr>> {
-    STEERED.get().map(Option::as_deref)
+/// What a child process (the password command) must get for
+/// [`CERT_FILE_VAR`]: the user's value back, not smtpwire's shortcut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildCertFile {
+    /// smtpwire did not change it: the child inherits it.
+    Inherit,
+    /// smtpwire changed it from this value: the child gets this.
+    Set(&'static std::ffi::OsStr),
+    /// smtpwire set it where the user had none: the child gets none.
+    Remove,
+}
+
+/// [`CERT_FILE_VAR`] as a child process must get it.
+pub fn child_cert_file() -> ChildCertFile {
+    match STEERED.get() {
+        None => ChildCertFile::Inherit,
+        Some(Some(original)) => ChildCertFile::Set(original),
+        Some(None) => ChildCertFile::Remove,
+    }
 }
 
 /// Why a TLS connector could not be built.
@@ -224,10 +239,10 @@ pub enum HandshakeFailure {
 
 /// OpenSSL's `SSL_R_*` reason codes (ssl/sslerr.h; stable across 1.1 and 3.x).
 mod reason {
-    pub const PACKET_LENGTH_TOO_LONG: i32 = 198;
-    pub const WRONG_VERSION_NUMBER: i32 = 267;
-    pub const HTTP_REQUEST: i32 = 156;
-    pub const UNEXPECTED_EOF_WHILE_READING: i32 = 294;
+    pub(super) const PACKET_LENGTH_TOO_LONG: i32 = 198;
+    pub(super) const WRONG_VERSION_NUMBER: i32 = 267;
+    pub(super) const HTTP_REQUEST: i32 = 156;
+    pub(super) const UNEXPECTED_EOF_WHILE_READING: i32 = 294;
 }
 
 /// Classifies a handshake error by type: an `io::Error` or OpenSSL's error
@@ -297,7 +312,7 @@ fn verify_message(code: i32) -> &'static str {
     // into a shared static buffer; every code passed here is one of
     // openssl-sys's `X509_V_ERR_*` constants, for which it returns a
     // string constant.
-    #[allow(unsafe_code)]
+    #[expect(unsafe_code, reason = "a known verification code's message")]
     let result = unsafe { openssl::x509::X509VerifyResult::from_raw(code) };
     result.error_string()
 }
@@ -349,8 +364,7 @@ pub fn describe_der(der: &[u8]) -> String {
     let text = match x509_parser::parse_x509_certificate(der) {
         Ok((_, cert)) => {
             let until = chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
-                .map(|t| t.format("%Y-%m-%d").to_string())
-                .unwrap_or_else(|| "?".to_owned());
+                .map_or_else(|| "?".to_owned(), |t| t.format("%Y-%m-%d").to_string());
             format!(
                 "certificate {}, issued by {}, valid until {until}",
                 cert.subject(),

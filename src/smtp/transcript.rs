@@ -279,11 +279,7 @@ impl Transcript {
             (Some(code), Some(sep @ (" " | "-"))) => {
                 let reply =
                     Reply::new(code, vec![line[4..].to_owned()]).withhold_lines(&[true], WITHHELD);
-                let text = reply
-                    .lines()
-                    .first()
-                    .map(String::as_str)
-                    .unwrap_or(WITHHELD);
+                let text = reply.lines().first().map_or(WITHHELD, String::as_str);
                 Cow::Owned(format!("{code}{sep}{text}"))
             }
             _ => Cow::Borrowed(WITHHELD),
@@ -339,7 +335,10 @@ impl Transcript {
 
 /// The one place the engine reads the wall clock (for line timestamps only;
 /// timeouts and latency use the monotonic clock).
-#[allow(clippy::disallowed_methods)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the engine's one wall-clock read"
+)]
 fn wall_clock() -> NaiveTime {
     chrono::Local::now().time()
 }

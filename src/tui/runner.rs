@@ -23,7 +23,10 @@ use crate::{
 const EVENTS_PER_FRAME: usize = 4096;
 
 /// The wall clock and the monotonic clock, read together.
-#[allow(clippy::disallowed_methods)] // the composer's one wall-clock read
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the composer's one wall-clock read"
+)]
 pub fn tick() -> Msg {
     Msg::Tick {
         now: Instant::now(),
@@ -64,6 +67,7 @@ impl Runner {
     }
 
     /// Replaces the clock (tests: a fixed time, so frames are repeatable).
+    #[must_use]
     pub fn with_clock(mut self, clock: fn() -> Msg) -> Runner {
         self.clock = clock;
         self
@@ -110,7 +114,7 @@ impl Runner {
                 // Killed or hung up: the caller saves the draft and leaves.
                 () = &mut stop => return Ok(()),
                 event = events.recv(), if worker_alive => match event {
-                    Some(event) => self.worker_event(event),
+                    Some(event) => Some(self.worker_event(event)),
                     None => {
                         worker_alive = false;
                         Some(Msg::WorkerGone)
@@ -138,9 +142,8 @@ impl Runner {
             // a long burst of lines costs one redraw rather than one each.
             for _ in 0..EVENTS_PER_FRAME {
                 let Ok(event) = events.try_recv() else { break };
-                if let Some(msg) = self.worker_event(event) {
-                    self.dispatch(msg);
-                }
+                let msg = self.worker_event(event);
+                self.dispatch(msg);
             }
             if self.quit {
                 return Ok(());
@@ -157,7 +160,7 @@ impl Runner {
     }
 
     /// A worker event as a message; log lines also go to `--transcript`.
-    fn worker_event(&mut self, event: WorkerEvent) -> Option<Msg> {
+    fn worker_event(&mut self, event: WorkerEvent) -> Msg {
         if let (WorkerEvent::Line(line), Some(file)) = (&event, &mut self.transcript)
             && writeln!(file, "{line}").is_err()
         {
@@ -165,7 +168,7 @@ impl Runner {
             self.app
                 .problem("writing the --transcript file failed; it stops here");
         }
-        Some(Msg::Worker(event))
+        Msg::Worker(event)
     }
 
     fn dispatch(&mut self, msg: Msg) {

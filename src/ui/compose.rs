@@ -35,7 +35,7 @@ fn placeholder(field: ComposeField) -> &'static str {
 
 /// Rows the form needs besides the body: the title, the header fields and
 /// their messages.
-pub fn fixed_height(app: &App) -> u16 {
+pub(super) fn fixed_height(app: &App) -> u16 {
     let messages = HEADERS
         .iter()
         .filter(|f| app.compose.error(**f).is_some())
@@ -43,7 +43,7 @@ pub fn fixed_height(app: &App) -> u16 {
     1 + HEADERS.len() as u16 + messages
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: bool) {
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, cursor: bool) {
     let focused = match app.focus {
         Focus::Compose(field) => Some(field),
         _ => None,

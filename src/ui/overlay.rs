@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Every key, as the help shows it.
-pub const KEYS: [(&str, &str); 16] = [
+pub(super) const KEYS: [(&str, &str); 16] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
@@ -49,7 +49,7 @@ pub const KEYS: [(&str, &str); 16] = [
     ),
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: &Theme) {
+pub(super) fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: Theme) {
     match overlay {
         Overlay::Help => help(frame, area, theme),
         Overlay::Lint(warnings) => {
@@ -87,7 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: &Theme) {
     }
 }
 
-fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
+fn help(frame: &mut Frame, area: Rect, theme: Theme) {
     let key_width = KEYS.iter().map(|(k, _)| width_of(k)).max().unwrap_or(0);
     let lines = KEYS
         .iter()
@@ -102,7 +102,7 @@ fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
     window(frame, area, " Keys · Esc closes ", lines, 78, theme);
 }
 
-fn results(frame: &mut Frame, area: Rect, message_id: &str, delivery: &Delivery, theme: &Theme) {
+fn results(frame: &mut Frame, area: Rect, message_id: &str, delivery: &Delivery, theme: Theme) {
     let refused = delivery.refused().count();
     let total = delivery.recipients.len();
     let title = if refused == 0 {
@@ -143,7 +143,7 @@ fn results(frame: &mut Frame, area: Rect, message_id: &str, delivery: &Delivery,
     window(frame, area, &title, lines, 110, theme);
 }
 
-fn keys_line<'a>(keys: &[(&'a str, &'a str)], theme: &Theme) -> Line<'a> {
+fn keys_line<'a>(keys: &[(&'a str, &'a str)], theme: Theme) -> Line<'a> {
     let mut spans = Vec::new();
     for (key, what) in keys {
         spans.push(Span::styled(format!(" {key} "), theme.key()));
@@ -160,7 +160,7 @@ fn window(
     title: &str,
     lines: Vec<Line>,
     max_width: u16,
-    theme: &Theme,
+    theme: Theme,
 ) {
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
     let width = (widest.max(width_of(title) as u16) + 4)

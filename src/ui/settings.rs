@@ -19,11 +19,11 @@ use crate::{
 const LABELS: [u16; 3] = [4, 8, 8];
 
 /// Rows the pane needs.
-pub fn height(app: &App) -> u16 {
+pub(super) fn height(app: &App) -> u16 {
     1 + 3 + u16::from(!app.settings.errors.is_empty()) + u16::from(app.session_open())
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: bool) {
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, cursor: bool) {
     let focused = match app.focus {
         Focus::Settings(field) => Some(field),
         _ => None,
@@ -61,10 +61,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cursor: boo
                 width: widths[col],
                 height: 1,
             };
-            if let Some(col_in_cell) = draw_cell(frame, cell, LABELS[col], app, field, theme)
-                && focused == Some(field)
-                && cursor
-            {
+            let col_in_cell = draw_cell(frame, cell, LABELS[col], app, field, theme);
+            if focused == Some(field) && cursor {
                 frame.set_cursor_position(Position::new(cell.x + col_in_cell, y));
             }
             x += widths[col];
@@ -115,8 +113,8 @@ fn draw_cell(
     label_width: u16,
     app: &App,
     field: SettingsField,
-    theme: &Theme,
-) -> Option<u16> {
+    theme: Theme,
+) -> u16 {
     let settings = &app.settings;
     let is_focused = app.focus == Focus::Settings(field);
     let has_error = settings.error(field).is_some();
@@ -173,7 +171,7 @@ fn draw_cell(
     }
     let line = Line::from(spans);
     frame.render_widget(line, cell);
-    Some(label_width + 1 + cursor_col as u16)
+    label_width + 1 + cursor_col as u16
 }
 
 fn placeholder(app: &App, field: SettingsField) -> String {

@@ -18,7 +18,7 @@ use crate::{
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /// The connection state and the running job: the start of the status line.
-fn head<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
+fn head<'a>(app: &App, theme: Theme) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     let connecting = app
         .job
@@ -33,7 +33,7 @@ fn head<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
             ));
         }
         SessionState::Closed if connecting => {
-            let server = app.job.as_ref().map(|j| j.server.as_str()).unwrap_or("");
+            let server = app.job.as_ref().map_or("", |j| j.server.as_str());
             spans.push(Span::styled(
                 format!("◌ connecting {server}"),
                 theme.connection(false, true),
@@ -76,7 +76,7 @@ const INDENT: &str = "  ";
 /// (broken at a space where one is near).
 fn split_status<'t>(app: &App, text: &'t str, width: u16) -> (&'t str, Option<&'t str>) {
     let theme = Theme::new(false);
-    let used: usize = head(app, &theme).iter().map(|s| width_of(&s.content)).sum();
+    let used: usize = head(app, theme).iter().map(|s| width_of(&s.content)).sum();
     let room = usize::from(width).saturating_sub(used + SEPARATOR.len());
     if width_of(text) <= room {
         return (text, None);
@@ -100,7 +100,7 @@ fn split_status<'t>(app: &App, text: &'t str, width: u16) -> (&'t str, Option<&'
 }
 
 /// Rows the status needs: one, a second for a long result, one for advice.
-pub fn rows(app: &App, width: u16) -> u16 {
+pub(super) fn rows(app: &App, width: u16) -> u16 {
     let Some(status) = &app.status else {
         return 1;
     };
@@ -108,7 +108,7 @@ pub fn rows(app: &App, width: u16) -> u16 {
     1 + u16::from(rest.is_some()) + u16::from(status.hint.is_some())
 }
 
-pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub(super) fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut first = head(app, theme);
     let mut lines = Vec::new();
     match &app.status {
@@ -150,7 +150,7 @@ fn elapsed_text(d: Duration) -> String {
     }
 }
 
-pub fn hint_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub(super) fn hint_bar(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut spans = Vec::new();
     let mut used = 0;
     for (key, what) in hints(app) {

@@ -18,7 +18,7 @@ impl Theme {
         Theme { color }
     }
 
-    fn fg(&self, color: Color) -> Style {
+    fn fg(self, color: Color) -> Style {
         if self.color {
             Style::new().fg(color)
         } else {
@@ -27,7 +27,7 @@ impl Theme {
     }
 
     /// A pane's title.
-    pub fn title(&self, focused: bool) -> Style {
+    pub fn title(self, focused: bool) -> Style {
         if focused {
             self.fg(Color::Yellow)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED)
@@ -37,7 +37,7 @@ impl Theme {
     }
 
     /// A pane's border line.
-    pub fn border(&self, focused: bool) -> Style {
+    pub fn border(self, focused: bool) -> Style {
         match (focused, self.color) {
             (true, _) => self.fg(Color::Yellow).add_modifier(Modifier::BOLD),
             (false, true) => self.fg(Color::DarkGray),
@@ -46,7 +46,7 @@ impl Theme {
     }
 
     /// A field's label.
-    pub fn label(&self, focused: bool) -> Style {
+    pub fn label(self, focused: bool) -> Style {
         if focused {
             self.fg(Color::Yellow)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED)
@@ -56,27 +56,27 @@ impl Theme {
     }
 
     /// A field's value.
-    pub fn value(&self) -> Style {
+    pub fn value(self) -> Style {
         Style::new()
     }
 
     /// Grey hint text in an empty field.
-    pub fn placeholder(&self) -> Style {
+    pub fn placeholder(self) -> Style {
         self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
     }
 
     /// A validation message, and a field that has one.
-    pub fn error(&self) -> Style {
+    pub fn error(self) -> Style {
         self.fg(Color::LightRed).add_modifier(Modifier::BOLD)
     }
 
     /// A log line's timestamp.
-    pub fn time(&self) -> Style {
+    pub fn time(self) -> Style {
         self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
     }
 
     /// A log line by direction.
-    pub fn log(&self, dir: Dir) -> Style {
+    pub fn log(self, dir: Dir) -> Style {
         match dir {
             Dir::Client => self.fg(Color::LightCyan).add_modifier(Modifier::BOLD),
             Dir::Server => self.fg(Color::LightGreen),
@@ -86,12 +86,12 @@ impl Theme {
     }
 
     /// The `[25 ms]` / `(Username:)` annotation.
-    pub fn suffix(&self) -> Style {
+    pub fn suffix(self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::DIM)
     }
 
     /// The last result in the status line.
-    pub fn status(&self, tone: Tone) -> Style {
+    pub fn status(self, tone: Tone) -> Style {
         match tone {
             Tone::Info => Style::new(),
             Tone::Success => self.fg(Color::LightGreen),
@@ -101,7 +101,7 @@ impl Theme {
     }
 
     /// The connection state: open, connecting, closed.
-    pub fn connection(&self, open: bool, connecting: bool) -> Style {
+    pub fn connection(self, open: bool, connecting: bool) -> Style {
         match (open, connecting) {
             (true, _) => self.fg(Color::LightGreen).add_modifier(Modifier::BOLD),
             (false, true) => self.fg(Color::Yellow).add_modifier(Modifier::BOLD),
@@ -110,22 +110,22 @@ impl Theme {
     }
 
     /// The spinner and stage of a running job.
-    pub fn busy(&self) -> Style {
+    pub fn busy(self) -> Style {
         self.fg(Color::LightCyan).add_modifier(Modifier::BOLD)
     }
 
     /// A key in the hint bar or the help.
-    pub fn key(&self) -> Style {
+    pub fn key(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
 
     /// What a key does, in the hint bar.
-    pub fn hint(&self) -> Style {
+    pub fn hint(self) -> Style {
         self.fg(Color::Gray)
     }
 
     /// Less important text.
-    pub fn dim(&self) -> Style {
+    pub fn dim(self) -> Style {
         self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
     }
 }

@@ -19,7 +19,7 @@ use crate::{
 /// `08:41:02.139 S: ` — the time, the prefix and their spaces.
 const HEAD: usize = 16;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let log = &app.log;
     let focused = app.focus == Focus::Log;
     let inner_rows = usize::from(area.height.saturating_sub(1));
@@ -83,7 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// One log line in `width` columns: time, prefix, text (from `hscroll`
 /// characters on), padding and the annotation, as in the transcript format.
-fn render_line<'a>(line: &LogLine, width: usize, hscroll: usize, theme: &Theme) -> Line<'a> {
+fn render_line<'a>(line: &LogLine, width: usize, hscroll: usize, theme: Theme) -> Line<'a> {
     let full = line.to_string();
     let suffix = line.suffix().unwrap_or_default();
     let head: String = full.chars().take(HEAD).collect();
@@ -144,10 +144,10 @@ mod tests {
             gloss: None,
         };
         assert_eq!(
-            text(&render_line(&server, 100, 0, &theme)),
+            text(&render_line(&server, 100, 0, theme)),
             server.to_string()
         );
-        let cut = text(&render_line(&server, 50, 0, &theme));
+        let cut = text(&render_line(&server, 50, 0, theme));
         assert_eq!(cut, "08:41:02.139 S: 220 mx.example.org ESMTP … [25 ms]");
         assert_eq!(width_of(&cut), 50);
         let note = LogLine {
@@ -157,11 +157,11 @@ mod tests {
             ..server.clone()
         };
         assert_eq!(
-            text(&render_line(&note, 40, 0, &theme)),
+            text(&render_line(&note, 40, 0, theme)),
             "08:41:02.139 *  connecting to smtp.exam…"
         );
         assert_eq!(
-            text(&render_line(&note, 80, 14, &theme)),
+            text(&render_line(&note, 80, 14, theme)),
             "08:41:02.139 *  smtp.example.org:587"
         );
     }

@@ -1,4 +1,4 @@
-//! A minimal IMAP4rev1 client for reading delivered letters back: LOGIN,
+//! A minimal `IMAP4rev1` client for reading delivered letters back: LOGIN,
 //! SELECT, UID SEARCH, UID FETCH BODY.PEEK[]. Blocking, loopback only,
 //! every read bounded by a timeout.
 
@@ -22,7 +22,7 @@ pub struct Response {
 }
 
 /// An IMAP quoted string (RFC 3501 §4.3): backslash and quote escaped.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 

@@ -1,10 +1,18 @@
 //! End-to-end tests: the real `smtpwire` binary against the project's own
 //! Postfix + Dovecot on 127.0.0.1 (`scripts/lab.sh`), letters read back over
-//! IMAP and scored by SpamAssassin. Run them with `scripts/test.sh`, which
+//! IMAP and scored by `SpamAssassin`. Run them with `scripts/test.sh`, which
 //! starts the lab, exports its settings and passes `--features lab-tests`.
 
 // Test code: a panic is the failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is the failure report"
+)]
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "test helpers take what the table gives them"
+)]
 
 mod imap;
 mod letters;
@@ -170,7 +178,7 @@ pub fn submission(port: u16, security: &str, auth: &str) -> Vec<String> {
 }
 
 pub fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+    list.iter().map(ToString::to_string).collect()
 }
 
 /// stdout + stderr as text, for assertions and failure messages.

@@ -1,4 +1,4 @@
-//! Letters built by smtpwire, scored by SpamAssassin's local rules
+//! Letters built by smtpwire, scored by `SpamAssassin`'s local rules
 //! (`spamassassin -L -t`, Debian's shipped rules, no network) and by rspamd
 //! (`scripts/rspamd.sh`: Debian's rules, offline), both as sent and as
 //! delivered through Postfix: no rule with a positive score may fire.
@@ -17,7 +17,7 @@ struct Hit {
     rule: String,
 }
 
-/// Runs SpamAssassin on a letter; returns the total and the rules that fired.
+/// Runs `SpamAssassin` on a letter; returns the total and the rules that fired.
 fn score(letter: &[u8]) -> (f64, Vec<Hit>, String) {
     let mut child = Command::new("spamassassin")
         .args(["-L", "-t"])

@@ -7,7 +7,10 @@
 
 // Helpers outside #[test] functions panic on purpose: a failed step is a
 // failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
 
 use std::path::PathBuf;
 
@@ -215,7 +218,7 @@ fn no_bcc_header_but_bcc_in_the_envelope() {
             .envelope()
             .recipients
             .iter()
-            .map(|a| a.to_string())
+            .map(ToString::to_string)
             .collect();
         assert!(rcpt.contains(&"sam@example.com".to_string()), "{rcpt:?}");
         assert!(rcpt.contains(&"hidden@example.net".to_string()), "{rcpt:?}");
@@ -242,22 +245,21 @@ fn assert_wire_safe(letter: &Letter<'_>, opts: &BuildOptions) -> Vec<u8> {
     if !opts.smtputf8 {
         assert!(header.is_ascii(), "{}", String::from_utf8_lossy(header));
     }
-    if letter.transfer_encoding() != TransferEncoding::EightBit {
-        assert!(body.is_ascii());
-    } else {
+    if letter.transfer_encoding() == TransferEncoding::EightBit {
         assert!(opts.eight_bit);
+    } else {
+        assert!(body.is_ascii());
     }
     assert_eq!(letter.needs_8bitmime(), !bytes.is_ascii());
     bytes
 }
 
 fn header_address(address: &Address, smtputf8: bool) -> String {
-    match address.to_ascii() {
-        Ok(ascii) => ascii,
-        Err(_) => {
-            assert!(smtputf8);
-            address.to_utf8()
-        }
+    if let Ok(ascii) = address.to_ascii() {
+        ascii
+    } else {
+        assert!(smtputf8);
+        address.to_utf8()
     }
 }
 
@@ -342,7 +344,7 @@ fn round_trip_matrix() {
             "ascii",
             "Alice <alice@example.org>".into(),
             "bob@example.net".into(),
-            "".into(),
+            String::new(),
             "Hello".into(),
             "Hi.\n".into(),
         ),
@@ -358,7 +360,7 @@ fn round_trip_matrix() {
             "greek",
             "Γιώργος Παπαδόπουλος <g@example.gr>".into(),
             "Ελένη <e@example.gr>".into(),
-            "".into(),
+            String::new(),
             "Καλημέρα κόσμε".into(),
             "Γεια σου κόσμε!\n".into(),
         ),
@@ -366,7 +368,7 @@ fn round_trip_matrix() {
             "cjk",
             "山田太郎 <taro@example.jp>".into(),
             "李小龍 <lee@example.cn>".into(),
-            "".into(),
+            String::new(),
             "日本語の件名です".into(),
             "こんにちは世界\n".into(),
         ),
@@ -374,7 +376,7 @@ fn round_trip_matrix() {
             "arabic_rtl",
             "\u{200F}محمد علي <m@example.eg>".into(),
             "a@example.org".into(),
-            "".into(),
+            String::new(),
             "\u{200F}مرحبا بالعالم".into(),
             "\u{200F}مرحبا\n".into(),
         ),
@@ -382,7 +384,7 @@ fn round_trip_matrix() {
             "emoji",
             "Party 🎉 Bot <bot@example.org>".into(),
             "🙂 Fan <fan@example.org>".into(),
-            "".into(),
+            String::new(),
             "Hello 👋 world 🌍".into(),
             "🎉🎉🎉\n".into(),
         ),
@@ -406,7 +408,7 @@ fn round_trip_matrix() {
             "long_words",
             format!("{long_word} <w@example.de>"),
             "w@example.de".into(),
-            "".into(),
+            String::new(),
             format!("Subject {long_word} tail"),
             format!("{long_word}\n"),
         ),
@@ -414,7 +416,7 @@ fn round_trip_matrix() {
             "long_lines",
             "a@example.org".into(),
             "b@example.org".into(),
-            "".into(),
+            String::new(),
             "Long lines".into(),
             format!("{long_line}{ascii_long_line}\n"),
         ),
@@ -422,7 +424,7 @@ fn round_trip_matrix() {
             "dots",
             "a@example.org".into(),
             "b@example.org".into(),
-            "".into(),
+            String::new(),
             "Dots".into(),
             ".\n..\n.x\nFrom me\n".into(),
         ),
@@ -430,7 +432,7 @@ fn round_trip_matrix() {
             "trailing_space",
             "a@example.org".into(),
             "b@example.org".into(),
-            "".into(),
+            String::new(),
             "  Spaces  ".into(),
             "line with spaces   \nline with tab\t\n   \n".into(),
         ),
@@ -438,15 +440,15 @@ fn round_trip_matrix() {
             "empty_body",
             "a@example.org".into(),
             "b@example.org".into(),
-            "".into(),
+            String::new(),
             "Empty".into(),
-            "".into(),
+            String::new(),
         ),
         (
             "no_final_newline",
             "a@example.org".into(),
             "b@example.org".into(),
-            "".into(),
+            String::new(),
             "x".into(),
             "no newline at end".into(),
         ),
@@ -454,7 +456,7 @@ fn round_trip_matrix() {
             "line_ends",
             "a@example.org".into(),
             "b@example.org".into(),
-            "".into(),
+            String::new(),
             "Line ends".into(),
             "crlf\r\nlf\ncr\rmixed\n\r\r\n\nend".into(),
         ),
@@ -462,22 +464,22 @@ fn round_trip_matrix() {
             "idn",
             "Вася <vasya@почта.рф>".into(),
             "user@пример.испытание, U@Example.ORG".into(),
-            "".into(),
+            String::new(),
             "IDN".into(),
             "Привет\n".into(),
         ),
         (
             "bcc_only",
             "a@example.org".into(),
-            "".into(),
-            "".into(),
-            "".into(),
+            String::new(),
+            String::new(),
+            String::new(),
             "Body\n".into(),
         ),
         (
             "cc_only",
             "a@example.org".into(),
-            "".into(),
+            String::new(),
             "c@example.org".into(),
             "Cc only".into(),
             "Body\n".into(),
@@ -667,7 +669,7 @@ fn text_strategy(allow_breaks: bool) -> impl Strategy<Value = String> {
     if allow_breaks {
         pieces.extend(["\r\n", "\n", "\r", "\\.", "From ", "[ \t]{1,3}\n"]);
     }
-    let union = proptest::strategy::Union::new(pieces.into_iter().map(|p| p.boxed()));
+    let union = proptest::strategy::Union::new(pieces.into_iter().map(Strategy::boxed));
     proptest::collection::vec(union, 0..40).prop_map(|v| v.concat())
 }
 

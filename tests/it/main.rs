@@ -1,7 +1,15 @@
 //! The one integration-test crate (see docs/testing.md).
 
 // Test code: a panic is the failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is the failure report"
+)]
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "test helpers take what the table gives them"
+)]
 
 mod faults;
 mod hostile;

@@ -22,7 +22,7 @@ const LETTER: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
 fn envelope(to: &[&str]) -> Envelope {
     Envelope {
         from: "alice@example.org".into(),
-        recipients: to.iter().map(|s| s.to_string()).collect(),
+        recipients: to.iter().map(ToString::to_string).collect(),
     }
 }
 

@@ -19,7 +19,7 @@ use tokio_native_tls::native_tls;
 
 /// One step of the server's side of a conversation.
 #[derive(Clone, Debug)]
-pub enum Step {
+pub(crate) enum Step {
     /// Write these lines, each followed by CRLF.
     Reply(&'static str),
     /// Write these bytes exactly (for split packets, garbage, no CRLF).
@@ -47,11 +47,11 @@ pub enum Step {
 }
 
 /// A server script.
-pub type Script = Vec<Step>;
+pub(crate) type Script = Vec<Step>;
 
 /// What the server saw.
 #[derive(Clone, Debug, Default)]
-pub struct Seen {
+pub(crate) struct Seen {
     /// Every line read, in order (message data excluded).
     pub lines: Vec<String>,
     /// Each message read by [`Step::ReadData`], raw (still dot-stuffed).
@@ -59,13 +59,13 @@ pub struct Seen {
 }
 
 /// Where the script broke.
-pub type Outcome = Result<Seen, String>;
+pub(crate) type Outcome = Result<Seen, String>;
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Runs `script` against the stream; returns what it saw, or a diff.
-pub async fn serve<S>(stream: S, script: Script) -> Outcome
+pub(crate) async fn serve<S>(stream: S, script: Script) -> Outcome
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -204,14 +204,14 @@ async fn read_line(reader: &mut BufReader<Box<dyn Io>>) -> Option<String> {
 /// A test CA and a server identity for `mail.test`, `localhost` and
 /// 127.0.0.1 signed by it, generated once per test run. Clients trust the CA
 /// through the CA-file path, never by turning verification off.
-pub struct TestPki {
+pub(crate) struct TestPki {
     pub ca: TestCa,
     pub ca_file: PathBuf,
     pub identity: native_tls::Identity,
     _dir: tempfile::TempDir,
 }
 
-pub fn test_pki() -> &'static TestPki {
+pub(crate) fn test_pki() -> &'static TestPki {
     static PKI: OnceLock<TestPki> = OnceLock::new();
     PKI.get_or_init(|| {
         let ca = make_ca("smtpwire test CA");
@@ -229,12 +229,12 @@ pub fn test_pki() -> &'static TestPki {
 }
 
 /// A CA: its PEM certificate and the issuer that signs with it.
-pub struct TestCa {
+pub(crate) struct TestCa {
     pub pem: String,
     pub issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
 }
 
-pub fn make_ca(name: &str) -> TestCa {
+pub(crate) fn make_ca(name: &str) -> TestCa {
     let key = rcgen::KeyPair::generate().unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params
@@ -253,10 +253,14 @@ pub fn make_ca(name: &str) -> TestCa {
 }
 
 /// A server identity signed by `ca`; `expired` makes one that ended in 2020.
-pub fn make_server_identity(ca: &TestCa, names: &[&str], expired: bool) -> native_tls::Identity {
+pub(crate) fn make_server_identity(
+    ca: &TestCa,
+    names: &[&str],
+    expired: bool,
+) -> native_tls::Identity {
     let key = rcgen::KeyPair::generate().unwrap();
     let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+        rcgen::CertificateParams::new(names.iter().map(ToString::to_string).collect::<Vec<_>>())
             .unwrap();
     params
         .distinguished_name
@@ -273,7 +277,7 @@ pub fn make_server_identity(ca: &TestCa, names: &[&str], expired: bool) -> nativ
 }
 
 /// A session configuration for the fake server.
-pub fn config(security: Security) -> SessionConfig {
+pub(crate) fn config(security: Security) -> SessionConfig {
     SessionConfig {
         host: "mail.test".into(),
         port: 587,
@@ -286,31 +290,31 @@ pub fn config(security: Security) -> SessionConfig {
     }
 }
 
-pub fn with_login(mut config: SessionConfig, auth: AuthChoice) -> SessionConfig {
+pub(crate) fn with_login(mut config: SessionConfig, auth: AuthChoice) -> SessionConfig {
     config.credentials = Some(Credentials::new("bob@example.org", PASSWORD));
     config.auth = auth;
     config
 }
 
 /// The password every scripted login uses; tests check it never shows.
-pub const PASSWORD: &str = "Tr0ub4dor&3-zebra";
+pub(crate) const PASSWORD: &str = "Tr0ub4dor&3-zebra";
 
 /// TLS that trusts the test CA (through the CA-file path).
-pub fn connector() -> smtp::tls::Tls {
+pub(crate) fn connector() -> smtp::tls::Tls {
     smtp::tls::Tls::new(Some(&test_pki().ca_file))
 }
 
 /// Everything the engine reported, collected for assertions.
 #[derive(Clone, Default)]
-pub struct Events(Arc<Mutex<Vec<Event>>>);
+pub(crate) struct Events(Arc<Mutex<Vec<Event>>>);
 
 impl Events {
-    pub fn transcript(&self) -> Transcript {
+    pub(crate) fn transcript(&self) -> Transcript {
         let events = Arc::clone(&self.0);
         Transcript::new(move |e| events.lock().unwrap().push(e))
     }
 
-    pub fn lines(&self) -> Vec<LogLine> {
+    pub(crate) fn lines(&self) -> Vec<LogLine> {
         self.0
             .lock()
             .unwrap()
@@ -323,7 +327,7 @@ impl Events {
     }
 
     /// `C: …` / `S: …` lines only, as text.
-    pub fn wire(&self) -> Vec<String> {
+    pub(crate) fn wire(&self) -> Vec<String> {
         self.lines()
             .into_iter()
             .filter(|l| matches!(l.dir, Dir::Client | Dir::Server))
@@ -331,7 +335,7 @@ impl Events {
             .collect()
     }
 
-    pub fn stages(&self) -> Vec<Stage> {
+    pub(crate) fn stages(&self) -> Vec<Stage> {
         let mut out: Vec<Stage> = Vec::new();
         for e in self.0.lock().unwrap().iter() {
             if let Event::Stage(s) = e
@@ -344,13 +348,13 @@ impl Events {
     }
 
     /// Every rendered line, for secret checks.
-    pub fn rendered(&self) -> String {
+    pub(crate) fn rendered(&self) -> String {
         self.lines().iter().map(|l| format!("{l}\n")).collect()
     }
 }
 
 /// Asserts that no form of the test password appears in `text`.
-pub fn assert_no_secret(text: &str) {
+pub(crate) fn assert_no_secret(text: &str) {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let plain_blob = b64.encode(format!("\0bob@example.org\0{PASSWORD}"));
@@ -364,7 +368,7 @@ pub fn assert_no_secret(text: &str) {
 
 /// A one-connection server on 127.0.0.1: implicit TLS with `identity` when
 /// given, then `script`. Returns its address and the script's outcome.
-pub async fn loopback_server(
+pub(crate) async fn loopback_server(
     identity: Option<native_tls::Identity>,
     script: Script,
 ) -> (std::net::SocketAddr, tokio::task::JoinHandle<Outcome>) {

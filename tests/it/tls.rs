@@ -13,7 +13,7 @@ const EHLO: Step = Step::Expect("EHLO client.example.org");
 
 fn config_for(addr: std::net::SocketAddr, host: &str, security: Security) -> smtp::SessionConfig {
     let mut c = config(security);
-    c.host = host.to_owned();
+    host.clone_into(&mut c.host);
     c.port = addr.port();
     c
 }

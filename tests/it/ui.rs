@@ -74,7 +74,7 @@ impl Clock {
         let wall = NaiveDate::from_ymd_opt(2025, 3, 14)
             .unwrap()
             .and_time(NaiveTime::from_hms_milli_opt(8, 41, 2, 0).unwrap())
-            + chrono::Duration::milliseconds(ms as i64);
+            + chrono::Duration::milliseconds(i64::try_from(ms).unwrap());
         Msg::Tick {
             now: self.base + Duration::from_millis(ms),
             wall,
@@ -84,7 +84,7 @@ impl Clock {
 
 fn app_with(settings: Settings, draft: DraftInput) -> (App, Clock) {
     let clock = Clock::new();
-    let mut app = App::new(settings, draft, context());
+    let mut app = App::new(&settings, draft, context());
     assert!(app.update(clock.at(0)).is_none());
     (app, clock)
 }
@@ -570,7 +570,7 @@ fn no_color_means_no_colour_and_colour_means_colour() {
     };
     assert_eq!(colours(&app), 0);
     let mut coloured = App::new(
-        settings(),
+        &settings(),
         cyrillic(),
         Context {
             color: true,
@@ -974,7 +974,7 @@ fn the_password_command_runs_before_the_job_and_never_shows() {
 
     // From SMTPWIRE_PASSWORD (given in the context).
     let mut app = App::new(
-        Settings {
+        &Settings {
             user: Some("ivan".into()),
             ..settings()
         },

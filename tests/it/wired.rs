@@ -177,7 +177,7 @@ pub(crate) async fn run_with(
             }
         })
     };
-    let mut app = App::new(settings, draft, context);
+    let mut app = App::new(&settings, draft, context);
     app.update(pinned_clock());
     let mut runner = Runner::new(app, jobs, None).with_clock(pinned_clock);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
