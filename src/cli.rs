@@ -5,6 +5,7 @@
 
 mod check;
 pub mod exit;
+mod info;
 mod input;
 mod send;
 
@@ -38,12 +39,47 @@ pub struct Cli {
 }
 
 /// The headless commands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
 pub enum CliCommand {
     /// Build the letter, send it, print the transcript to stderr.
     Send,
     /// Connect, EHLO, STARTTLS, AUTH; print the capabilities; QUIT.
     Check,
+    /// Explain a reply code (535), an enhanced status code (5.7.8) or a
+    /// whole reply ("550 5.7.1 Relaying denied"); "-" reads a pasted reply
+    /// or transcript from standard input.
+    Explain {
+        /// The code or the reply.
+        #[arg(required = true, num_args = 1.., value_name = "CODE|REPLY")]
+        query: Vec<String>,
+    },
+    /// Print the built-in table of mail providers' settings.
+    Providers,
+    /// Print shell completions: smtpwire completions bash > FILE.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): smtpwire man > smtpwire.1.
+    Man,
+}
+
+/// Runs a headless command.
+pub async fn run(command: &CliCommand, options: &Options) -> Result<(), Failure> {
+    match command {
+        CliCommand::Send => send(options).await,
+        CliCommand::Check => check(options).await,
+        CliCommand::Explain { query } => info::explain(query),
+        CliCommand::Providers => {
+            print!("{}", crate::providers::table());
+            Ok(())
+        }
+        CliCommand::Completions { shell } => {
+            info::completions(*shell);
+            Ok(())
+        }
+        CliCommand::Man => info::man(),
+    }
 }
 
 /// Every option: the settings, the letter, and how to run.
@@ -151,5 +187,43 @@ impl Layers {
             // Both layers were checked already: what is left is structural.
             exit::resolve_failure(&e, Origin::CommandLine)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Settings {
+        let mut all = vec!["smtpwire"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).unwrap().options.settings
+    }
+
+    /// An option not given sets nothing, so the config file's value stands;
+    /// the flags set exactly what they say.
+    #[test]
+    fn flags_set_only_what_is_given() {
+        assert_eq!(parse(&["send"]), Settings::default());
+        for (args, system_roots, insecure) in [
+            (&["send", "--ca-file", "ca.pem"][..], None, None),
+            (
+                &["send", "--no-system-roots", "--ca-file", "ca.pem"],
+                Some(false),
+                None,
+            ),
+            (&["check", "--allow-insecure-auth"], None, Some(true)),
+            (&["check", "--allow-insecure-auth=false"], None, Some(false)),
+        ] {
+            let s = parse(args);
+            assert_eq!(
+                (s.system_roots, s.allow_insecure_auth),
+                (system_roots, insecure),
+                "{args:?}"
+            );
+        }
+        assert!(Cli::try_parse_from(["smtpwire", "send", "--no-system-roots"]).is_err());
     }
 }

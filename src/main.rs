@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use smtpwire::cli::{self, Cli, CliCommand, exit};
+use smtpwire::cli::{self, Cli, exit};
 
 fn main() -> ExitCode {
     if smtpwire::smtp::tls::hashed_system_roots() {
@@ -41,9 +41,8 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
-            Some(CliCommand::Send) => cli::send(&cli.options).await,
-            Some(CliCommand::Check) => cli::check(&cli.options).await,
+        match &cli.command {
+            Some(command) => cli::run(command, &cli.options).await,
             None => smtpwire::tui::run(&cli.options).await,
         }
     });

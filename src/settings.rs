@@ -255,7 +255,7 @@ settings! {
     CaFile / ca_file: PathBuf,
     /// Trust the system's CA certificates (default true); false trusts only
     /// `ca_file` (like curl's `--cacert`). On the command line: `--no-system-roots`.
-    [long = "no-system-roots", action = clap::ArgAction::SetFalse, default_value = None::<&str>, requires = "ca_file"]
+    [long = "no-system-roots", num_args = 0, default_missing_value = "false", requires = "ca_file"]
     SystemRoots / system_roots: bool,
     /// Command timeout in seconds, 1 to 86400; the other deadlines scale with it (default 300).
     [long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400)]

@@ -189,7 +189,7 @@ pub fn setting_name(setting: Setting) -> Cow<'static, str> {
         Setting::From => "--from",
         Setting::Recipients => "--to, --cc and --bcc",
         Setting::User => "--user",
-        Setting::Password => "the password (SMTPWIRE_PASSWORD, --password-command or the prompt)",
+        Setting::Password => "the password (SMTPWIRE_PASSWORD or --password-command)",
         Setting::PasswordCommand => "--password-command",
         Setting::Auth => "--auth",
         Setting::Timeout => "--timeout",

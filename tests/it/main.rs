@@ -11,6 +11,7 @@
     reason = "test helpers take what the table gives them"
 )]
 
+mod cli;
 mod faults;
 mod hostile;
 mod mail;
