@@ -237,8 +237,9 @@ show_logs() {
 # Also what the test suite needs beside the lab: rspamd (scored letters; its
 # system service must not start either), tmux (the composer's test) and GNU
 # time (peak memory in the load test).
+# gdb: gcore, for the test that searches the composer's memory for the password.
 PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-lmtpd spamassassin openssl swaks
-  libnet-ssleay-perl python3 procps ca-certificates rspamd tmux time)
+  libnet-ssleay-perl python3 procps ca-certificates rspamd tmux time gdb)
 
 cmd_install() {
   need_root install

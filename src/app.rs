@@ -524,6 +524,9 @@ impl App {
             Msg::Tick { now, wall } => self.tick(now, wall),
             Msg::Key(key) => self.key(key),
             Msg::Paste(text) => {
+                // Pasted text may be a password: wiped once it is in its
+                // field (the field keeps the only copy).
+                let text = zeroize::Zeroizing::new(text);
                 self.paste(&text);
                 None
             }

@@ -212,15 +212,14 @@ pub(super) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         reply = conn.command(&command, Stage::Auth).await?;
         round += 1;
     }
-    match reply.code().value() {
-        235 => Ok(()),
-        // 535 bad credentials, 534 mechanism too weak, 454 temporary, 538 needs encryption.
-        534 | 535 | 538 | 454 => Err(Error::AuthFailed { reply }),
-        _ if reply.is_positive() => Ok(()),
-        _ => Err(Error::Rejected {
-            stage: Stage::Auth,
-            reply,
-        }),
+    // Any refusal at the end of AUTH is an authentication failure, whatever
+    // its code (535 bad credentials, 534 app password or web login needed,
+    // 530 TLS or policy first, 554 refused by policy, 454 try later): the
+    // exit status (77, or 75 for 4xx) and the hint follow from the reply.
+    if reply.is_positive() {
+        Ok(())
+    } else {
+        Err(Error::AuthFailed { reply })
     }
 }
 

@@ -50,6 +50,18 @@ pub enum Command<'a> {
 }
 
 impl Command<'_> {
+    /// Whether the wire line carries a credential (so the buffer that held
+    /// it is wiped after it is written).
+    pub fn is_secret(&self) -> bool {
+        matches!(
+            self,
+            Command::Auth {
+                initial: Some(_),
+                ..
+            } | Command::AuthAnswer { .. }
+        )
+    }
+
     /// The text shown in the transcript: the wire line without CRLF, with
     /// every credential replaced by a placeholder.
     pub fn log_text(&self) -> String {

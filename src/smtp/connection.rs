@@ -68,19 +68,58 @@ impl Timeouts {
 const DATA_BLOCK: usize = 64 * 1024;
 
 /// A connection in any state after TCP connect.
-#[derive(Debug)]
 pub struct Connection<S> {
     stream: S,
     /// Bytes read but not parsed yet are `rbuf[rpos..]`.
     rbuf: Vec<u8>,
     rpos: usize,
-    wbuf: Vec<u8>,
+    wbuf: WriteBuf,
     /// When the last batch left, for per-reply latency.
     sent_at: Instant,
     timeouts: Timeouts,
     transcript: Transcript,
     /// The certificate summary once the stream is TLS.
     tls: Option<String>,
+}
+
+/// The write buffer. Once it has held a credential it is wiped, all of its
+/// capacity, when it is emptied or dropped: a failed write, a cancelled job
+/// or a dropped session leaves nothing of `AUTH PLAIN <blob>` in memory.
+struct WriteBuf {
+    bytes: Vec<u8>,
+    secret: bool,
+}
+
+impl WriteBuf {
+    /// Empties the buffer (wiping it if it held a credential).
+    fn clear(&mut self) {
+        if std::mem::take(&mut self.secret) {
+            use zeroize::Zeroize as _;
+            // Zeroizing a Vec clears it and wipes its whole capacity.
+            self.bytes.zeroize();
+        } else {
+            self.bytes.clear();
+        }
+    }
+}
+
+impl Drop for WriteBuf {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// By hand: the buffers may hold a credential or a letter, so only the
+/// state is shown.
+impl<S> std::fmt::Debug for Connection<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("unread", &(self.rbuf.len() - self.rpos))
+            .field("unwritten", &self.wbuf.bytes.len())
+            .field("timeouts", &self.timeouts)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -96,7 +135,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             stream,
             rbuf: Vec::with_capacity(8192),
             rpos: 0,
-            wbuf: Vec::with_capacity(DATA_BLOCK + 4096),
+            wbuf: WriteBuf {
+                bytes: Vec::with_capacity(DATA_BLOCK + 4096),
+                secret: false,
+            },
             sent_at: Instant::now(),
             timeouts,
             transcript,
@@ -128,29 +170,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub fn queue(&mut self, command: &Command<'_>) {
         use std::io::Write as _;
         self.transcript.client(&command.log_text());
+        self.wbuf.secret |= command.is_secret();
         // Writing into a Vec cannot fail.
-        let _ = write!(self.wbuf, "{command}");
+        let _ = write!(self.wbuf.bytes, "{command}");
     }
 
     /// Writes everything queued in one go.
     pub async fn flush(&mut self, stage: Stage, limit: Duration) -> Result<(), Error> {
         let write = async {
-            self.stream.write_all(&self.wbuf).await?;
+            self.stream.write_all(&self.wbuf.bytes).await?;
             self.stream.flush().await
         };
-        match tokio::time::timeout(limit, write).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::io(stage, &e)),
-            Err(_) => {
-                return Err(Error::Timeout {
-                    stage,
-                    after: limit,
-                });
-            }
-        }
+        let result = match tokio::time::timeout(limit, write).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::io(stage, &e)),
+            Err(_) => Err(Error::Timeout {
+                stage,
+                after: limit,
+            }),
+        };
+        // Written or not, the bytes are done with: a failed write breaks
+        // the connection, and a credential must not wait in the buffer.
         self.wbuf.clear();
         self.sent_at = Instant::now();
-        Ok(())
+        result
     }
 
     /// Sends one command and reads its reply.
@@ -288,21 +331,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             let mut input: &[u8] = &chunk;
             while !input.is_empty() {
                 let take = input.len().min(DATA_BLOCK);
-                stuffer.encode(&input[..take], &mut self.wbuf);
+                stuffer.encode(&input[..take], &mut self.wbuf.bytes);
                 input = &input[take..];
-                if self.wbuf.len() >= DATA_BLOCK {
-                    written += self.wbuf.len() as u64;
+                if self.wbuf.bytes.len() >= DATA_BLOCK {
+                    written += self.wbuf.bytes.len() as u64;
                     self.flush(Stage::Content, self.timeouts.data_block).await?;
                 }
             }
         }
-        stuffer.finish(&mut self.wbuf);
-        written += self.wbuf.len() as u64;
+        stuffer.finish(&mut self.wbuf.bytes);
+        written += self.wbuf.bytes.len() as u64;
         self.transcript.client(&format!(
             "<{} bytes of message data>",
             group_digits(written)
         ));
-        self.wbuf.extend_from_slice(b".\r\n");
+        self.wbuf.bytes.extend_from_slice(b".\r\n");
         self.transcript.client(".");
         for command in then {
             self.queue(command);
@@ -625,6 +668,34 @@ pub(super) async fn tcp_connect(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::smtp::capabilities::Mechanism;
+
+    /// The AUTH line leaves the write buffer when it is written, and when
+    /// the write fails; the buffer's `Debug` never shows it.
+    #[tokio::test]
+    async fn a_credential_never_waits_in_the_write_buffer() {
+        let auth = Command::Auth {
+            mechanism: Mechanism::Plain,
+            initial: Some("AGJvYgBzM2NyM3Q="),
+        };
+        for fail in [false, true] {
+            let (client, server) = tokio::io::duplex(64);
+            if fail {
+                drop(server);
+            }
+            let mut conn =
+                Connection::new(client, Timeouts::default(), Transcript::discard(), None);
+            conn.queue(&auth);
+            assert!(conn.wbuf.secret);
+            assert!(!format!("{conn:?}").contains("AGJvYgBzM2NyM3Q="));
+            let result = conn.flush(Stage::Auth, Duration::from_secs(1)).await;
+            assert_eq!(result.is_err(), fail);
+            assert!(
+                conn.wbuf.bytes.is_empty() && !conn.wbuf.secret,
+                "fail={fail}"
+            );
+        }
+    }
 
     fn stuff(pieces: &[&[u8]]) -> Vec<u8> {
         let mut s = DotStuffer::new();

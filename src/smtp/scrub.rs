@@ -193,7 +193,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// so that folding text containing a secret yields text containing the
 /// folded secret.
 fn fold(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
+    // Room for the longest lower-casing (`İ` → `i̇` grows by half), so the
+    // folded secret is never moved, leaving a copy behind in freed memory.
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     let mut buf = [0u8; 4];
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {

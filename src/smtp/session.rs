@@ -22,6 +22,9 @@ pub struct Session {
     pub(super) conn: Connection<BoxStream>,
     pub(super) caps: Capabilities,
     pub(super) broken: bool,
+    /// Whether the next transaction's commands may go out with the final
+    /// dot of the one before (false once the server refused that).
+    pub(super) across_dot: bool,
 }
 
 /// By hand: the connection's buffers may hold an AUTH line, so only the
@@ -87,6 +90,7 @@ impl Session {
             conn,
             caps: Capabilities::default(),
             broken: false,
+            across_dot: true,
         };
         if let Err(e) = session.greet(&config.helo).await {
             return Err(session.fail(e).await);
@@ -106,6 +110,7 @@ impl Session {
                     conn: upgraded?.map_stream(|s| Box::new(s) as BoxStream),
                     caps: Capabilities::default(),
                     broken: false,
+                    across_dot: true,
                 };
                 match session.hello(&config.helo).await {
                     Ok(caps) => session.caps = caps,

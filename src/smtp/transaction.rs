@@ -49,30 +49,27 @@ impl Session {
         }
         let pipelining = self.caps.pipelining;
         let mut letters = letters.into_iter();
-        // A transaction whose commands are already on the wire.
-        let mut in_flight: Option<Prepared<'a, C>> = None;
+        // A transaction whose commands are already on the wire, and whether
+        // they went out with the previous letter's final dot.
+        let mut in_flight: Option<(Prepared<'a, C>, bool)> = None;
         loop {
-            let current = match in_flight.take() {
-                Some(p) => p,
+            let (current, behind_dot) = match in_flight.take() {
+                Some(flight) => flight,
                 None => match self.next_prepared(&mut letters, &mut results) {
                     Some(p) => {
-                        if pipelining {
-                            self.queue_envelope(&p);
-                            if let Err(e) = self
-                                .conn
-                                .flush(Stage::Mail, self.conn.timeouts().command)
-                                .await
-                            {
-                                results.push(Err(self.broke(e)));
-                                break;
-                            }
+                        if pipelining && let Err(e) = self.send_envelope(&p).await {
+                            results.push(Err(self.broke(e)));
+                            break;
                         }
-                        p
+                        (p, false)
                     }
                     None => break,
                 },
             };
-            let recipients = match self.envelope_replies(&current, pipelining).await {
+            let recipients = match self
+                .replies_or_again(&current, pipelining, behind_dot)
+                .await
+            {
                 Ok(Ok(recipients)) => recipients,
                 Ok(Err(refused)) => {
                     results.push(Err(refused));
@@ -86,7 +83,7 @@ impl Session {
             // Letters skipped while looking ahead are reported after this
             // one, so results stay in the letters' order.
             let mut skipped = Vec::new();
-            let next = if pipelining {
+            let next = if pipelining && self.across_dot {
                 self.next_prepared(&mut letters, &mut skipped)
             } else {
                 None
@@ -102,9 +99,46 @@ impl Session {
                 }
             }
             results.append(&mut skipped);
-            in_flight = next;
+            in_flight = next.map(|p| (p, true));
         }
         results
+    }
+
+    /// Queues and writes MAIL, every RCPT and DATA (the pipelined group).
+    async fn send_envelope<C: ?Sized>(&mut self, p: &Prepared<'_, C>) -> Result<(), Error> {
+        self.queue_envelope(p);
+        let limit = self.conn.timeouts().command;
+        self.conn.flush(Stage::Mail, limit).await
+    }
+
+    /// The replies to MAIL, RCPT and DATA. Since the SMTP-smuggling
+    /// advisories some servers offer PIPELINING yet refuse, with 503, any
+    /// command that arrives together with a final dot. A 503 to a MAIL that
+    /// rode behind a dot is that: the transaction never started, so it is
+    /// sent again on its own, and no later transaction rides a dot in this
+    /// session. Every letter still goes exactly once.
+    async fn replies_or_again<C: Content + ?Sized>(
+        &mut self,
+        p: &Prepared<'_, C>,
+        pipelining: bool,
+        behind_dot: bool,
+    ) -> Result<Result<Vec<RecipientResult>, Error>, Error> {
+        let first = self.envelope_replies(p, pipelining).await?;
+        match first {
+            Err(Error::Rejected {
+                stage: Stage::Mail,
+                reply,
+            }) if behind_dot && reply.code().value() == 503 => {
+                self.across_dot = false;
+                self.conn.transcript().note(
+                    "the server refuses commands sent with the final dot (503); \
+                     sending this letter again, and each transaction on its own from now on",
+                );
+                self.send_envelope(p).await?;
+                self.envelope_replies(p, pipelining).await
+            }
+            other => Ok(other),
+        }
     }
 
     /// The next letter that passes the capability checks; letters that fail

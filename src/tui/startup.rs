@@ -251,6 +251,35 @@ mod tests {
         assert_eq!(draft.body, "new body");
     }
 
+    /// The composer starts with defaults and says, in red, why the config
+    /// file was not used and how to fix it.
+    #[test]
+    fn an_untrusted_config_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "server = \"x.example\"\npassword_command = \"evil\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        let options = Options {
+            config: Some(path),
+            ..Options::default()
+        };
+        let started = startup(&options).unwrap();
+        assert_eq!(started.settings.password_command, None);
+        assert!(
+            started
+                .notes
+                .iter()
+                .any(|n| matches!(n, Note::Problem(t) if t.contains("chmod"))),
+            "{:?}",
+            started.notes
+        );
+    }
+
     #[test]
     fn a_broken_draft_is_set_aside_and_reported() {
         let dir = tempfile::tempdir().unwrap();

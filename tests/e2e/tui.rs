@@ -24,6 +24,12 @@ impl Tmux {
     /// A private tmux server running the composer at `width`×`height`, with
     /// its config and data directories in a fresh temporary home.
     fn start(name: &str, width: u16, height: u16) -> Tmux {
+        Tmux::start_as(name, width, height, "alice", true)
+    }
+
+    /// [`Tmux::start`] logging in as `user`, with the password in
+    /// `SMTPWIRE_PASSWORD` or not (then it is typed into the form).
+    fn start_as(name: &str, width: u16, height: u16, user: &str, env_password: bool) -> Tmux {
         let home = tempfile::tempdir().unwrap();
         let path = home.path().to_owned();
         let tmux = Tmux {
@@ -31,8 +37,8 @@ impl Tmux {
             home: path,
             _home: home,
         };
-        tmux.write_config();
-        tmux.launch(width, height);
+        tmux.write_config(user);
+        tmux.launch(width, height, env_password.then(|| lab().password(user)));
         tmux
     }
 
@@ -48,7 +54,7 @@ impl Tmux {
         self.home.join("data")
     }
 
-    fn write_config(&self) {
+    fn write_config(&self, user: &str) {
         let lab = lab();
         let dir = self.config_dir().join("smtpwire");
         std::fs::create_dir_all(&dir).unwrap();
@@ -59,8 +65,8 @@ impl Tmux {
                  from = \"Алиса Селезнёва <{}>\"\nuser = \"{}\"\nca_file = \"{}\"\ntimeout = 30\n",
                 lab.host,
                 lab.submission_port,
-                lab.address("alice"),
-                lab.address("alice"),
+                lab.address(user),
+                lab.address(user),
                 lab.ca.display()
             ),
         )
@@ -70,19 +76,29 @@ impl Tmux {
     fn tmux(&self) -> Command {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.socket, "-f", "/dev/null", "-u"]);
+        // The tmux server (and so the app) inherits this environment: the
+        // lab's passwords, set for the test runner, are no business of the
+        // app's, and would sit in its memory for the memory test to find.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("SMTPWIRE_LAB") && name.ends_with("_PASSWORD") {
+                c.env_remove(name.as_ref());
+            }
+        }
         c
     }
 
-    fn launch(&self, width: u16, height: u16) {
-        let lab = lab();
-        let env = [
+    fn launch(&self, width: u16, height: u16, password: Option<String>) {
+        let mut env = vec![
             ("XDG_CONFIG_HOME", self.config_dir().display().to_string()),
             ("XDG_DATA_HOME", self.data_dir().display().to_string()),
             ("HOME", self.home.display().to_string()),
-            ("SMTPWIRE_PASSWORD", lab.password("alice")),
             ("LANG", "C.UTF-8".to_owned()),
             ("TERM", "tmux-256color".to_owned()),
         ];
+        if let Some(password) = password {
+            env.push(("SMTPWIRE_PASSWORD", password));
+        }
         let mut c = self.tmux();
         c.args([
             "new-session",
@@ -348,6 +364,84 @@ fn a_killed_app_gets_its_draft_back_and_a_large_screen_works() {
         back.contains("Не потеряй меня.") && back.contains(&lab.address("bob")),
         "{back}"
     );
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+}
+
+/// Every place `needle` occurs in the app's memory, from a `gcore` dump.
+fn memory_hits(pid: u32, dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<&'static str> {
+    let prefix = dir.join("core");
+    let status = Command::new("gcore")
+        .arg("-o")
+        .arg(&prefix)
+        .arg(pid.to_string())
+        .output()
+        .expect("gcore (from gdb) is needed: scripts/lab.sh install");
+    assert!(
+        status.status.success(),
+        "gcore: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let core = std::fs::read(format!("{}.{pid}", prefix.display())).unwrap();
+    let _ = std::fs::remove_file(format!("{}.{pid}", prefix.display()));
+    let mut hits = Vec::new();
+    for (name, bytes) in needles {
+        let count = memchr::memmem::find_iter(&core, bytes).count();
+        if count > 0 {
+            hits.push(Box::leak(format!("{name} ×{count}").into_boxed_str()) as &'static str);
+        }
+    }
+    hits
+}
+
+/// The password typed into the composer, used to log in over STARTTLS, is
+/// wiped from the process's memory once the session is closed and the field
+/// emptied: no copy in freed memory, in a write buffer or in the transcript's
+/// scrubber (a `gcore` dump searched for it plain and in base64, alone and
+/// in the PLAIN blob). While it is in the field it is found, which shows the
+/// search works.
+#[test]
+fn a_typed_password_leaves_no_copy_in_memory() {
+    use base64::Engine as _;
+    let lab = lab();
+    // dave's password is UTF-8, spaces included.
+    let user = lab.address("dave");
+    let password = lab.password("dave");
+    let tmux = Tmux::start_as("memory", 100, 30, "dave", false);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    // Settings pane: Host, Port, Security, User, then the password, typed
+    // one key at a time as a person does.
+    tmux.keys(&["F2", "Tab", "Tab", "Tab", "Tab"]);
+    for c in password.chars() {
+        tmux.text(&c.to_string());
+    }
+    tmux.keys(&["C-o"]);
+    tmux.wait_for(&format!("connected as {user}"), Duration::from_secs(30));
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let needles = [
+        ("password", password.as_bytes().to_vec()),
+        ("base64 password", b64.encode(&password).into_bytes()),
+        (
+            "PLAIN blob",
+            b64.encode(format!("\0{user}\0{password}")).into_bytes(),
+        ),
+    ];
+    let pid = tmux.app_pid();
+    let dir = tempfile::tempdir().unwrap();
+    let live = memory_hits(pid, dir.path(), &needles);
+    assert!(
+        live.iter().any(|h| h.starts_with("password ")),
+        "the password field holds it while logged in: {live:?}"
+    );
+
+    tmux.keys(&["C-d"]);
+    tmux.wait_for("disconnected", Duration::from_secs(10));
+    // Empty the field (the focus is still on it).
+    tmux.keys(&["End", "C-u"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let after = memory_hits(pid, dir.path(), &needles);
+    assert!(after.is_empty(), "copies left in memory: {after:?}");
     tmux.keys(&["C-q"]);
     assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
 }

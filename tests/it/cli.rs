@@ -215,3 +215,32 @@ fn send_refuses_system_roots_off_without_a_ca_file() {
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
     assert!(text(&out).contains("system_roots = false needs a ca_file"));
 }
+
+/// A config file others can change is refused (exit 78) with the command
+/// that fixes it, like ssh's: `password_command` would run a command of
+/// theirs, and even plain settings could send the password elsewhere.
+#[test]
+fn a_config_others_can_write_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    for config in [
+        "server = \"x.example\"\npassword_command = \"pass show mail\"\n",
+        "server = \"x.example\"\nsecurity = \"none\"\n",
+    ] {
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let out = smtpwire(&["check", "--config", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(78), "{config}: {}", text(&out));
+        assert!(text(&out).contains("chmod"), "{}", text(&out));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = smtpwire(&[
+            "check",
+            "--config",
+            path.to_str().unwrap(),
+            "--timeout",
+            "1",
+        ]);
+        assert_ne!(out.status.code(), Some(78), "{config}: {}", text(&out));
+    }
+}

@@ -470,3 +470,228 @@ fn check(row: &Row) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Runs `smtpwire send` (AUTH PLAIN over plain text, allowed) against a
+/// script on loopback; the exit status, stderr and the server's view.
+async fn send_against(script: Script, extra: &[&str]) -> (Option<i32>, String, Vec<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        serve(tcp, script).await
+    });
+    let extra: Vec<String> = extra.iter().map(ToString::to_string).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_smtpwire"))
+            .args(["send", "--server", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--security", "none", "--helo", "client.fault.test"])
+            .args([
+                "--timeout",
+                "5",
+                "--user",
+                "u@fault.test",
+                "--allow-insecure-auth",
+            ])
+            .args(["--from", "me@fault.test", "--to", "a@fault.test"])
+            .args(["--subject", "auth", "--body", "Hello."])
+            .args(&extra)
+            .env("SMTPWIRE_PASSWORD", "fault-Pa55")
+            .env("XDG_CONFIG_HOME", "/nonexistent/smtpwire-test")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let lines = match tokio::time::timeout(Duration::from_secs(10), server).await {
+        Ok(Ok(Ok(seen))) => seen.lines,
+        other => panic!(
+            "server: {other:?}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    };
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        lines,
+    )
+}
+
+/// Every permanent refusal at the end of AUTH exits 77 (msmtp's mapping),
+/// a temporary one 75, each with the hint for its own code; QUIT follows.
+#[tokio::test]
+async fn every_auth_refusal_exits_77_with_the_hint_for_its_code() {
+    use Step::{Expect, ExpectPrefix, Reply};
+    for (reply, code, hint) in [
+        (
+            "535 5.7.8 Username and Password not accepted",
+            77,
+            "check --user",
+        ),
+        (
+            "534 5.7.9 Application-specific password required",
+            77,
+            "app password",
+        ),
+        (
+            "534 5.7.14 Please log in via your web browser and then try again",
+            77,
+            "web browser",
+        ),
+        (
+            "530 5.7.0 Must issue a STARTTLS command first",
+            77,
+            "--security",
+        ),
+        ("554 5.7.1 Access denied", 77, "policy"),
+        (
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled",
+            77,
+            "xoauth2",
+        ),
+        (
+            "454 4.7.0 Temporary authentication failure",
+            75,
+            "try again later",
+        ),
+        ("500 5.5.1 Unknown command", 77, "hint:"),
+    ] {
+        let script = vec![
+            Reply("220 fault.test ESMTP"),
+            ExpectPrefix("EHLO "),
+            Reply("250-fault.test\n250 AUTH PLAIN"),
+            ExpectPrefix("AUTH PLAIN "),
+            Step::Reply(reply),
+            Expect("QUIT"),
+            Reply("221 Bye"),
+            Step::Drain,
+        ];
+        let (exit, stderr, lines) = send_against(script, &[]).await;
+        assert_eq!(exit, Some(code), "{reply}:\n{stderr}");
+        let error = stderr
+            .lines()
+            .skip_while(|l| !l.starts_with("error:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(error.contains(&reply[4..]), "{reply}: {error}");
+        assert!(
+            error.contains("hint:") && error.contains(hint),
+            "{reply}: {error}"
+        );
+        assert!(lines.iter().any(|l| l == "QUIT"), "{reply}: {lines:?}");
+    }
+}
+
+/// Since the SMTP-smuggling advisories some servers offer PIPELINING and
+/// still answer 503 to any command that arrives with the final dot. This
+/// one does exactly that; `--repeat 50` must deliver every letter exactly
+/// once and exit 0, sending each transaction on its own after the first 503.
+#[tokio::test]
+async fn a_server_refusing_commands_with_the_final_dot_gets_every_letter_once() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        tcp.write_all(b"220 strict.test ESMTP\r\n").await.unwrap();
+        let mut pending = Vec::new();
+        let (mut in_data, mut in_mail, mut delivered, mut refused_503) = (false, false, 0, 0);
+        let mut glued_after_first_503 = 0;
+        let mut chunk = [0u8; 65536];
+        loop {
+            let n = tcp.read(&mut chunk).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            pending.extend_from_slice(&chunk[..n]);
+            let mut out = Vec::new();
+            // Commands that arrive in the same read as a final dot.
+            let mut behind_dot = false;
+            while let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = pending.drain(..end + 2).collect();
+                let line = String::from_utf8_lossy(&line[..end]).into_owned();
+                if in_data {
+                    if line == "." {
+                        in_data = false;
+                        in_mail = false;
+                        delivered += 1;
+                        out.extend_from_slice(b"250 2.0.0 Ok: queued\r\n");
+                        behind_dot = true;
+                    }
+                    continue;
+                }
+                let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                if behind_dot && verb != "QUIT" {
+                    if refused_503 > 0 && verb == "MAIL" {
+                        glued_after_first_503 += 1;
+                    }
+                    if verb == "MAIL" {
+                        refused_503 += 1;
+                    }
+                    out.extend_from_slice(
+                        b"503 5.5.1 Error: command pipelining across the end of DATA\r\n",
+                    );
+                    continue;
+                }
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" => {
+                        b"250-strict.test\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
+                    }
+                    "AUTH" => b"235 2.7.0 ok\r\n",
+                    "MAIL" => {
+                        in_mail = true;
+                        b"250 2.1.0 ok\r\n"
+                    }
+                    "RCPT" if in_mail => b"250 2.1.5 ok\r\n",
+                    "RCPT" => b"503 5.5.1 need MAIL\r\n",
+                    "DATA" if in_mail => {
+                        in_data = true;
+                        b"354 go\r\n"
+                    }
+                    "DATA" => b"503 5.5.1 need RCPT\r\n",
+                    "RSET" => {
+                        in_mail = false;
+                        b"250 2.0.0 ok\r\n"
+                    }
+                    "QUIT" => b"221 2.0.0 Bye\r\n",
+                    _ => b"502 5.5.2 what?\r\n",
+                };
+                out.extend_from_slice(reply);
+            }
+            tcp.write_all(&out).await.unwrap();
+        }
+        (delivered, refused_503, glued_after_first_503)
+    });
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_smtpwire"))
+            .args(["send", "--server", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--security", "none", "--helo", "client.fault.test"])
+            .args([
+                "--timeout",
+                "5",
+                "--user",
+                "u@fault.test",
+                "--allow-insecure-auth",
+            ])
+            .args(["--from", "me@fault.test", "--to", "a@fault.test"])
+            .args(["--subject", "strict", "--body", "Hello.", "--repeat", "50"])
+            .env("SMTPWIRE_PASSWORD", "fault-Pa55")
+            .env("XDG_CONFIG_HOME", "/nonexistent/smtpwire-test")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (delivered, refused_503, glued) = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(delivered, 50, "every letter exactly once:\n{stderr}");
+    assert_eq!(refused_503, 1, "one 503, then no more riding the dot");
+    assert_eq!(glued, 0);
+    assert!(stderr.contains("50 of 50 letters accepted"), "{stderr}");
+    assert!(stderr.contains("each transaction on its own"), "{stderr}");
+}
