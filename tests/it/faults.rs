@@ -561,7 +561,7 @@ async fn every_auth_refusal_exits_77_with_the_hint_for_its_code() {
             ExpectPrefix("EHLO "),
             Reply("250-fault.test\n250 AUTH PLAIN"),
             ExpectPrefix("AUTH PLAIN "),
-            Step::Reply(reply),
+            Reply(reply),
             Expect("QUIT"),
             Reply("221 Bye"),
             Step::Drain,
@@ -597,7 +597,7 @@ async fn a_server_refusing_commands_with_the_final_dot_gets_every_letter_once() 
         let mut pending = Vec::new();
         let (mut in_data, mut in_mail, mut delivered, mut refused_503) = (false, false, 0, 0);
         let mut glued_after_first_503 = 0;
-        let mut chunk = [0u8; 65536];
+        let mut chunk = vec![0u8; 65536];
         loop {
             let n = tcp.read(&mut chunk).await.unwrap();
             if n == 0 {
