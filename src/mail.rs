@@ -28,6 +28,7 @@
 //! `UPDATE_GOLDEN=1 cargo test` (then review the diff).
 
 mod address;
+mod attachment;
 mod draft;
 mod encode;
 mod error;
@@ -35,14 +36,18 @@ mod file_body;
 mod header;
 mod letter;
 mod lint;
+mod mime;
+mod multipart;
 
 pub use address::{Address, Mailbox};
+pub use attachment::{Attachment, AttachmentError};
 pub use draft::{Draft, DraftInput, Envelope};
 pub use encode::TransferEncoding;
 pub use error::{Error, Field};
 pub use file_body::{FileBody, FileBodyError};
 pub use letter::{BuildOptions, Chunks, Letter, Stamp, build, build_from_file};
 pub use lint::{LintContext, Warning, lint};
+pub use mime::base64_lines;
 
 /// Shared by the layer's unit tests.
 #[cfg(test)]
