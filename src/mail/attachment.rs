@@ -152,7 +152,7 @@ impl Attachment {
         let got = read_full(&mut file, &mut head).map_err(unreadable)?;
         head.truncate(got);
         let name = display_name(path);
-        let by_name = mime_guess::from_path(&name).first_raw();
+        let by_name = type_of_name(&name);
         let kind = classify(&head, stamp.len, by_name);
         Ok(Attachment {
             path: path.to_owned(),
@@ -170,7 +170,7 @@ impl Attachment {
     /// as [`Attachment::open`] cleans it; the type stays the content's).
     pub fn with_name(mut self, name: &str) -> Attachment {
         self.name = clean_name(name);
-        self.by_name = mime_guess::from_path(&self.name).first_raw();
+        self.by_name = type_of_name(&self.name);
         self
     }
 
@@ -225,6 +225,15 @@ impl Attachment {
             read: 0,
         }
     }
+}
+
+/// The type the name's extension suggests; "some binary"
+/// (`application/octet-stream`, as for `.exe` or `.bin`) says nothing the
+/// content cannot.
+fn type_of_name(name: &str) -> Option<&'static str> {
+    mime_guess::from_path(name)
+        .first_raw()
+        .filter(|t| *t != "application/octet-stream")
 }
 
 /// Reads until `buf` is full or the file ends; returns the octets read.
@@ -297,8 +306,6 @@ fn classify(head: &[u8], size: u64, by_name: Option<&'static str>) -> Kind {
             executable,
         };
     }
-    // "Some binary" from the name says nothing the content cannot.
-    let by_name = by_name.filter(|t| *t != octets);
     let chosen: &str = match (sniffed, by_name) {
         // Rule 3: a magic number in plain text is a coincidence, unless
         // the format is itself written in printable text.
@@ -469,7 +476,7 @@ mod tests {
 
     #[test]
     fn type_precedence() {
-        let guess = |name: &str| mime_guess::from_path(name).first_raw();
+        let guess = type_of_name;
         for (name, head, expected, charset, executable) in [
             // Sniffed binary formats win over the extension.
             ("photo.png", PNG, "image/png", None, false),

@@ -2,16 +2,81 @@
 //! bounced, or mistaken. They never block sending; errors come from
 //! [`Draft::parse`](super::Draft::parse).
 
+mod mention;
+
 use std::fmt;
 use std::net::IpAddr;
 
 use chrono::TimeZone as _;
 
 use super::address::is_fqdn;
-use super::{BuildOptions, Draft, Stamp, build};
+use super::{Attachment, BuildOptions, Draft, Stamp, build};
 
 /// rspamd's `LONG_SUBJ` fires above this many characters.
 const LONG_SUBJECT: usize = 200;
+
+/// Gmail and Yahoo refuse letters over 25 MB, Outlook.com over 20 MB of
+/// attachments; counted in decimal megabytes, on the encoded letter.
+const PROVIDER_LIMIT: u64 = 25_000_000;
+
+/// Extensions Gmail refuses to carry ("File types blocked in Gmail"),
+/// which Outlook and rspamd (`MIME_BAD_EXTENSION`) largely share: a
+/// provider's policy, not a type table, so it is listed here.
+const BLOCKED_EXTENSIONS: &[&str] = &[
+    "ade",
+    "adp",
+    "apk",
+    "appx",
+    "appxbundle",
+    "bat",
+    "cab",
+    "chm",
+    "cmd",
+    "com",
+    "cpl",
+    "diagcab",
+    "diagcfg",
+    "diagpack",
+    "dll",
+    "dmg",
+    "ex",
+    "ex_",
+    "exe",
+    "hta",
+    "img",
+    "ins",
+    "iso",
+    "isp",
+    "jar",
+    "jnlp",
+    "js",
+    "jse",
+    "lib",
+    "lnk",
+    "mde",
+    "msc",
+    "msi",
+    "msix",
+    "msixbundle",
+    "msp",
+    "mst",
+    "nsh",
+    "pif",
+    "ps1",
+    "scr",
+    "sct",
+    "shb",
+    "sys",
+    "vb",
+    "vbe",
+    "vbs",
+    "vhd",
+    "vxd",
+    "wsc",
+    "wsf",
+    "wsh",
+    "xll",
+];
 
 /// What the checks need beyond the draft.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,6 +130,35 @@ pub enum Warning {
         /// The server's SIZE limit.
         limit: u64,
     },
+    /// The subject or the text speaks of an attachment, and none is there.
+    MentionsAttachment {
+        /// The word that does, as found (lower case).
+        word: String,
+    },
+    /// The letter is larger than most providers accept (25 MB).
+    OverProviderLimit {
+        /// The letter's size in octets, encoded.
+        size: u64,
+    },
+    /// An attachment is a program, by content or by name: providers
+    /// refuse the letter or strip the file.
+    Executable {
+        /// The file name.
+        name: String,
+        /// The content is a program (not only the name says so).
+        by_content: bool,
+    },
+    /// The content's type differs from what the file name says: the
+    /// letter carries the content's, and spam filters score the mismatch
+    /// (rspamd `MIME_BAD_ATTACHMENT`).
+    MislabeledAttachment {
+        /// The file name.
+        name: String,
+        /// The content's type, as sent.
+        content_type: String,
+        /// The type the name's extension suggests.
+        by_name: String,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -100,12 +194,60 @@ impl fmt::Display for Warning {
                 f,
                 "the letter is {size} octets, more than the server's limit of {limit}"
             ),
+            Warning::MentionsAttachment { word } => write!(
+                f,
+                "the letter mentions an attachment (\"{word}\") but has none"
+            ),
+            Warning::OverProviderLimit { size } => write!(
+                f,
+                "the letter is {:.1} MB; most providers refuse letters over 25 MB",
+                *size as f64 / 1e6
+            ),
+            Warning::Executable { name, by_content } => write!(
+                f,
+                "{name}: {}; most providers (Gmail, Outlook) refuse letters that carry one",
+                if *by_content {
+                    "the content is a program"
+                } else {
+                    "an executable or script file type"
+                }
+            ),
+            Warning::MislabeledAttachment {
+                name,
+                content_type,
+                by_name,
+            } => write!(
+                f,
+                "{name}: the content is {content_type} but the name says {by_name}; spam filters score the mismatch"
+            ),
         }
     }
 }
 
-/// Lists the warnings for `draft`, in form order.
+/// Lists the warnings for `draft`, in form order. Nothing about
+/// attachments: a front-end that attaches files calls
+/// [`lint_with_attachments`].
 pub fn lint(draft: &Draft, ctx: &LintContext<'_>) -> Vec<Warning> {
+    lint_letter(draft, None, ctx)
+}
+
+/// [`lint`] for the letter with these files attached (none is a valid
+/// list): the size counts them, and they are checked too. Also warns when
+/// the subject or text mentions an attachment and there is none, and when
+/// the letter passes the 25 MB most providers accept.
+pub fn lint_with_attachments(
+    draft: &Draft,
+    attachments: &[Attachment],
+    ctx: &LintContext<'_>,
+) -> Vec<Warning> {
+    lint_letter(draft, Some(attachments), ctx)
+}
+
+fn lint_letter(
+    draft: &Draft,
+    attachments: Option<&[Attachment]>,
+    ctx: &LintContext<'_>,
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if draft.to().is_empty() {
         warnings.push(Warning::NoTo);
@@ -140,11 +282,58 @@ pub fn lint(draft: &Draft, ctx: &LintContext<'_>) -> Vec<Warning> {
             });
         }
     }
-    if let Some(limit) = ctx.size_limit
-        && let Some(size) = letter_size(draft)
+    let files = attachments.unwrap_or_default();
+    // The size is built only when something compares it.
+    let size = (ctx.size_limit.is_some() || attachments.is_some())
+        .then(|| letter_size(draft, files))
+        .flatten();
+    if let (Some(limit), Some(size)) = (ctx.size_limit, size)
         && size > limit
     {
         warnings.push(Warning::TooLarge { size, limit });
+    }
+    let Some(files) = attachments else {
+        return warnings;
+    };
+    if let Some(size) = size
+        && size > PROVIDER_LIMIT
+    {
+        warnings.push(Warning::OverProviderLimit { size });
+    }
+    if files.is_empty()
+        && let Some(word) = mention::mention(draft.subject(), draft.body())
+    {
+        warnings.push(Warning::MentionsAttachment { word });
+    }
+    for file in files {
+        warnings.extend(check_attachment(file));
+    }
+    warnings
+}
+
+fn check_attachment(file: &Attachment) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let name = file.name();
+    let extension = std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let blocked_name = extension.is_some_and(|e| BLOCKED_EXTENSIONS.contains(&e.as_str()));
+    if file.is_executable_content() || blocked_name {
+        warnings.push(Warning::Executable {
+            name: name.to_string(),
+            by_content: file.is_executable_content(),
+        });
+    }
+    if let Some(by_name) = file.type_by_name()
+        && by_name != file.content_type()
+        && file.content_type() != "application/octet-stream"
+    {
+        warnings.push(Warning::MislabeledAttachment {
+            name: name.to_string(),
+            content_type: file.content_type().to_string(),
+            by_name: by_name.to_string(),
+        });
     }
     warnings
 }
@@ -179,8 +368,9 @@ fn related(a: &str, b: &str) -> bool {
 }
 
 /// The size the letter will have: built with a fixed stamp of the real
-/// length, without 8BITMIME (quoted-printable is the larger case).
-fn letter_size(draft: &Draft) -> Option<u64> {
+/// length, without 8BITMIME (quoted-printable is the larger case), with
+/// the files counted from their sizes.
+fn letter_size(draft: &Draft, attachments: &[Attachment]) -> Option<u64> {
     let stamp = Stamp {
         date: chrono::FixedOffset::east_opt(0)?
             .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
@@ -192,7 +382,9 @@ fn letter_size(draft: &Draft) -> Option<u64> {
         smtputf8: true,
         ..BuildOptions::default()
     };
-    build(draft, &stamp, &opts).ok().map(|letter| letter.len())
+    build(draft, &stamp, &opts)
+        .ok()
+        .map(|letter| letter.with_attachments(attachments).len())
 }
 
 #[cfg(test)]
@@ -371,7 +563,7 @@ mod tests {
     #[test]
     fn size_is_the_built_size() {
         let d = draft("Hello", &"Привет\n".repeat(1000), "a@x.org", "");
-        let size = letter_size(&d).unwrap();
+        let size = letter_size(&d, &[]).unwrap();
         let built = build(
             &d,
             &Stamp {
@@ -418,6 +610,23 @@ mod tests {
                 envelope: "b.org".into(),
             },
             Warning::TooLarge { size: 2, limit: 1 },
+            Warning::MentionsAttachment {
+                word: "attached".into(),
+            },
+            Warning::OverProviderLimit { size: 31_250_000 },
+            Warning::Executable {
+                name: "setup.exe".into(),
+                by_content: false,
+            },
+            Warning::Executable {
+                name: "invoice.pdf".into(),
+                by_content: true,
+            },
+            Warning::MislabeledAttachment {
+                name: "photo.jpg".into(),
+                content_type: "image/png".into(),
+                by_name: "image/jpeg".into(),
+            },
         ];
         let texts: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -432,7 +641,125 @@ mod tests {
                 "HELO name \"[192.0.2.1]\" is an IP address; spam filters score that, use the host's DNS name",
                 "From's domain a.org differs from the envelope sender's domain b.org; SPF and DMARC may fail",
                 "the letter is 2 octets, more than the server's limit of 1",
+                "the letter mentions an attachment (\"attached\") but has none",
+                "the letter is 31.2 MB; most providers refuse letters over 25 MB",
+                "setup.exe: an executable or script file type; most providers (Gmail, Outlook) refuse letters that carry one",
+                "invoice.pdf: the content is a program; most providers (Gmail, Outlook) refuse letters that carry one",
+                "photo.jpg: the content is image/png but the name says image/jpeg; spam filters score the mismatch",
             ]
         );
+    }
+
+    #[test]
+    fn attachment_warnings_table() {
+        use Warning::*;
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, content: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            Attachment::open(&path).unwrap()
+        };
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+        let pe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0";
+        let big = dir.path().join("big.iso.part");
+        // Sparse: the size is what counts, no 26 MB is written.
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(26_000_000)
+            .unwrap();
+        let big = Attachment::open(&big).unwrap();
+        let fine = file("notes.txt", b"notes\n");
+        let ok = ("Hello", "See the attached notes.");
+        for ((subject, body), files, expected) in [
+            (ok, vec![fine.clone()], vec![]),
+            (
+                ok,
+                vec![],
+                vec![MentionsAttachment {
+                    word: "attached".into(),
+                }],
+            ),
+            (
+                ("Hello", "Во вложении отчёт."),
+                vec![],
+                vec![MentionsAttachment {
+                    word: "вложении".into(),
+                }],
+            ),
+            (("Hello", "No files."), vec![], vec![]),
+            (
+                ok,
+                vec![file("setup.EXE", b"text, really")],
+                vec![Executable {
+                    name: "setup.EXE".into(),
+                    by_content: false,
+                }],
+            ),
+            (
+                ok,
+                vec![file("run.ps1", b"Write-Host hi")],
+                vec![Executable {
+                    name: "run.ps1".into(),
+                    by_content: false,
+                }],
+            ),
+            (
+                ok,
+                vec![file("invoice.pdf", pe)],
+                vec![
+                    Executable {
+                        name: "invoice.pdf".into(),
+                        by_content: true,
+                    },
+                    MislabeledAttachment {
+                        name: "invoice.pdf".into(),
+                        content_type: "application/vnd.microsoft.portable-executable".into(),
+                        by_name: "application/pdf".into(),
+                    },
+                ],
+            ),
+            (
+                ok,
+                vec![file("photo.jpg", png)],
+                vec![MislabeledAttachment {
+                    name: "photo.jpg".into(),
+                    content_type: "image/png".into(),
+                    by_name: "image/jpeg".into(),
+                }],
+            ),
+            (ok, vec![file("photo.png", png)], vec![]),
+            (ok, vec![big.clone()], vec![OverProviderLimit { size: 0 }]),
+        ] {
+            let d = draft(subject, body, "a@example.net", "");
+            let mut got = lint_with_attachments(&d, &files, &LintContext::default());
+            // The exact size is checked below.
+            for w in &mut got {
+                if let OverProviderLimit { size } = w {
+                    assert!(*size > 26_000_000 * 4 / 3, "{size}");
+                    *size = 0;
+                }
+            }
+            assert_eq!(got, expected, "{subject:?} {body:?} {files:?}");
+        }
+
+        // The server's SIZE counts the files; the plain lint does not look
+        // at attachments at all.
+        let d = draft("Hello", "See attached.", "a@example.net", "");
+        let with = letter_size(&d, std::slice::from_ref(&big)).unwrap();
+        let without = letter_size(&d, &[]).unwrap();
+        assert!(with > without + 26_000_000, "{with} {without}");
+        let ctx = LintContext {
+            helo: None,
+            size_limit: Some(with - 1),
+        };
+        let got = lint_with_attachments(&d, std::slice::from_ref(&big), &ctx);
+        assert_eq!(
+            got[0],
+            TooLarge {
+                size: with,
+                limit: with - 1
+            }
+        );
+        assert_eq!(lint(&d, &ctx), vec![]);
     }
 }
