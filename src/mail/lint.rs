@@ -2,6 +2,7 @@
 //! bounced, or mistaken. They never block sending; errors come from
 //! [`Draft::parse`](super::Draft::parse).
 
+mod attachments;
 mod mention;
 
 use std::fmt;
@@ -18,65 +19,6 @@ const LONG_SUBJECT: usize = 200;
 /// Gmail and Yahoo refuse letters over 25 MB, Outlook.com over 20 MB of
 /// attachments; counted in decimal megabytes, on the encoded letter.
 const PROVIDER_LIMIT: u64 = 25_000_000;
-
-/// Extensions Gmail refuses to carry ("File types blocked in Gmail"),
-/// which Outlook and rspamd (`MIME_BAD_EXTENSION`) largely share: a
-/// provider's policy, not a type table, so it is listed here.
-const BLOCKED_EXTENSIONS: &[&str] = &[
-    "ade",
-    "adp",
-    "apk",
-    "appx",
-    "appxbundle",
-    "bat",
-    "cab",
-    "chm",
-    "cmd",
-    "com",
-    "cpl",
-    "diagcab",
-    "diagcfg",
-    "diagpack",
-    "dll",
-    "dmg",
-    "ex",
-    "ex_",
-    "exe",
-    "hta",
-    "img",
-    "ins",
-    "iso",
-    "isp",
-    "jar",
-    "jnlp",
-    "js",
-    "jse",
-    "lib",
-    "lnk",
-    "mde",
-    "msc",
-    "msi",
-    "msix",
-    "msixbundle",
-    "msp",
-    "mst",
-    "nsh",
-    "pif",
-    "ps1",
-    "scr",
-    "sct",
-    "shb",
-    "sys",
-    "vb",
-    "vbe",
-    "vbs",
-    "vhd",
-    "vxd",
-    "wsc",
-    "wsf",
-    "wsh",
-    "xll",
-];
 
 /// What the checks need beyond the draft.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -306,34 +248,7 @@ fn lint_letter(
         warnings.push(Warning::MentionsAttachment { word });
     }
     for file in files {
-        warnings.extend(check_attachment(file));
-    }
-    warnings
-}
-
-fn check_attachment(file: &Attachment) -> Vec<Warning> {
-    let mut warnings = Vec::new();
-    let name = file.name();
-    let extension = std::path::Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let blocked_name = extension.is_some_and(|e| BLOCKED_EXTENSIONS.contains(&e.as_str()));
-    if file.is_executable_content() || blocked_name {
-        warnings.push(Warning::Executable {
-            name: name.to_string(),
-            by_content: file.is_executable_content(),
-        });
-    }
-    if let Some(by_name) = file.type_by_name()
-        && by_name != file.content_type()
-        && file.content_type() != "application/octet-stream"
-    {
-        warnings.push(Warning::MislabeledAttachment {
-            name: name.to_string(),
-            content_type: file.content_type().to_string(),
-            by_name: by_name.to_string(),
-        });
+        warnings.extend(attachments::check(file));
     }
     warnings
 }
@@ -388,11 +303,11 @@ fn letter_size(draft: &Draft, attachments: &[Attachment]) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::mail::DraftInput;
 
-    fn draft(subject: &str, body: &str, to: &str, envelope_from: &str) -> Draft {
+    pub(super) fn draft(subject: &str, body: &str, to: &str, envelope_from: &str) -> Draft {
         Draft::parse(&DraftInput {
             from: "Me <me@example.org>".into(),
             to: to.into(),
@@ -648,118 +563,5 @@ mod tests {
                 "photo.jpg: the content is image/png but the name says image/jpeg; spam filters score the mismatch",
             ]
         );
-    }
-
-    #[test]
-    fn attachment_warnings_table() {
-        use Warning::*;
-        let dir = tempfile::tempdir().unwrap();
-        let file = |name: &str, content: &[u8]| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, content).unwrap();
-            Attachment::open(&path).unwrap()
-        };
-        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
-        let pe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0";
-        let big = dir.path().join("big.iso.part");
-        // Sparse: the size is what counts, no 26 MB is written.
-        std::fs::File::create(&big)
-            .unwrap()
-            .set_len(26_000_000)
-            .unwrap();
-        let big = Attachment::open(&big).unwrap();
-        let fine = file("notes.txt", b"notes\n");
-        let ok = ("Hello", "See the attached notes.");
-        for ((subject, body), files, expected) in [
-            (ok, vec![fine.clone()], vec![]),
-            (
-                ok,
-                vec![],
-                vec![MentionsAttachment {
-                    word: "attached".into(),
-                }],
-            ),
-            (
-                ("Hello", "Во вложении отчёт."),
-                vec![],
-                vec![MentionsAttachment {
-                    word: "вложении".into(),
-                }],
-            ),
-            (("Hello", "No files."), vec![], vec![]),
-            (
-                ok,
-                vec![file("setup.EXE", b"text, really")],
-                vec![Executable {
-                    name: "setup.EXE".into(),
-                    by_content: false,
-                }],
-            ),
-            (
-                ok,
-                vec![file("run.ps1", b"Write-Host hi")],
-                vec![Executable {
-                    name: "run.ps1".into(),
-                    by_content: false,
-                }],
-            ),
-            (
-                ok,
-                vec![file("invoice.pdf", pe)],
-                vec![
-                    Executable {
-                        name: "invoice.pdf".into(),
-                        by_content: true,
-                    },
-                    MislabeledAttachment {
-                        name: "invoice.pdf".into(),
-                        content_type: "application/vnd.microsoft.portable-executable".into(),
-                        by_name: "application/pdf".into(),
-                    },
-                ],
-            ),
-            (
-                ok,
-                vec![file("photo.jpg", png)],
-                vec![MislabeledAttachment {
-                    name: "photo.jpg".into(),
-                    content_type: "image/png".into(),
-                    by_name: "image/jpeg".into(),
-                }],
-            ),
-            (ok, vec![file("photo.png", png)], vec![]),
-            (ok, vec![big.clone()], vec![OverProviderLimit { size: 0 }]),
-        ] {
-            let d = draft(subject, body, "a@example.net", "");
-            let mut got = lint_with_attachments(&d, &files, &LintContext::default());
-            // The exact size is checked below.
-            for w in &mut got {
-                if let OverProviderLimit { size } = w {
-                    assert!(*size > 26_000_000 * 4 / 3, "{size}");
-                    *size = 0;
-                }
-            }
-            assert_eq!(got, expected, "{subject:?} {body:?} {files:?}");
-        }
-
-        // The server's SIZE counts the files; the plain lint does not look
-        // at attachments at all.
-        let d = draft("Hello", "See attached.", "a@example.net", "");
-        let with = letter_size(&d, std::slice::from_ref(&big)).unwrap();
-        let without = letter_size(&d, &[]).unwrap();
-        assert!(with > without + 26_000_000, "{with} {without}");
-        let ctx = LintContext {
-            helo: None,
-            size_limit: Some(with - 1),
-        };
-        let got = lint_with_attachments(&d, std::slice::from_ref(&big), &ctx);
-        assert_eq!(
-            got[0],
-            TooLarge {
-                size: with,
-                limit: with - 1
-            }
-        );
-        assert_eq!(lint(&d, &ctx), vec![]);
     }
 }
