@@ -236,19 +236,26 @@ impl<'a> Letter<'a> {
     /// The letter with these files attached: `multipart/mixed`, the text
     /// first with its encoding unchanged, then each file in base64. No
     /// files: the text-only letter, octet for octet. Cheap: the files are
-    /// read while streaming; a body in a file is read once more here to
-    /// make sure the boundary does not occur in it.
+    /// read while streaming; a 7bit/8bit body in a file is read once more
+    /// here to make sure the boundary does not occur in it.
     pub fn with_attachments(mut self, attachments: &'a [Attachment]) -> Letter<'a> {
         if attachments.is_empty() {
             self.header = header_block(&self.fields, &single_part_fields(self.encoding));
             self.mixed = None;
             return self;
         }
-        let boundary = Mixed::choose_boundary(&self.seed, |candidate| match &self.body {
-            Body::Text(text) => {
-                memchr::memmem::find(text.as_bytes(), candidate.as_bytes()).is_some()
-            }
-            Body::File(file) => file.contains(candidate.as_bytes()),
+        // Quoted-printable writes every "=" as "=3D", so only 7bit/8bit
+        // text can hold the boundary's "=_"; and what is in the encoded
+        // text was in the text, line ends aside.
+        let plain = self.encoding != TransferEncoding::QuotedPrintable;
+        let boundary = Mixed::choose_boundary(&self.seed, |candidate| {
+            plain
+                && match &self.body {
+                    Body::Text(text) => {
+                        memchr::memmem::find(text.as_bytes(), candidate.as_bytes()).is_some()
+                    }
+                    Body::File(file) => file.contains(candidate.as_bytes()),
+                }
         });
         self.header = header_block(&self.fields, &mime::mixed_content_type(&boundary));
         self.mixed = Some(Mixed::new(boundary, self.encoding, attachments));
