@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the hot paths: reply parsing, letter building and
-//! encoding (1 KB, 1 MB, 20 MB bodies; ASCII and Cyrillic), and DATA
+//! encoding (1 KB, 1 MB, 20 MB bodies; ASCII and Cyrillic), attachments
+//! (base64 lines, a whole letter with a 100 MB file), and DATA
 //! dot-stuffing throughput. `cargo bench`; figures go in docs/PERFORMANCE.md.
 
 // Bench code: a panic is the failure report.
@@ -158,6 +159,94 @@ fn file_body(c: &mut Criterion) {
     group.finish();
 }
 
+/// 100 MB of varied octets (not compressible, not all one value).
+fn binary(size: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_u32;
+    (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// The `base64` crate's engine on a block of whole lines, then the lines
+/// copied out with their CRLFs: the alternative to `mail::base64_lines`'s
+/// own loop, kept here to compare the two.
+fn base64_crate_lines(input: &[u8], scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+    use base64::Engine as _;
+    scratch.resize(input.len().div_ceil(3) * 4, 0);
+    let n = base64::engine::general_purpose::STANDARD
+        .encode_slice(input, scratch)
+        .unwrap();
+    out.reserve(n + n / 76 * 2 + 2);
+    for line in scratch[..n].chunks(76) {
+        out.extend_from_slice(line);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Base64 in 76-column lines, as an attachment streams: 64 KiB pieces of
+/// whole lines (1149 × 57 octets).
+fn base64_lines(c: &mut Criterion) {
+    let mut group = c.benchmark_group("base64_lines");
+    group.sample_size(10);
+    let data = binary(100_000_000);
+    let piece = 57 * 1149;
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    let mut out = Vec::with_capacity(piece / 57 * 78 + 78);
+    group.bench_function("100MB-in-64KiB-pieces", |b| {
+        b.iter(|| {
+            let mut total = 0;
+            for p in data.chunks(piece) {
+                out.clear();
+                smtpwire::mail::base64_lines(black_box(p), &mut out);
+                total += out.len();
+            }
+            total
+        });
+    });
+    let mut scratch = Vec::new();
+    group.bench_function("100MB-in-64KiB-pieces, base64 crate + CRLF copy", |b| {
+        b.iter(|| {
+            let mut total = 0;
+            for p in data.chunks(piece) {
+                out.clear();
+                base64_crate_lines(black_box(p), &mut scratch, &mut out);
+                total += out.len();
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+/// A whole letter's `chunks()` with a 100 MB attachment in the page cache:
+/// reading, the change checks, base64 and the chunking together.
+fn attachment_letter(c: &mut Criterion) {
+    let mut group = c.benchmark_group("attachment letter");
+    group.sample_size(10);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    std::fs::write(&path, binary(100_000_000)).unwrap();
+    let attachments = [smtpwire::mail::Attachment::open(&path).unwrap()];
+    let d = draft(body(4 << 10, true));
+    group.throughput(Throughput::Bytes(attachments[0].size()));
+    group.bench_function("chunks() with a 100 MB file", |b| {
+        b.iter(|| {
+            let letter = build(&d, &stamp(), &BuildOptions::default())
+                .unwrap()
+                .with_attachments(&attachments);
+            let streamed: usize = letter.chunks().map(|c| c.unwrap().len()).sum();
+            assert_eq!(streamed as u64, letter.len());
+            streamed
+        });
+    });
+    group.finish();
+}
+
 fn dot_stuffing(c: &mut Criterion) {
     let mut group = c.benchmark_group("dot-stuffing");
     for (label, text) in [
@@ -182,5 +271,13 @@ fn dot_stuffing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, replies, letters, file_body, dot_stuffing);
+criterion_group!(
+    benches,
+    replies,
+    letters,
+    file_body,
+    base64_lines,
+    attachment_letter,
+    dot_stuffing
+);
 criterion_main!(benches);

@@ -9,7 +9,8 @@
 //! privately and decides whether a config file is trusted; [`providers`] is
 //! the built-in table of mail services' settings. The full-screen composer
 //! is [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
-//! [`tui`] (the runner).
+//! [`tui`] (the runner); [`pathcomplete`] completes paths for its attach
+//! prompt.
 
 pub mod app;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod explain;
 pub mod files;
 pub mod mail;
 pub mod password;
+pub mod pathcomplete;
 pub mod providers;
 pub mod resolve;
 pub mod secret_command;

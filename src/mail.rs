@@ -3,9 +3,12 @@
 //! [`Draft::parse`] turns what the user typed ([`DraftInput`]) into a
 //! validated [`Draft`], reporting every field error at once. [`build`] turns
 //! a draft into a [`Letter`]: a header block and a lazily encoded body that
-//! the SMTP engine streams in chunks. [`Draft::envelope`] gives MAIL FROM
+//! the SMTP engine streams in chunks. [`Letter::with_attachments`] adds
+//! files ([`Attachment::open`]) as a `multipart/mixed`, read from disk
+//! while the letter streams. [`Draft::envelope`] gives MAIL FROM
 //! and the RCPT list (To ∪ Cc ∪ Bcc); Bcc never appears in the letter.
-//! [`lint`] lists what is legal but likely to hurt delivery.
+//! [`lint`] and [`lint_with_attachments`] list what is legal but likely to
+//! hurt delivery.
 //!
 //! The module is pure: the clock and randomness come in as a [`Stamp`]
 //! ([`Stamp::now`] is the only place that reads them).
@@ -20,7 +23,10 @@
 //!   that need them, B or Q by length, so none decodes to plain ASCII
 //!   (rspamd's `*_EXCESS_QP/BASE64`); see `src/mail/header.rs`.
 //! - The body is 7bit, 8bit or quoted-printable, never base64; a `.` or
-//!   `From ` at a line start is escaped in quoted-printable.
+//!   `From ` at a line start is escaped in quoted-printable. With
+//!   attachments it is the first part, encoded the same way, and each file
+//!   follows in base64 with its name in RFC 2231 and RFC 2047 form (see
+//!   `src/mail/mime.rs`); without them the letter is single-part.
 //! - Address literals (`user@[192.0.2.1]`) are refused; IDN domains go out
 //!   in ASCII (punycode) unless a non-ASCII local part needs SMTPUTF8.
 //!
@@ -28,6 +34,7 @@
 //! `UPDATE_GOLDEN=1 cargo test` (then review the diff).
 
 mod address;
+mod attachment;
 mod draft;
 mod encode;
 mod error;
@@ -35,14 +42,18 @@ mod file_body;
 mod header;
 mod letter;
 mod lint;
+mod mime;
+mod multipart;
 
 pub use address::{Address, BadEntry, Mailbox};
+pub use attachment::{Attachment, AttachmentError};
 pub use draft::{Draft, DraftInput, Envelope};
 pub use encode::TransferEncoding;
 pub use error::{Error, Field};
 pub use file_body::{FileBody, FileBodyError};
 pub use letter::{BuildOptions, Chunks, Letter, Stamp, build, build_from_file};
-pub use lint::{LintContext, Warning, lint};
+pub use lint::{LintContext, Warning, lint, lint_with_attachments};
+pub use mime::base64_lines;
 
 /// Shared by the layer's unit tests.
 #[cfg(test)]

@@ -94,6 +94,33 @@ impl FileBody {
     pub fn is_blank(&self) -> bool {
         self.scan.blank
     }
+
+    /// Whether `needle` occurs in the file, read again piece by piece (to
+    /// choose a multipart boundary). A file that cannot be read now says
+    /// no: the send reads it again and reports the error then.
+    pub(super) fn contains(&self, needle: &[u8]) -> bool {
+        let Ok(mut file) = std::fs::File::open(&self.path) else {
+            return false;
+        };
+        let finder = memchr::memmem::Finder::new(needle);
+        let keep = needle.len().saturating_sub(1);
+        let mut buf = vec![0u8; FILE_PIECE + keep];
+        let mut have = 0;
+        loop {
+            let n = match file.read(&mut buf[have..]) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => n,
+            };
+            let filled = have + n;
+            if finder.find(&buf[..filled]).is_some() {
+                return true;
+            }
+            // The needle may straddle two pieces.
+            let from = filled.saturating_sub(keep);
+            buf.copy_within(from..filled, 0);
+            have = filled - from;
+        }
+    }
 }
 
 /// How many octets at the end of `data` begin a UTF-8 sequence that

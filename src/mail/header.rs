@@ -133,7 +133,7 @@ impl HeaderLine {
 
 /// The RFC 2047 encodings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scheme {
+pub(crate) enum Scheme {
     B,
     Q,
 }
@@ -141,7 +141,7 @@ enum Scheme {
 impl Scheme {
     /// B or Q, whichever gives the shorter text, with Q favoured by a third
     /// because mostly-Latin text stays readable in it.
-    fn for_text(text: &str) -> Scheme {
+    pub(crate) fn for_text(text: &str) -> Scheme {
         let q: usize = text.bytes().map(q_width).sum();
         if 3 * q <= 4 * b_width(text.len()) {
             Scheme::Q
@@ -152,7 +152,7 @@ impl Scheme {
 
     /// The longest prefix of `text`, in bytes and at a character boundary,
     /// whose encoded word is at most `room` characters.
-    fn fitting_prefix(self, text: &str, room: usize) -> usize {
+    pub(crate) fn fitting_prefix(self, text: &str, room: usize) -> usize {
         let mut bytes = 0;
         let mut q = 0;
         for c in text.chars() {
@@ -172,7 +172,7 @@ impl Scheme {
         bytes
     }
 
-    fn encode(self, text: &str) -> String {
+    pub(crate) fn encode(self, text: &str) -> String {
         use base64::Engine as _;
         match self {
             Scheme::B => format!(

@@ -3,11 +3,14 @@
 //! as a [`Stamp`].
 
 use super::{
+    attachment::Attachment,
     draft::Draft,
     encode::{BodyEncoder, Counter, Scan, TransferEncoding},
     error::{Error, Field},
     file_body::{FileBody, FileStream},
     header::{HeaderLine, address_field, write_unstructured},
+    mime,
+    multipart::{Mixed, Tail},
 };
 
 /// Target size of the body pieces that [`Letter::chunks`] yields.
@@ -97,16 +100,24 @@ enum Body<'a> {
     File(&'a FileBody),
 }
 
-/// A built letter: the header block, and the body encoded while streaming.
+/// A built letter: the header block, and the body encoded while streaming;
+/// with attachments ([`Letter::with_attachments`]) a `multipart/mixed`
+/// whose files are read and base64-encoded while streaming too.
 #[derive(Clone, Debug)]
 pub struct Letter<'a> {
     header: Vec<u8>,
+    /// The header fields before MIME-Version and after the MIME fields
+    /// (User-Agent), kept to rebuild the header when files are attached.
+    fields: (String, String),
     body: Body<'a>,
     encoding: TransferEncoding,
     message_id: String,
     /// The encoded body's size: known from the scan for 7bit/8bit, counted
     /// once on first use for quoted-printable.
     body_len: std::sync::OnceLock<u64>,
+    /// The stamp's random part, which the boundary is derived from.
+    seed: String,
+    mixed: Option<Mixed<'a>>,
 }
 
 /// Builds the letter for `draft`. Cheap: the body is scanned once to choose
@@ -179,36 +190,95 @@ fn build_with<'a>(
     write_unstructured(&mut subject, draft.subject());
     h.push_str(&subject.finish());
     h.push_str(&format!("Message-ID: {message_id}\r\n"));
-    h.push_str("MIME-Version: 1.0\r\n");
-    h.push_str("Content-Type: text/plain; charset=utf-8\r\n");
-    h.push_str(&format!("Content-Transfer-Encoding: {encoding}\r\n"));
+    let mut after = String::new();
     if !ua.is_empty() {
         let mut line = HeaderLine::new("User-Agent");
         write_unstructured(&mut line, ua);
-        h.push_str(&line.finish());
+        after.push_str(&line.finish());
     }
-    h.push_str("\r\n");
-
     let body_len = match encoding {
         TransferEncoding::QuotedPrintable => std::sync::OnceLock::new(),
         TransferEncoding::SevenBit | TransferEncoding::EightBit => scan.plain_len.into(),
     };
+    let fields = (h, after);
     Ok(Letter {
-        header: h.into_bytes(),
+        header: header_block(&fields, &single_part_fields(encoding)),
+        fields,
         body,
         encoding,
         message_id,
         body_len,
+        seed: stamp.unique.clone(),
+        mixed: None,
     })
 }
 
-impl Letter<'_> {
+/// The MIME fields of a letter that is only text.
+fn single_part_fields(encoding: TransferEncoding) -> String {
+    format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: {encoding}\r\n")
+}
+
+/// The header block: the fields, MIME-Version and `mime_fields`, the
+/// fields after them, the blank line.
+fn header_block(fields: &(String, String), mime_fields: &str) -> Vec<u8> {
+    let (before, after) = fields;
+    let mut h = String::with_capacity(before.len() + after.len() + 128);
+    h.push_str(before);
+    h.push_str("MIME-Version: 1.0\r\n");
+    h.push_str(mime_fields);
+    h.push_str(after);
+    h.push_str("\r\n");
+    h.into_bytes()
+}
+
+impl<'a> Letter<'a> {
+    /// The letter with these files attached: `multipart/mixed`, the text
+    /// first with its encoding unchanged, then each file in base64. No
+    /// files: the text-only letter, octet for octet. Cheap: the files are
+    /// read while streaming; a 7bit/8bit body in a file is read once more
+    /// here to make sure the boundary does not occur in it.
+    #[must_use]
+    pub fn with_attachments(mut self, attachments: &'a [Attachment]) -> Letter<'a> {
+        if attachments.is_empty() {
+            self.header = header_block(&self.fields, &single_part_fields(self.encoding));
+            self.mixed = None;
+            return self;
+        }
+        // Quoted-printable writes every "=" as "=3D", so only 7bit/8bit
+        // text can hold the boundary's "=_"; and what is in the encoded
+        // text was in the text, line ends aside.
+        let plain = self.encoding != TransferEncoding::QuotedPrintable;
+        let boundary = Mixed::choose_boundary(&self.seed, |candidate| {
+            plain
+                && match &self.body {
+                    Body::Text(text) => {
+                        memchr::memmem::find(text.as_bytes(), candidate.as_bytes()).is_some()
+                    }
+                    Body::File(file) => file.contains(candidate.as_bytes()),
+                }
+        });
+        self.header = header_block(&self.fields, &mime::mixed_content_type(&boundary));
+        self.mixed = Some(Mixed::new(boundary, self.encoding, attachments));
+        self
+    }
+
+    /// The attached files, in letter order.
+    pub fn attachments(&self) -> &'a [Attachment] {
+        self.mixed.as_ref().map_or(&[], |m| m.attachments)
+    }
+
+    /// The multipart boundary, when files are attached.
+    pub fn boundary(&self) -> Option<&str> {
+        self.mixed.as_ref().map(|m| m.boundary.as_str())
+    }
+
     /// The Message-ID with its angle brackets: `<unique@domain>`.
     pub fn message_id(&self) -> &str {
         &self.message_id
     }
 
-    /// The body's Content-Transfer-Encoding.
+    /// The text's Content-Transfer-Encoding (the first part's, when files
+    /// are attached; theirs is always base64).
     pub fn transfer_encoding(&self) -> TransferEncoding {
         self.encoding
     }
@@ -223,7 +293,8 @@ impl Letter<'_> {
     /// The exact number of octets of [`to_bytes`](Self::to_bytes), counted
     /// without building them (for `SIZE=`). A quoted-printable body in a
     /// file is counted by encoding it once without keeping the output; if
-    /// the file cannot be read now, the send will say so.
+    /// the file cannot be read now, the send will say so. Attachments are
+    /// counted from their sizes alone.
     // A letter always has its header block, so an `is_empty` would say
     // nothing.
     #[expect(
@@ -245,13 +316,15 @@ impl Letter<'_> {
                 counter.0
             }
         });
-        self.header.len() as u64 + body
+        self.header.len() as u64 + body + self.mixed.as_ref().map_or(0, Mixed::len)
     }
 
-    /// The header block, then the encoded body in pieces of about 64 KiB.
-    /// Lines end in CRLF; no dot-stuffing (the SMTP engine does that). A
-    /// body read from a file yields an error if the file cannot be read, or
-    /// changed since it was scanned: the letter must then not be finished.
+    /// The header block, then the encoded body in pieces of about 64 KiB,
+    /// then each attachment's part. Lines end in CRLF; no dot-stuffing (the
+    /// SMTP engine does that). A body or attachment read from a file
+    /// yields an error if the file cannot be read, or changed since it was
+    /// opened: nothing follows the error, and the letter must then not be
+    /// finished.
     pub fn chunks(&self) -> Chunks<'_> {
         Chunks {
             header: Some(&self.header),
@@ -259,6 +332,7 @@ impl Letter<'_> {
                 Body::Text(text) => Source::Text(BodyEncoder::new(text, self.encoding)),
                 Body::File(file) => Source::File(Box::new(FileStream::new(file, self.encoding))),
             },
+            tail: self.mixed.as_ref().map(|m| Box::new(Tail::new(m))),
         }
     }
 
@@ -277,6 +351,9 @@ impl Letter<'_> {
 pub struct Chunks<'a> {
     header: Option<&'a [u8]>,
     body: Source<'a>,
+    /// The text part's header, the check of its text and the attachments,
+    /// for a multipart letter.
+    tail: Option<Box<Tail<'a>>>,
 }
 
 #[derive(Debug)]
@@ -290,24 +367,38 @@ impl Iterator for Chunks<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(header) = self.header.take() {
-            return Some(Ok(header.to_vec()));
+            let mut first = header.to_vec();
+            if let Some(tail) = &self.tail {
+                first.extend_from_slice(tail.text_head());
+            }
+            return Some(Ok(first));
+        }
+        if self.tail.as_ref().is_some_and(|t| t.failed()) {
+            return None;
         }
         // A little slack: a quoted-printable step adds up to 5 octets, a
         // 7bit/8bit step up to one 998-octet line.
         let mut chunk = Vec::with_capacity(CHUNK as usize + 1024);
         match &mut self.body {
             Source::Text(encoder) => {
-                if encoder.is_done() {
-                    return None;
+                if !encoder.is_done() {
+                    encoder.run(&mut chunk, CHUNK);
                 }
-                encoder.run(&mut chunk, CHUNK);
             }
-            Source::File(stream) => match stream.next_into(&mut chunk, CHUNK) {
-                Ok(_) => {}
-                Err(e) => return Some(Err(e)),
-            },
+            Source::File(stream) => {
+                if let Err(e) = stream.next_into(&mut chunk, CHUNK) {
+                    if let Some(tail) = &mut self.tail {
+                        tail.fail();
+                    }
+                    return Some(Err(e));
+                }
+            }
         }
-        (!chunk.is_empty()).then_some(Ok(chunk))
+        match &mut self.tail {
+            None => (!chunk.is_empty()).then_some(Ok(chunk)),
+            Some(tail) if !chunk.is_empty() => Some(tail.check_text(&chunk).map(|()| chunk)),
+            Some(tail) => tail.next_chunk(CHUNK as usize),
+        }
     }
 }
 

@@ -2,16 +2,23 @@
 //! bounced, or mistaken. They never block sending; errors come from
 //! [`Draft::parse`](super::Draft::parse).
 
+mod attachments;
+mod mention;
+
 use std::fmt;
 use std::net::IpAddr;
 
 use chrono::TimeZone as _;
 
 use super::address::is_fqdn;
-use super::{BuildOptions, Draft, Stamp, build};
+use super::{Attachment, BuildOptions, Draft, Stamp, build};
 
 /// rspamd's `LONG_SUBJ` fires above this many characters.
 const LONG_SUBJECT: usize = 200;
+
+/// Gmail and Yahoo refuse letters over 25 MB, Outlook.com over 20 MB of
+/// attachments; counted in decimal megabytes, on the encoded letter.
+const PROVIDER_LIMIT: u64 = 25_000_000;
 
 /// What the checks need beyond the draft.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,6 +72,35 @@ pub enum Warning {
         /// The server's SIZE limit.
         limit: u64,
     },
+    /// The subject or the text speaks of an attachment, and none is there.
+    MentionsAttachment {
+        /// The word that does, as found (lower case).
+        word: String,
+    },
+    /// The letter is larger than most providers accept (25 MB).
+    OverProviderLimit {
+        /// The letter's size in octets, encoded.
+        size: u64,
+    },
+    /// An attachment is a program, by content or by name: providers
+    /// refuse the letter or strip the file.
+    Executable {
+        /// The file name.
+        name: String,
+        /// The content is a program (not only the name says so).
+        by_content: bool,
+    },
+    /// The content's type differs from what the file name says: the
+    /// letter carries the content's, and spam filters score the mismatch
+    /// (rspamd `MIME_BAD_ATTACHMENT`).
+    MislabeledAttachment {
+        /// The file name.
+        name: String,
+        /// The content's type, as sent.
+        content_type: String,
+        /// The type the name's extension suggests.
+        by_name: String,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -100,12 +136,60 @@ impl fmt::Display for Warning {
                 f,
                 "the letter is {size} octets, more than the server's limit of {limit}"
             ),
+            Warning::MentionsAttachment { word } => write!(
+                f,
+                "the letter mentions an attachment (\"{word}\") but has none"
+            ),
+            Warning::OverProviderLimit { size } => write!(
+                f,
+                "the letter is {:.1} MB; most providers refuse letters over 25 MB",
+                *size as f64 / 1e6
+            ),
+            Warning::Executable { name, by_content } => write!(
+                f,
+                "{name}: {}; most providers (Gmail, Outlook) refuse letters that carry one",
+                if *by_content {
+                    "the content is a program"
+                } else {
+                    "an executable or script file type"
+                }
+            ),
+            Warning::MislabeledAttachment {
+                name,
+                content_type,
+                by_name,
+            } => write!(
+                f,
+                "{name}: the content is {content_type} but the name says {by_name}; spam filters score the mismatch"
+            ),
         }
     }
 }
 
-/// Lists the warnings for `draft`, in form order.
+/// Lists the warnings for `draft`, in form order. Nothing about
+/// attachments: a front-end that attaches files calls
+/// [`lint_with_attachments`].
 pub fn lint(draft: &Draft, ctx: &LintContext<'_>) -> Vec<Warning> {
+    lint_letter(draft, None, ctx)
+}
+
+/// [`lint`] for the letter with these files attached (none is a valid
+/// list): the size counts them, and they are checked too. Also warns when
+/// the subject or text mentions an attachment and there is none, and when
+/// the letter passes the 25 MB most providers accept.
+pub fn lint_with_attachments(
+    draft: &Draft,
+    attachments: &[Attachment],
+    ctx: &LintContext<'_>,
+) -> Vec<Warning> {
+    lint_letter(draft, Some(attachments), ctx)
+}
+
+fn lint_letter(
+    draft: &Draft,
+    attachments: Option<&[Attachment]>,
+    ctx: &LintContext<'_>,
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if draft.to().is_empty() {
         warnings.push(Warning::NoTo);
@@ -140,11 +224,31 @@ pub fn lint(draft: &Draft, ctx: &LintContext<'_>) -> Vec<Warning> {
             });
         }
     }
-    if let Some(limit) = ctx.size_limit
-        && let Some(size) = letter_size(draft)
+    let files = attachments.unwrap_or_default();
+    // The size is built only when something compares it.
+    let size = (ctx.size_limit.is_some() || attachments.is_some())
+        .then(|| letter_size(draft, files))
+        .flatten();
+    if let (Some(limit), Some(size)) = (ctx.size_limit, size)
         && size > limit
     {
         warnings.push(Warning::TooLarge { size, limit });
+    }
+    let Some(files) = attachments else {
+        return warnings;
+    };
+    if let Some(size) = size
+        && size > PROVIDER_LIMIT
+    {
+        warnings.push(Warning::OverProviderLimit { size });
+    }
+    if files.is_empty()
+        && let Some(word) = mention::mention(draft.subject(), draft.body())
+    {
+        warnings.push(Warning::MentionsAttachment { word });
+    }
+    for file in files {
+        warnings.extend(attachments::check(file));
     }
     warnings
 }
@@ -179,8 +283,9 @@ fn related(a: &str, b: &str) -> bool {
 }
 
 /// The size the letter will have: built with a fixed stamp of the real
-/// length, without 8BITMIME (quoted-printable is the larger case).
-fn letter_size(draft: &Draft) -> Option<u64> {
+/// length, without 8BITMIME (quoted-printable is the larger case), with
+/// the files counted from their sizes.
+fn letter_size(draft: &Draft, attachments: &[Attachment]) -> Option<u64> {
     let stamp = Stamp {
         date: chrono::FixedOffset::east_opt(0)?
             .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
@@ -192,15 +297,17 @@ fn letter_size(draft: &Draft) -> Option<u64> {
         smtputf8: true,
         ..BuildOptions::default()
     };
-    build(draft, &stamp, &opts).ok().map(|letter| letter.len())
+    build(draft, &stamp, &opts)
+        .ok()
+        .map(|letter| letter.with_attachments(attachments).len())
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::mail::DraftInput;
 
-    fn draft(subject: &str, body: &str, to: &str, envelope_from: &str) -> Draft {
+    pub(super) fn draft(subject: &str, body: &str, to: &str, envelope_from: &str) -> Draft {
         Draft::parse(&DraftInput {
             from: "Me <me@example.org>".into(),
             to: to.into(),
@@ -371,7 +478,7 @@ mod tests {
     #[test]
     fn size_is_the_built_size() {
         let d = draft("Hello", &"Привет\n".repeat(1000), "a@x.org", "");
-        let size = letter_size(&d).unwrap();
+        let size = letter_size(&d, &[]).unwrap();
         let built = build(
             &d,
             &Stamp {
@@ -418,6 +525,23 @@ mod tests {
                 envelope: "b.org".into(),
             },
             Warning::TooLarge { size: 2, limit: 1 },
+            Warning::MentionsAttachment {
+                word: "attached".into(),
+            },
+            Warning::OverProviderLimit { size: 31_250_000 },
+            Warning::Executable {
+                name: "setup.exe".into(),
+                by_content: false,
+            },
+            Warning::Executable {
+                name: "invoice.pdf".into(),
+                by_content: true,
+            },
+            Warning::MislabeledAttachment {
+                name: "photo.jpg".into(),
+                content_type: "image/png".into(),
+                by_name: "image/jpeg".into(),
+            },
         ];
         let texts: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -432,6 +556,11 @@ mod tests {
                 "HELO name \"[192.0.2.1]\" is an IP address; spam filters score that, use the host's DNS name",
                 "From's domain a.org differs from the envelope sender's domain b.org; SPF and DMARC may fail",
                 "the letter is 2 octets, more than the server's limit of 1",
+                "the letter mentions an attachment (\"attached\") but has none",
+                "the letter is 31.2 MB; most providers refuse letters over 25 MB",
+                "setup.exe: an executable or script file type; most providers (Gmail, Outlook) refuse letters that carry one",
+                "invoice.pdf: the content is a program; most providers (Gmail, Outlook) refuse letters that carry one",
+                "photo.jpg: the content is image/png but the name says image/jpeg; spam filters score the mismatch",
             ]
         );
     }

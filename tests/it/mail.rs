@@ -878,3 +878,421 @@ fn a_file_body_that_is_not_utf8_or_changes_is_refused() {
         "a vanished file is an error too"
     );
 }
+
+// ---- Attachments -------------------------------------------------------
+
+/// The files in `tests/fixtures/attachments`: a PDF-like binary, a PNG, an
+/// empty file and a Cyrillic-named text, with the types they must get.
+fn fixture_attachments() -> Vec<(smtpwire::mail::Attachment, &'static str)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attachments");
+    [
+        ("report.pdf", "application/pdf"),
+        ("pixel.png", "image/png"),
+        ("empty.dat", "application/octet-stream"),
+        ("Отчёт за март.txt", "text/plain"),
+    ]
+    .into_iter()
+    .map(|(name, ctype)| {
+        (
+            smtpwire::mail::Attachment::open(&dir.join(name)).unwrap(),
+            ctype,
+        )
+    })
+    .collect()
+}
+
+/// Parses a letter with attachments and checks it against what went in:
+/// the text, every file's name, type and octets, the line lengths, and
+/// the boundary occurring only where it belongs.
+fn assert_multipart_round_trip(
+    letter: &Letter<'_>,
+    body: &str,
+    files: &[(smtpwire::mail::Attachment, &str)],
+) -> Vec<u8> {
+    use mail_parser::MimeHeaders as _;
+    let bytes = letter.to_bytes().unwrap();
+    assert_eq!(letter.len(), bytes.len() as u64);
+    let show = || String::from_utf8_lossy(&bytes).into_owned();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 998, "{line}");
+    }
+    let (header, rest) = text.split_once("\r\n\r\n").unwrap();
+    assert_eq!(header.matches("MIME-Version: 1.0").count(), 1);
+    assert!(!header.contains("Content-Transfer-Encoding"), "{header}");
+    let boundary = letter.boundary().unwrap();
+    // Once in the header, once per part, once to close: nowhere else.
+    assert_eq!(
+        text.matches(boundary).count(),
+        files.len() + 3,
+        "{}",
+        show()
+    );
+    assert!(rest.starts_with(&format!("--{boundary}\r\n")));
+    assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")));
+    // Base64 lines are at most 76 characters.
+    for part in rest.split(&format!("--{boundary}")).skip(2) {
+        if let Some((_, encoded)) = part.split_once("\r\n\r\n") {
+            for line in encoded.split("\r\n") {
+                assert!(line.len() <= 76, "{line}");
+            }
+        }
+    }
+
+    let msg = MessageParser::default()
+        .parse(&bytes)
+        .unwrap_or_else(|| panic!("unparsable:\n{}", show()));
+    let ct = msg.content_type().unwrap();
+    assert_eq!(
+        (ct.ctype(), ct.subtype()),
+        ("multipart", Some("mixed")),
+        "{}",
+        show()
+    );
+    assert_eq!(
+        msg.body_text(0).unwrap_or_default(),
+        normalise_body(body),
+        "{}",
+        show()
+    );
+    let got: Vec<_> = msg.attachments().collect();
+    assert_eq!(got.len(), files.len(), "{}", show());
+    for (part, (file, ctype)) in got.iter().zip(files) {
+        assert_eq!(part.attachment_name(), Some(file.name()), "{}", show());
+        let pct = part.content_type().unwrap();
+        assert_eq!(
+            format!("{}/{}", pct.ctype(), pct.subtype().unwrap_or_default()),
+            *ctype
+        );
+        assert_eq!(part.contents(), std::fs::read(file.path()).unwrap());
+    }
+    bytes
+}
+
+#[test]
+fn golden_letters_with_attachments() {
+    let files = fixture_attachments();
+    let attachments: Vec<_> = files.iter().map(|(a, _)| a.clone()).collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for (name, body, opts) in [
+        (
+            "attachments_ascii",
+            "Hi Bob,\n\nThe report and the picture are attached.\n\nAlice\n",
+            opts(false, false),
+        ),
+        ("attachments_cyrillic_qp", CYRILLIC_BODY, opts(false, false)),
+        (
+            "attachments_cyrillic_8bit",
+            CYRILLIC_BODY,
+            opts(true, false),
+        ),
+    ] {
+        let d = draft(
+            "Alice Example <alice@example.org>",
+            "Bob Builder <bob@example.net>",
+            "",
+            "",
+            "Отчёт и картинка",
+            body,
+        );
+        let letter = build(&d, &stamp(), &opts)
+            .unwrap()
+            .with_attachments(&attachments);
+        let bytes = assert_multipart_round_trip(&letter, body, &files);
+        let path = dir.join(format!("{name}.eml"));
+        if update {
+            std::fs::write(&path, &bytes).unwrap();
+            continue;
+        }
+        let expected = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run UPDATE_GOLDEN=1 cargo test", path.display()));
+        assert!(
+            bytes == expected,
+            "{name} differs from {}; if intended, run UPDATE_GOLDEN=1 cargo test\n--- got ---\n{}",
+            path.display(),
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
+
+#[test]
+fn no_attachments_is_the_text_letter_octet_for_octet() {
+    let d = draft(
+        "a@example.org",
+        "b@example.org",
+        "",
+        "",
+        "Hi",
+        CYRILLIC_BODY,
+    );
+    for o in [opts(false, false), opts(true, false)] {
+        let plain = build(&d, &stamp(), &o).unwrap();
+        let expected = plain.to_bytes().unwrap();
+        let none = plain.with_attachments(&[]);
+        assert_eq!(none.to_bytes().unwrap(), expected);
+        assert_eq!(none.boundary(), None);
+        // Attaching and then dropping the files gives the same letter too.
+        let files = fixture_attachments();
+        let attachments: Vec<_> = files.iter().map(|(a, _)| a.clone()).collect();
+        let back = build(&d, &stamp(), &o)
+            .unwrap()
+            .with_attachments(&attachments)
+            .with_attachments(&[]);
+        assert_eq!(back.to_bytes().unwrap(), expected);
+    }
+}
+
+/// `len()` is exact for every size around the base64 line and group
+/// lengths, with the text in memory and in a file, 7bit and QP.
+#[test]
+fn len_is_exact_for_every_attachment_size() {
+    use smtpwire::mail::{Attachment, FileBody, build_from_file};
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Привет\n.\nFrom x\n".repeat(50);
+    let body_path = dir.path().join("body.txt");
+    std::fs::write(&body_path, &body).unwrap();
+    let body_file = FileBody::open(&body_path).unwrap();
+    let sizes = [
+        0usize,
+        1,
+        2,
+        3,
+        4,
+        56,
+        57,
+        58,
+        76,
+        77,
+        113,
+        114,
+        115,
+        171,
+        65_535,
+        47_880,
+        47_881,
+        (1 << 20) + 1,
+    ];
+    let attachments: Vec<Attachment> = sizes
+        .iter()
+        .map(|&size| {
+            let path = dir.path().join(format!("file{size}.bin"));
+            let data: Vec<u8> = (0..size).map(|i| (i * 131 + i / 7) as u8).collect();
+            std::fs::write(&path, data).unwrap();
+            Attachment::open(&path).unwrap()
+        })
+        .collect();
+    let with_text = draft("a@example.org", "b@example.org", "", "", "s", &body);
+    let without = draft("a@example.org", "b@example.org", "", "", "s", "");
+    for eight_bit in [false, true] {
+        let o = opts(eight_bit, false);
+        // One file at a time, then all of them.
+        let sets: Vec<&[Attachment]> = attachments
+            .iter()
+            .map(std::slice::from_ref)
+            .chain([attachments.as_slice()])
+            .collect();
+        for set in sets {
+            let from_text = build(&with_text, &stamp(), &o)
+                .unwrap()
+                .with_attachments(set);
+            let from_file = build_from_file(&without, &body_file, &stamp(), &o)
+                .unwrap()
+                .with_attachments(set);
+            let bytes = from_text.to_bytes().unwrap();
+            assert_eq!(from_text.len(), bytes.len() as u64, "{:?}", set.len());
+            assert_eq!(from_file.len(), bytes.len() as u64);
+            assert!(
+                from_file.to_bytes().unwrap() == bytes,
+                "file and text differ"
+            );
+            for chunk in from_text.chunks().skip(1) {
+                assert!(chunk.unwrap().len() <= 66 * 1024);
+            }
+            let files: Vec<_> = set
+                .iter()
+                .map(|a| (a.clone(), "application/octet-stream"))
+                .collect();
+            assert_multipart_round_trip(&from_text, &body, &files);
+        }
+    }
+}
+
+#[test]
+fn an_attachment_that_changes_stops_the_letter() {
+    use smtpwire::mail::Attachment;
+    let dir = tempfile::tempdir().unwrap();
+    let d = draft("a@example.org", "b@example.org", "", "", "s", "Text\n");
+    for (label, size, change) in [
+        ("shorter", 200_000usize, 100_000usize),
+        ("longer", 200_000, 300_000),
+        ("same size, new time", 200_000, 200_000),
+        ("empty to one octet", 0, 1),
+    ] {
+        let path = dir.path().join("data.bin");
+        std::fs::write(&path, vec![b'a'; size]).unwrap();
+        let attachment = Attachment::open(&path).unwrap();
+        std::fs::write(&path, vec![b'b'; change]).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(std::time::SystemTime::UNIX_EPOCH)
+            .unwrap();
+        let attachments = [attachment];
+        let letter = build(&d, &stamp(), &opts(false, false))
+            .unwrap()
+            .with_attachments(&attachments);
+        let close = format!("--{}--", letter.boundary().unwrap());
+        let items: Vec<_> = letter.chunks().collect();
+        let (last, before) = items.split_last().unwrap();
+        let err = last.as_ref().unwrap_err();
+        assert!(
+            err.to_string().contains("changed after it was attached"),
+            "{label}: {err}"
+        );
+        for chunk in before {
+            let chunk = chunk.as_ref().unwrap();
+            assert!(!String::from_utf8_lossy(chunk).contains(&close), "{label}");
+        }
+        // A vanished file is an error too.
+        std::fs::remove_file(&path).unwrap();
+        assert!(letter.chunks().any(|c| c.is_err()), "{label}");
+    }
+}
+
+#[test]
+fn the_boundary_avoids_the_text() {
+    use smtpwire::mail::{FileBody, build_from_file};
+    let files = fixture_attachments();
+    let attachments: Vec<_> = files.iter().map(|(a, _)| a.clone()).collect();
+    let d = draft("a@example.org", "b@example.org", "", "", "s", "x\n");
+    let first = build(&d, &stamp(), &opts(true, false))
+        .unwrap()
+        .with_attachments(&attachments)
+        .boundary()
+        .unwrap()
+        .to_string();
+    // A text quoting the boundary (a letter about this letter) gets another.
+    let body = format!("--{first}\nThe line above is the boundary.\n");
+    let quoting = draft("a@example.org", "b@example.org", "", "", "s", &body);
+    let letter = build(&quoting, &stamp(), &opts(true, false))
+        .unwrap()
+        .with_attachments(&attachments);
+    assert_ne!(letter.boundary().unwrap(), first);
+    assert_multipart_round_trip(&letter, &body, &files);
+    // Quoted-printable cannot carry it ("=" is "=3D"): no need for another.
+    let qp_body = format!("Граница:\n--{first}\n");
+    let qp = draft("a@example.org", "b@example.org", "", "", "s", &qp_body);
+    let letter = build(&qp, &stamp(), &opts(false, false))
+        .unwrap()
+        .with_attachments(&attachments);
+    assert_eq!(
+        letter.transfer_encoding(),
+        TransferEncoding::QuotedPrintable
+    );
+    assert_eq!(letter.boundary().unwrap(), first);
+    assert_multipart_round_trip(&letter, &qp_body, &files);
+
+    // The same from a file; and a file changed afterwards to hold the
+    // chosen boundary (with the same scan) is caught while streaming.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("body.txt");
+    std::fs::write(&path, &body).unwrap();
+    let body_file = FileBody::open(&path).unwrap();
+    let empty = draft("a@example.org", "b@example.org", "", "", "s", "");
+    let letter = build_from_file(&empty, &body_file, &stamp(), &opts(true, false))
+        .unwrap()
+        .with_attachments(&attachments);
+    let chosen = letter.boundary().unwrap().to_string();
+    assert_ne!(chosen, first);
+    assert_multipart_round_trip(&letter, &body, &files);
+    let forged = format!("--{chosen}\nThe line above is the boundary.\n");
+    assert_eq!(forged.len(), body.len());
+    std::fs::write(&path, &forged).unwrap();
+    let items: Vec<_> = letter.chunks().collect();
+    let err = items.last().unwrap().as_ref().unwrap_err();
+    assert!(err.to_string().contains("MIME boundary"), "{err}");
+}
+
+/// The letter stays within bounded memory: chunks of about 64 KiB however
+/// large the file.
+#[test]
+fn a_large_attachment_streams_in_bounded_chunks() {
+    use smtpwire::mail::Attachment;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    let data: Vec<u8> = (0..6_000_000u32).map(|i| (i ^ (i >> 9)) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let attachments = [Attachment::open(&path).unwrap()];
+    let d = draft("a@example.org", "b@example.org", "", "", "s", "Text\n");
+    let letter = build(&d, &stamp(), &opts(false, false))
+        .unwrap()
+        .with_attachments(&attachments);
+    let mut total = 0u64;
+    let mut count = 0;
+    for chunk in letter.chunks() {
+        let chunk = chunk.unwrap();
+        assert!(chunk.len() <= 66 * 1024, "{}", chunk.len());
+        total += chunk.len() as u64;
+        count += 1;
+    }
+    assert_eq!(total, letter.len());
+    assert!(count > 100, "{count}");
+}
+
+fn file_name_strategy() -> impl Strategy<Value = String> {
+    let pieces = proptest::strategy::Union::new(
+        [
+            "[a-zA-Z0-9]{1,12}",
+            " ",
+            "[\"';%=*?\\\\()<>@,:/\\[\\]]",
+            "%[0-9A-F]{2}",
+            "=\\?utf-8\\?[BQ]\\?[a-z]{1,4}\\?=",
+            "[а-яА-ЯёЁ]{1,10}",
+            "[一-龥]{1,6}",
+            "[😀-🙏]{1,3}",
+            "\\PC{1,8}",
+            "\\.[a-z]{1,4}",
+            "[a-z]{40,120}",
+        ]
+        .into_iter()
+        .map(Strategy::boxed),
+    );
+    proptest::collection::vec(pieces, 1..12).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Any name, however long or strange, decodes back to itself in an
+    /// independent parser, and keeps every header line within limits.
+    #[test]
+    fn attachment_names_decode_back(name in file_name_strategy()) {
+        use mail_parser::MimeHeaders as _;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attachments");
+        let attachment = smtpwire::mail::Attachment::open(&dir.join("pixel.png"))
+            .unwrap()
+            .with_name(&name);
+        let attachments = [attachment];
+        let d = draft("a@example.org", "b@example.org", "", "", "s", "x\n");
+        let letter = build(&d, &stamp(), &opts(false, false)).unwrap().with_attachments(&attachments);
+        let bytes = letter.to_bytes().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let head = text.split("\r\n\r\n").nth(2).unwrap();
+        for line in head.split("\r\n") {
+            prop_assert!(line.len() <= 78, "{}", line);
+            prop_assert!(line.is_ascii());
+        }
+        let msg = MessageParser::default().parse(&bytes).unwrap();
+        let part = msg.attachment(0).unwrap();
+        prop_assert_eq!(part.attachment_name(), Some(attachments[0].name()), "{}", text);
+        // The Content-Type name alone, as clients without RFC 2231 read it.
+        prop_assert_eq!(
+            part.content_type().and_then(|ct| ct.attribute("name")),
+            Some(attachments[0].name()),
+            "{}",
+            text
+        );
+    }
+}
