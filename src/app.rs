@@ -7,6 +7,7 @@
 //! worker, a file to write, quitting. The clock comes in with
 //! [`Msg::Tick`]; the runner sends one before every other message.
 
+pub mod attachments;
 pub mod compose;
 mod jobs;
 mod keys;
@@ -22,6 +23,7 @@ use std::{
 use chrono::{NaiveDate, NaiveDateTime};
 
 pub use self::{
+    attachments::{AttachPrompt, AttachedFile, Attachments},
     compose::{ComposeField, ComposeForm, StoredDraft},
     jobs::setting_name,
     settings::{Login, SettingsField, SettingsForm},
@@ -171,6 +173,12 @@ pub enum Msg {
     WorkerGone,
     /// The password command finished.
     Password(Result<Password, String>),
+    /// Tab in the attach prompt: what the folder holds.
+    Completed(crate::pathcomplete::Completion),
+    /// Enter in the attach prompt: the file, opened, or why not.
+    Attached(Result<mail::Attachment, String>),
+    /// The editor (F4) closed: the body it left, or why there is none.
+    Edited(Result<String, String>),
     /// A file was written (its path), or why not.
     Saved {
         /// Which file.
@@ -188,6 +196,23 @@ pub enum Action {
     /// Run the password command (`sh -c`) off the UI thread; answer with
     /// [`Msg::Password`].
     RunPasswordCommand(String),
+    /// Complete the attach prompt's path; answer with [`Msg::Completed`].
+    CompletePath {
+        /// What is typed.
+        typed: String,
+    },
+    /// Open the file the attach prompt names; answer with [`Msg::Attached`].
+    Attach {
+        /// What is typed (`~` is expanded).
+        typed: String,
+    },
+    /// Save the draft, suspend the screen, run `$VISUAL`/`$EDITOR`/`vi` on
+    /// the body in a temporary file, restore the screen; answer with
+    /// [`Msg::Edited`].
+    EditBody {
+        /// The body as it is now.
+        text: String,
+    },
     /// Write the config file; answer with [`Msg::Saved`].
     SaveSettings {
         /// Where.
@@ -291,6 +316,8 @@ pub enum Overlay {
     },
     /// Discard the unsent letter for a new one?
     ConfirmNew,
+    /// F5: a path to attach, with Tab completion.
+    Attach(AttachPrompt),
 }
 
 /// What the runner knows about the environment, handed to [`App::new`].
@@ -312,7 +339,14 @@ pub struct Context {
 #[derive(Debug)]
 enum Pending {
     Connect,
-    Send(Box<Draft>),
+    Send(Box<Outgoing>),
+}
+
+/// A letter ready to go: the validated draft and its files.
+#[derive(Debug)]
+struct Outgoing {
+    draft: Draft,
+    attachments: Vec<mail::Attachment>,
 }
 
 /// The model.
@@ -483,6 +517,12 @@ impl App {
         self.save_draft()
     }
 
+    /// The draft to write now, edits or not (before the editor runs).
+    pub fn draft_now(&mut self) -> Option<Action> {
+        self.unsaved = None;
+        self.save_draft()
+    }
+
     fn save_draft(&self) -> Option<Action> {
         let path = self.draft_path()?;
         match self.stored_draft().to_toml() {
@@ -550,6 +590,20 @@ impl App {
                 self.quitting.is_some().then_some(Action::Quit)
             }
             Msg::Password(result) => self.password(result),
+            Msg::Completed(completion) => {
+                if let Some(Overlay::Attach(prompt)) = &mut self.overlay {
+                    prompt.complete(completion);
+                }
+                None
+            }
+            Msg::Attached(result) => {
+                self.attached(result);
+                None
+            }
+            Msg::Edited(result) => {
+                self.edited_body(result);
+                None
+            }
             Msg::Saved { what, result } => {
                 self.saved(what, result);
                 None

@@ -109,6 +109,9 @@ pub struct Options {
     /// Read the body from a file ("-" = standard input).
     #[arg(long, global = true, value_name = "PATH")]
     pub body_file: Option<PathBuf>,
+    /// Attach a file (repeatable); read from disk while sending.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub attach: Vec<PathBuf>,
     /// Append the transcript to this file.
     #[arg(long, global = true, value_name = "FILE")]
     pub transcript: Option<PathBuf>,

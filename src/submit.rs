@@ -53,19 +53,42 @@ pub fn build_options(caps: Option<&Capabilities>) -> BuildOptions {
     }
 }
 
-/// Builds the letter for this server; `file` holds the body when it is
-/// read from a file (then `draft.body` is ignored).
+/// What a letter is made of: the validated draft, the body when it is in
+/// a file (then the draft's own body is ignored), and the attached files.
+#[derive(Clone, Copy, Debug)]
+pub struct Parts<'a> {
+    /// The letter's fields (and its body, unless `file`).
+    pub draft: &'a Draft,
+    /// The body, read from a file while sending.
+    pub file: Option<&'a mail::FileBody>,
+    /// The attachments, in order.
+    pub attachments: &'a [mail::Attachment],
+}
+
+impl<'a> Parts<'a> {
+    /// A letter of the draft alone.
+    pub fn of(draft: &'a Draft) -> Parts<'a> {
+        Parts {
+            draft,
+            file: None,
+            attachments: &[],
+        }
+    }
+}
+
+/// Builds the letter for this server.
 pub fn letter_for<'a>(
-    draft: &'a Draft,
-    file: Option<&'a mail::FileBody>,
+    parts: Parts<'a>,
     stamp: &Stamp,
     caps: Option<&Capabilities>,
 ) -> Result<Outgoing<'a>, mail::Error> {
     let options = build_options(caps);
-    let letter = match file {
+    let draft = parts.draft;
+    let letter = match parts.file {
         Some(file) => mail::build_from_file(draft, file, stamp, &options)?,
         None => mail::build(draft, stamp, &options)?,
-    };
+    }
+    .with_attachments(parts.attachments);
     let utf8_headers =
         options.smtputf8 && draft.header_mailboxes().any(|m| m.address.needs_smtputf8());
     Ok(Outgoing {
@@ -112,17 +135,16 @@ impl<'a> Prepared<'a> {
 }
 
 /// Builds the envelope and `count` letters for a server with these
-/// capabilities; `file` holds the body when it is read from a file.
+/// capabilities.
 pub fn prepare<'a>(
-    draft: &'a Draft,
-    file: Option<&'a mail::FileBody>,
+    parts: Parts<'a>,
     count: usize,
     caps: &Capabilities,
 ) -> Result<Prepared<'a>, mail::Error> {
-    let envelope = envelope_for(draft, caps)?;
+    let envelope = envelope_for(parts.draft, caps)?;
     let letters = stamps(count)
         .iter()
-        .map(|stamp| letter_for(draft, file, stamp, Some(caps)))
+        .map(|stamp| letter_for(parts, stamp, Some(caps)))
         .collect::<Result<_, _>>()?;
     Ok(Prepared { envelope, letters })
 }
@@ -179,8 +201,7 @@ mod tests {
         let utf8 = envelope_for(&d, &caps(&["SMTPUTF8"])).unwrap();
         assert_eq!(utf8.from, "иван@почта.рф");
         let letter = letter_for(
-            &d,
-            None,
+            Parts::of(&d),
             &Stamp::now(),
             Some(&caps(&["SMTPUTF8", "8BITMIME"])),
         )
@@ -196,9 +217,9 @@ mod tests {
             "Съешь же ещё этих мягких булок",
         );
         let stamp = Stamp::now();
-        let with = letter_for(&d, None, &stamp, Some(&caps(&["8BITMIME"]))).unwrap();
+        let with = letter_for(Parts::of(&d), &stamp, Some(&caps(&["8BITMIME"]))).unwrap();
         assert!(with.is_8bit());
-        let without = letter_for(&d, None, &stamp, Some(&caps(&[]))).unwrap();
+        let without = letter_for(Parts::of(&d), &stamp, Some(&caps(&[]))).unwrap();
         assert!(
             !without.is_8bit(),
             "quoted-printable keeps the letter 7-bit"

@@ -6,11 +6,13 @@ use std::io::{self, Write as _};
 use ratatui::{
     DefaultTerminal,
     crossterm::{
+        cursor::Show,
         event::{
             DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
             Event, KeyCode as CtKey, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
         },
         execute,
+        terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
     },
 };
 
@@ -37,6 +39,32 @@ impl Terminal {
         }));
         execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste)?;
         Ok(Terminal { inner })
+    }
+}
+
+impl Terminal {
+    /// Hands the terminal to another program (the editor): the main
+    /// screen, cooked mode, no mouse reporting, the cursor shown.
+    pub fn suspend() -> io::Result<()> {
+        execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste,
+            LeaveAlternateScreen,
+            Show
+        )?;
+        disable_raw_mode()
+    }
+
+    /// Takes the terminal back after [`Terminal::suspend`].
+    pub fn resume() -> io::Result<()> {
+        enable_raw_mode()?;
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )
     }
 }
 

@@ -5,6 +5,7 @@
 //! `term.rs`, the only place that touches the terminal, the clock and the
 //! disk on the composer's behalf.
 
+mod editor;
 mod runner;
 mod startup;
 
@@ -16,11 +17,11 @@ use tokio::{
 };
 
 pub use self::{
-    runner::{Runner, tick},
+    runner::{Console, Runner, tick},
     startup::{Note, Startup, load_draft, prefill, startup},
 };
 use crate::{
-    app::App,
+    app::{App, Attachments},
     cli::{
         Failure, Options,
         exit::{self},
@@ -33,6 +34,7 @@ use crate::{
 pub async fn run(options: &Options) -> Result<(), Failure> {
     let startup = startup(options)?;
     let mut app = App::new(&startup.settings, startup.draft, startup.context);
+    app.compose.attachments = Attachments::new(startup.attachments);
     app.update(tick());
     for note in startup.notes {
         match note {
@@ -44,13 +46,31 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot use the terminal: {e}")))?;
     let (jobs, events) = spawn_worker()?;
     let mut runner = Runner::new(app, jobs, startup.transcript);
-    let input = crossterm::event::EventStream::new();
     let result = runner
-        .run(&mut terminal.inner, input, events, stop_signal())
+        .run(&mut terminal.inner, &mut Crossterm, events, stop_signal())
         .await;
     runner.save_draft_now();
     drop(terminal);
     result
+}
+
+/// The real terminal's input and hand-over.
+struct Crossterm;
+
+impl Console for Crossterm {
+    type Input = crossterm::event::EventStream;
+
+    fn input(&mut self) -> Self::Input {
+        crossterm::event::EventStream::new()
+    }
+
+    fn suspend(&mut self) -> std::io::Result<()> {
+        Terminal::suspend()
+    }
+
+    fn resume(&mut self) -> std::io::Result<()> {
+        Terminal::resume()
+    }
 }
 
 /// Resolves on SIGTERM, SIGHUP or SIGINT: killed or hung up, the runner

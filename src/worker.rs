@@ -53,6 +53,8 @@ pub struct Submission {
     /// The validated letter (built by the worker for the server's
     /// capabilities, Bcc never in a header).
     pub draft: Draft,
+    /// The attached files (read from disk while sending).
+    pub attachments: Vec<mail::Attachment>,
 }
 
 /// What the UI asks of the worker.
@@ -365,7 +367,12 @@ async fn send(
         return Outcome::Failed(smtp::Error::Broken.into());
     };
     let caps = session.capabilities().clone();
-    let prepared = match submit::prepare(&submission.draft, None, 1, &caps) {
+    let parts = submit::Parts {
+        draft: &submission.draft,
+        file: None,
+        attachments: &submission.attachments,
+    };
+    let prepared = match submit::prepare(parts, 1, &caps) {
         Ok(p) => p,
         Err(e) => {
             session.transcript().error(&e.to_string());

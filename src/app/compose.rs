@@ -1,5 +1,6 @@
-//! The compose form: From, To, Cc, Bcc, Subject and the body editor, their
-//! validation messages, and the draft as it is stored between runs.
+//! The compose form: From, To, Cc, Bcc, Subject, the attachments and the
+//! body editor, their validation messages, and the draft as it is stored
+//! between runs.
 //!
 //! The body is a `ratatui_textarea::TextArea`; every use of that crate stays
 //! in this file and in `ui/compose.rs`, so replacing it is a two-file change.
@@ -8,7 +9,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, Input, TextArea, WrapMode};
 use serde::{Deserialize, Serialize};
 
-use super::{Key, KeyCode, line::LineInput};
+use std::path::PathBuf;
+
+use super::{Key, KeyCode, attachments::Attachments, line::LineInput};
 use crate::mail::{self, DraftInput, Field};
 
 /// A field of the compose form, in Tab order.
@@ -24,18 +27,21 @@ pub enum ComposeField {
     Bcc,
     /// The subject line.
     Subject,
+    /// The attached files (focusable when there are any).
+    Attachments,
     /// The message text.
     Body,
 }
 
 impl ComposeField {
     /// Every field, in Tab order.
-    pub const ALL: [ComposeField; 6] = [
+    pub const ALL: [ComposeField; 7] = [
         ComposeField::From,
         ComposeField::To,
         ComposeField::Cc,
         ComposeField::Bcc,
         ComposeField::Subject,
+        ComposeField::Attachments,
         ComposeField::Body,
     ];
 
@@ -47,6 +53,7 @@ impl ComposeField {
             ComposeField::Cc => "Cc",
             ComposeField::Bcc => "Bcc",
             ComposeField::Subject => "Subject",
+            ComposeField::Attachments => "Attach",
             ComposeField::Body => "Body",
         }
     }
@@ -115,6 +122,8 @@ pub struct ComposeForm {
     pub bcc: LineInput,
     /// Subject.
     pub subject: LineInput,
+    /// The attached files.
+    pub attachments: Attachments,
     body: TextArea<'static>,
     /// Validation messages, shown under their fields.
     pub errors: Vec<(ComposeField, String)>,
@@ -129,6 +138,7 @@ impl ComposeForm {
             cc: LineInput::new(&input.cc),
             bcc: LineInput::new(&input.bcc),
             subject: LineInput::new(&input.subject),
+            attachments: Attachments::default(),
             body: body_editor(&input.body),
             errors: Vec::new(),
         };
@@ -146,7 +156,7 @@ impl ComposeForm {
             ComposeField::Cc => Some(&self.cc),
             ComposeField::Bcc => Some(&self.bcc),
             ComposeField::Subject => Some(&self.subject),
-            ComposeField::Body => None,
+            ComposeField::Attachments | ComposeField::Body => None,
         }
     }
 
@@ -157,8 +167,18 @@ impl ComposeForm {
             ComposeField::Cc => Some(&mut self.cc),
             ComposeField::Bcc => Some(&mut self.bcc),
             ComposeField::Subject => Some(&mut self.subject),
-            ComposeField::Body => None,
+            ComposeField::Attachments | ComposeField::Body => None,
         }
+    }
+
+    /// The next field (`forward`) or the previous one, wrapping around; the
+    /// attachments row only when it holds something.
+    pub fn step(&self, field: ComposeField, forward: bool) -> ComposeField {
+        let mut next = field.step(forward);
+        if next == ComposeField::Attachments && self.attachments.is_empty() {
+            next = next.step(forward);
+        }
+        next
     }
 
     /// The body editor, for drawing.
@@ -173,9 +193,10 @@ impl ComposeForm {
 
     /// Whether a field holds nothing but white space.
     pub fn is_blank(&self, field: ComposeField) -> bool {
-        match self.line(field) {
-            Some(line) => line.is_blank(),
-            None => self.body.lines().iter().all(|l| l.trim().is_empty()),
+        match (self.line(field), field) {
+            (Some(line), _) => line.is_blank(),
+            (None, ComposeField::Attachments) => self.attachments.is_empty(),
+            (None, _) => self.body.lines().iter().all(|l| l.trim().is_empty()),
         }
     }
 
@@ -184,6 +205,7 @@ impl ComposeForm {
     pub fn first_empty(&self) -> ComposeField {
         ComposeField::ALL
             .into_iter()
+            .filter(|f| *f != ComposeField::Attachments)
             .find(|f| self.is_blank(*f))
             .unwrap_or(ComposeField::Body)
     }
@@ -216,6 +238,7 @@ impl ComposeForm {
             bcc: self.bcc.text().to_owned(),
             subject: self.subject.text().to_owned(),
             body: self.body_text(),
+            attachments: self.attachments.paths(),
             sent,
         }
     }
@@ -233,7 +256,16 @@ impl ComposeForm {
             }
         }
         self.body = body_editor("");
+        self.attachments.clear();
         self.errors.clear();
+    }
+
+    /// Replaces the body (the text the editor gave back), keeping the
+    /// cursor at its end.
+    pub fn set_body(&mut self, text: &str) {
+        self.body = body_editor(text);
+        self.body.move_cursor(CursorMove::Bottom);
+        self.body.move_cursor(CursorMove::End);
     }
 
     /// Scrolls the body back to its top (keeping the cursor in view), so
@@ -246,8 +278,11 @@ impl ComposeForm {
             .move_cursor(CursorMove::Jump(clamp(row), clamp(col)));
     }
 
-    /// Applies a key to a field; returns whether the text changed.
+    /// Applies a key to a field; returns whether the letter changed.
     pub fn key(&mut self, field: ComposeField, key: &Key) -> bool {
+        if field == ComposeField::Attachments {
+            return self.attachments_key(key);
+        }
         match self.line_mut(field) {
             Some(line) => line.edit(key) == super::line::Edit::Changed,
             None => match textarea_input(key) {
@@ -257,11 +292,25 @@ impl ComposeForm {
         }
     }
 
+    /// ← → choose a file, Delete (or Backspace) removes it.
+    fn attachments_key(&mut self, key: &Key) -> bool {
+        match key.code {
+            KeyCode::Left => self.attachments.select_next(false),
+            KeyCode::Right => self.attachments.select_next(true),
+            KeyCode::Delete | KeyCode::Backspace => {
+                return self.attachments.remove_selected().is_some();
+            }
+            _ => {}
+        }
+        false
+    }
+
     /// Inserts pasted text; returns whether the text changed.
     pub fn paste(&mut self, field: ComposeField, text: &str) -> bool {
-        match self.line_mut(field) {
-            Some(line) => line.insert_str(text),
-            None => self
+        match (self.line_mut(field), field) {
+            (Some(line), _) => line.insert_str(text),
+            (None, ComposeField::Attachments) => false,
+            (None, _) => self
                 .body
                 .insert_str(text.replace("\r\n", "\n").replace('\r', "\n")),
         }
@@ -350,6 +399,8 @@ pub struct StoredDraft {
     pub subject: String,
     /// The body, `\n` line ends.
     pub body: String,
+    /// The attached files' paths (opened again at the next start).
+    pub attachments: Vec<PathBuf>,
     /// Whether it was sent to every recipient.
     pub sent: bool,
 }

@@ -3,8 +3,8 @@
 //! log, the status line and the result window.
 
 use super::{
-    Action, App, ComposeField, Focus, JobKind, Login, Overlay, Pending, RunningJob, SettingKey,
-    SettingsField, Status, Tone, Unsaved,
+    Action, App, AttachedFile, ComposeField, Focus, JobKind, Login, Outgoing, Overlay, Pending,
+    RunningJob, SettingKey, SettingsField, Status, Tone, Unsaved,
 };
 use std::borrow::Cow;
 
@@ -67,6 +67,22 @@ impl App {
             }
         };
         self.compose.errors.clear();
+        let attachments = match self.compose.attachments.ready() {
+            Ok(files) => files,
+            Err(missing) => {
+                let text = format!(
+                    "not sent: the attachment {} cannot be read ({}); remove it (Delete) or put the file back",
+                    missing.name(),
+                    match missing {
+                        AttachedFile::Missing { reason, .. } => reason.as_str(),
+                        AttachedFile::Ready(_) => "",
+                    }
+                );
+                self.problem(&text);
+                self.move_focus(Focus::Compose(ComposeField::Attachments));
+                return None;
+            }
+        };
         if !self.settings_ok() {
             return None;
         }
@@ -76,8 +92,9 @@ impl App {
                 SessionState::Open { capabilities, .. } => capabilities.size_limit(),
                 SessionState::Closed => None,
             };
-            let warnings = mail::lint(
+            let warnings = mail::lint_with_attachments(
                 &draft,
+                &attachments,
                 &LintContext {
                     helo: Some(&helo),
                     size_limit,
@@ -88,7 +105,7 @@ impl App {
                 return None;
             }
         }
-        self.with_login(Pending::Send(Box::new(draft)))
+        self.with_login(Pending::Send(Box::new(Outgoing { draft, attachments })))
     }
 
     /// Shows the letter's errors next to their fields and moves there.
@@ -195,13 +212,17 @@ impl App {
         };
         match pending {
             Pending::Connect => self.start_job(JobKind::Connect, Job::Connect(Box::new(connect))),
-            Pending::Send(draft) => self.start_job(
-                JobKind::Send,
-                Job::Send(Box::new(Submission {
-                    connect,
-                    draft: *draft,
-                })),
-            ),
+            Pending::Send(letter) => {
+                let Outgoing { draft, attachments } = *letter;
+                self.start_job(
+                    JobKind::Send,
+                    Job::Send(Box::new(Submission {
+                        connect,
+                        draft,
+                        attachments,
+                    })),
+                )
+            }
         }
     }
 

@@ -4,10 +4,14 @@
 use std::ops::ControlFlow;
 
 use super::{
-    Action, App, ComposeField, Focus, JobKind, Key, KeyCode, Overlay, ProtocolLog, Quitting,
-    SettingsField, Tone, Unsaved,
+    Action, App, AttachPrompt, ComposeField, Focus, JobKind, Key, KeyCode, Overlay, ProtocolLog,
+    Quitting, SettingsField, Tone, Unsaved,
 };
-use crate::{mail::Draft, worker::Job};
+use crate::{
+    mail::{self, Draft},
+    smtp::capabilities::human_size,
+    worker::Job,
+};
 
 impl App {
     pub(super) fn key(&mut self, key: Key) -> Option<Action> {
@@ -30,6 +34,16 @@ impl App {
                     _ => Focus::Settings(self.last_settings),
                 };
                 self.move_focus(target);
+                return None;
+            }
+            KeyCode::F(4) => {
+                // The body goes to the editor; the draft is saved first.
+                return Some(Action::EditBody {
+                    text: self.compose.body_text(),
+                });
+            }
+            KeyCode::F(5) => {
+                self.overlay = Some(Overlay::Attach(AttachPrompt::default()));
                 return None;
             }
             KeyCode::F(3) => {
@@ -176,6 +190,7 @@ impl App {
                 }
                 ControlFlow::Break(None)
             }
+            Overlay::Attach(_) => ControlFlow::Break(self.attach_prompt_key(key)),
             Overlay::Results { .. } => {
                 // Any key closes it; keys other than these also do their job.
                 self.overlay = None;
@@ -235,7 +250,7 @@ impl App {
     /// Tab / Shift+Tab: the next field of the same pane.
     pub(super) fn step_focus(&mut self, forward: bool) {
         let target = match self.focus {
-            Focus::Compose(f) => Focus::Compose(f.step(forward)),
+            Focus::Compose(f) => Focus::Compose(self.compose.step(f, forward)),
             Focus::Settings(f) => Focus::Settings(f.step(forward)),
             Focus::Log => self.before_log,
         };
@@ -279,5 +294,78 @@ impl App {
         let first = self.compose.first_empty();
         self.move_focus(Focus::Compose(first));
         self.set_status(Tone::Info, "new letter");
+    }
+
+    /// A key in the F5 prompt: Tab completes, Enter attaches, Esc closes,
+    /// the rest edits the path.
+    fn attach_prompt_key(&mut self, key: Key) -> Option<Action> {
+        let Some(Overlay::Attach(prompt)) = &mut self.overlay else {
+            return None;
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.overlay = None;
+                None
+            }
+            KeyCode::Tab => Some(Action::CompletePath {
+                typed: prompt.input.text().to_owned(),
+            }),
+            KeyCode::Enter if prompt.input.is_blank() => {
+                self.overlay = None;
+                None
+            }
+            KeyCode::Enter => Some(Action::Attach {
+                typed: prompt.input.text().to_owned(),
+            }),
+            _ => {
+                if prompt.input.edit(&key) == super::line::Edit::Changed {
+                    prompt.candidates.clear();
+                    prompt.problem = None;
+                }
+                None
+            }
+        }
+    }
+
+    /// A file opened for the attach prompt: added to the row, or the reason
+    /// shown in the prompt (which stays open).
+    pub(super) fn attached(&mut self, result: Result<mail::Attachment, String>) {
+        match result {
+            Ok(file) => {
+                let text = format!(
+                    "attached {} ({}, {})",
+                    file.name(),
+                    human_size(file.size()),
+                    file.content_type()
+                );
+                self.compose.attachments.add(file);
+                if matches!(self.overlay, Some(Overlay::Attach(_))) {
+                    self.overlay = None;
+                }
+                self.edited();
+                self.note(&text);
+                self.set_status(Tone::Info, &text);
+            }
+            Err(reason) => match &mut self.overlay {
+                Some(Overlay::Attach(prompt)) => prompt.problem = Some(reason),
+                _ => self.problem(&format!("not attached: {reason}")),
+            },
+        }
+    }
+
+    /// The editor's result: the new body, or why the body is unchanged.
+    pub(super) fn edited_body(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(text) if text == self.compose.body_text() => {
+                self.set_status(Tone::Info, "the editor left the body unchanged");
+            }
+            Ok(text) => {
+                self.compose.set_body(&text);
+                self.edited();
+                self.move_focus(Focus::Compose(ComposeField::Body));
+                self.set_status(Tone::Info, "the body is back from the editor");
+            }
+            Err(reason) => self.problem(&format!("{reason}; the body is unchanged")),
+        }
     }
 }

@@ -103,6 +103,19 @@ pub(super) async fn finish_file_body(
     }
 }
 
+/// Opens every `--attach` file, in order; a missing or unreadable one exits
+/// 66 and names the file.
+pub(super) fn attachments(options: &Options) -> Result<Vec<mail::Attachment>, Failure> {
+    options
+        .attach
+        .iter()
+        .map(|path| {
+            mail::Attachment::open(path)
+                .map_err(|e| Failure::new(exit::NOINPUT, format!("error: cannot attach {e}")))
+        })
+        .collect()
+}
+
 /// Validates the letter; every field error at once. With a file body the
 /// draft's own body stays empty.
 pub(super) fn draft(

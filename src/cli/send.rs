@@ -26,6 +26,8 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     let settings = layers.merged();
     let scanning = input::start_file_body(options)?;
     let draft = input::draft(options, &settings, scanning.is_some())?;
+    // Opened now, so a missing file fails before any connection.
+    let attachments = input::attachments(options)?;
     let sender_domain = draft.envelope().from.domain_ascii().to_owned();
     let resolved = layers.resolve(Some(&sender_domain));
     let helo_preview = match &resolved {
@@ -40,8 +42,9 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
             },
         ),
     };
-    let warnings = mail::lint(
+    let warnings = mail::lint_with_attachments(
         &draft,
+        &attachments,
         &LintContext {
             helo: Some(&helo_preview),
             size_limit: None,
@@ -58,7 +61,12 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     if options.dry_run {
         let file = input::finish_file_body(scanning).await?;
         blank_file_warning(file.as_ref());
-        return dry_run(options, &draft, file.as_ref());
+        let parts = submit::Parts {
+            draft: &draft,
+            file: file.as_ref(),
+            attachments: &attachments,
+        };
+        return dry_run(options, parts);
     }
 
     let resolved = resolved?;
@@ -94,7 +102,12 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
 
     let count = options.repeat as usize;
     let caps = session.capabilities().clone();
-    let prepared = match submit::prepare(&draft, file.as_ref(), count, &caps) {
+    let parts = submit::Parts {
+        draft: &draft,
+        file: file.as_ref(),
+        attachments: &attachments,
+    };
+    let prepared = match submit::prepare(parts, count, &caps) {
         Ok(p) => p,
         Err(e) => {
             // The server lacks what the letter needs (SMTPUTF8); end politely.
@@ -129,17 +142,13 @@ fn blank_file_warning(file: Option<&mail::FileBody>) {
 }
 
 /// `--dry-run`: the letter as built for a modern server, on stdout.
-fn dry_run(
-    options: &Options,
-    draft: &mail::Draft,
-    file: Option<&mail::FileBody>,
-) -> Result<(), Failure> {
+fn dry_run(options: &Options, parts: submit::Parts<'_>) -> Result<(), Failure> {
     let stamp = mail::Stamp::now();
-    let outgoing = submit::letter_for(draft, file, &stamp, None)?;
+    let outgoing = submit::letter_for(parts, &stamp, None)?;
     if let Some(path) = &options.eml {
         save_eml(path, outgoing.letter())?;
     }
-    let envelope = draft.envelope();
+    let envelope = parts.draft.envelope();
     if !options.quiet {
         eprintln!(
             "dry run: the letter as built for a server offering 8BITMIME and SMTPUTF8 ({} bytes; envelope MAIL FROM:<{}> RCPT TO:{})",

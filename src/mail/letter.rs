@@ -106,9 +106,9 @@ enum Body<'a> {
 #[derive(Clone, Debug)]
 pub struct Letter<'a> {
     header: Vec<u8>,
-    /// The header fields before MIME-Version and after the MIME fields
-    /// (User-Agent), kept to rebuild the header when files are attached.
-    fields: (String, String),
+    /// The header fields, kept to rebuild the header when files are
+    /// attached.
+    fields: HeaderFields,
     body: Body<'a>,
     encoding: TransferEncoding,
     message_id: String,
@@ -200,7 +200,7 @@ fn build_with<'a>(
         TransferEncoding::QuotedPrintable => std::sync::OnceLock::new(),
         TransferEncoding::SevenBit | TransferEncoding::EightBit => scan.plain_len.into(),
     };
-    let fields = (h, after);
+    let fields = HeaderFields { before: h, after };
     Ok(Letter {
         header: header_block(&fields, &single_part_fields(encoding)),
         fields,
@@ -218,15 +218,23 @@ fn single_part_fields(encoding: TransferEncoding) -> String {
     format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: {encoding}\r\n")
 }
 
+/// A letter's header fields around its MIME fields.
+#[derive(Clone, Debug)]
+struct HeaderFields {
+    /// Date, From, To, Cc, Subject, Message-ID.
+    before: String,
+    /// After the MIME fields: User-Agent.
+    after: String,
+}
+
 /// The header block: the fields, MIME-Version and `mime_fields`, the
 /// fields after them, the blank line.
-fn header_block(fields: &(String, String), mime_fields: &str) -> Vec<u8> {
-    let (before, after) = fields;
-    let mut h = String::with_capacity(before.len() + after.len() + 128);
-    h.push_str(before);
+fn header_block(fields: &HeaderFields, mime_fields: &str) -> Vec<u8> {
+    let mut h = String::with_capacity(fields.before.len() + fields.after.len() + 128);
+    h.push_str(&fields.before);
     h.push_str("MIME-Version: 1.0\r\n");
     h.push_str(mime_fields);
-    h.push_str(after);
+    h.push_str(&fields.after);
     h.push_str("\r\n");
     h.into_bytes()
 }

@@ -5,16 +5,17 @@
 //! burst of worker events before drawing once, and performs the model's
 //! [`Action`]s.
 
-use std::{fs::File, future::Future, io::Write as _, time::Instant};
+use std::{fs::File, future::Future, io::Write as _, path::PathBuf, time::Instant};
 
 use futures::{Stream, StreamExt as _};
 use ratatui::{Terminal, backend::Backend, crossterm::event::Event};
 use tokio::sync::mpsc;
 
+use super::editor;
 use crate::{
     app::{Action, App, Msg, Saved},
     cli::{Failure, exit},
-    config, files, password, term, ui,
+    config, files, mail, password, pathcomplete, term, ui,
     worker::{Job, WorkerEvent},
 };
 
@@ -34,6 +35,21 @@ pub fn tick() -> Msg {
     }
 }
 
+/// The terminal beyond drawing: its input events, and handing it to
+/// another program (the editor) and back. The real one is crossterm's;
+/// tests script the input and have nothing to hand over.
+pub trait Console {
+    /// The input events.
+    type Input: Stream<Item = std::io::Result<Event>> + Unpin;
+    /// A fresh input stream (after the editor ran, the old one was dropped
+    /// so that it could not read the editor's keys).
+    fn input(&mut self) -> Self::Input;
+    /// Hands the terminal over.
+    fn suspend(&mut self) -> std::io::Result<()>;
+    /// Takes it back.
+    fn resume(&mut self) -> std::io::Result<()>;
+}
+
 /// The loop's state: the model, the job channel, and what effects need.
 pub struct Runner {
     app: App,
@@ -43,6 +59,11 @@ pub struct Runner {
     transcript: Option<File>,
     /// The clock (tests pin it).
     clock: fn() -> Msg,
+    /// The editor to run for F4 (`$VISUAL`, `$EDITOR`, `vi`).
+    editor: String,
+    /// A body waiting for the editor (run by the loop, which owns the
+    /// terminal).
+    edit: Option<String>,
     /// Repaint every cell on the next frame (after the password command,
     /// whose error output may have landed on the screen).
     clear: bool,
@@ -61,9 +82,18 @@ impl Runner {
             effect_results: Some(effect_results),
             transcript,
             clock: tick,
+            editor: editor::editor(),
+            edit: None,
             clear: false,
             quit: false,
         }
+    }
+
+    /// Replaces the editor command (tests).
+    #[must_use]
+    pub fn with_editor(mut self, editor: &str) -> Runner {
+        editor.clone_into(&mut self.editor);
+        self
     }
 
     /// Replaces the clock (tests: a fixed time, so frames are repeatable).
@@ -79,17 +109,18 @@ impl Runner {
     }
 
     /// Loops until the user quits, the input ends, or `stop` resolves.
-    pub async fn run<B, I>(
+    pub async fn run<B, C>(
         &mut self,
         terminal: &mut Terminal<B>,
-        mut input: I,
+        console: &mut C,
         mut events: mpsc::UnboundedReceiver<WorkerEvent>,
         stop: impl Future<Output = ()>,
     ) -> Result<(), Failure>
     where
         B: Backend,
-        I: Stream<Item = std::io::Result<Event>> + Unpin,
+        C: Console,
     {
+        let mut input = console.input();
         let mut effect_results = self
             .effect_results
             .take()
@@ -144,6 +175,19 @@ impl Runner {
                 let Ok(event) = events.try_recv() else { break };
                 let msg = self.worker_event(event);
                 self.dispatch(msg);
+            }
+            if let Some(text) = self.edit.take() {
+                // The input stream is dropped first: its reader thread must
+                // not take the editor's keys.
+                drop(input);
+                let result = match console.suspend() {
+                    Ok(()) => editor::edit(&text, &self.editor),
+                    Err(e) => Err(format!("cannot hand the terminal to the editor: {e}")),
+                };
+                console.resume().map_err(|e| terminal_failure(&e))?;
+                self.clear = true;
+                input = console.input();
+                self.dispatch(Msg::Edited(result));
             }
             if self.quit {
                 return Ok(());
@@ -231,6 +275,26 @@ impl Runner {
                     result,
                 })
             }
+            Action::CompletePath { typed } => {
+                let (cwd, home) = places();
+                let completion = pathcomplete::complete(&typed, &cwd, home.as_deref());
+                self.app.update(Msg::Completed(completion))
+            }
+            Action::Attach { typed } => {
+                let (cwd, home) = places();
+                let path = pathcomplete::expand(&typed, &cwd, home.as_deref());
+                let result = mail::Attachment::open(&path).map_err(|e| e.to_string());
+                self.app.update(Msg::Attached(result))
+            }
+            Action::EditBody { text } => {
+                // Nothing typed may be lost if the editor or the terminal
+                // goes wrong: the draft is written first.
+                if let Some(save) = self.app.draft_now() {
+                    self.perform(save);
+                }
+                self.edit = Some(text);
+                None
+            }
             Action::Quit => {
                 self.quit = true;
                 None
@@ -250,6 +314,12 @@ fn save_settings(path: &std::path::Path, settings: &config::Settings) -> Result<
         Some(kept) => format!("{e} (the old file is kept as {})", kept.display()),
         None => e.to_string(),
     })
+}
+
+/// The current folder and the home folder, for the attach prompt.
+fn places() -> (PathBuf, Option<PathBuf>) {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    (cwd, std::env::var_os("HOME").map(PathBuf::from))
 }
 
 fn terminal_failure(e: &impl std::fmt::Display) -> Failure {

@@ -2,13 +2,17 @@
 //! command line), the saved draft under the command line's letter options,
 //! the environment, and what to tell the user first.
 
-use std::{fs::File, io::IsTerminal as _, path::Path};
+use std::{
+    fs::File,
+    io::IsTerminal as _,
+    path::{Path, PathBuf},
+};
 
 use crate::{
-    app::{Context, StoredDraft},
+    app::{AttachedFile, Context, StoredDraft},
     cli::{self, Failure, Options, exit},
     config, files,
-    mail::DraftInput,
+    mail::{Attachment, DraftInput},
     password,
     settings::Settings,
 };
@@ -29,6 +33,9 @@ pub struct Startup {
     pub settings: Settings,
     /// The letter: the saved draft under the command line's options.
     pub draft: DraftInput,
+    /// Its attachments (`--attach`, else the saved draft's), opened; one
+    /// that is gone is kept, flagged, so it is never dropped silently.
+    pub attachments: Vec<AttachedFile>,
     /// The environment.
     pub context: Context,
     /// The `--transcript` file, open for appending.
@@ -90,6 +97,17 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
     let stored = data_dir
         .as_ref()
         .and_then(|dir| load_draft(&dir.join("draft.toml"), &mut notes));
+    let (stored, saved_files) = match stored {
+        Some(restored) => (Some(restored.input), restored.attachments),
+        None => (None, Vec::new()),
+    };
+    // The command line's files replace the draft's, as its other letter
+    // options do.
+    let attachments = if options.attach.is_empty() {
+        open_attachments(saved_files, &mut notes)
+    } else {
+        open_attachments(options.attach.clone(), &mut notes)
+    };
     let body = if options.body.is_some() || options.body_file.is_some() {
         if options.body_file.as_deref() == Some(Path::new("-")) && std::io::stdin().is_terminal() {
             return Err(Failure::new(
@@ -147,15 +165,44 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
     Ok(Startup {
         settings,
         draft,
+        attachments,
         context,
         transcript,
         notes,
     })
 }
 
+/// A saved draft: the letter and the paths of its files.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Restored {
+    /// The letter.
+    pub input: DraftInput,
+    /// Its attachments' paths.
+    pub attachments: Vec<PathBuf>,
+}
+
+/// Opens each file; one that cannot be opened is kept as missing and said.
+fn open_attachments(paths: Vec<PathBuf>, notes: &mut Vec<Note>) -> Vec<AttachedFile> {
+    paths
+        .into_iter()
+        .map(|path| match Attachment::open(&path) {
+            Ok(file) => AttachedFile::Ready(file),
+            Err(e) => {
+                notes.push(Note::Problem(format!(
+                    "the attachment {e}; it stays in the letter, marked, until you remove it (Delete) or put it back"
+                )));
+                AttachedFile::Missing {
+                    path,
+                    reason: e.to_string(),
+                }
+            }
+        })
+        .collect()
+}
+
 /// The saved draft, if there is one; a broken one is kept aside (never
 /// overwriting an earlier one) and reported.
-pub fn load_draft(path: &Path, notes: &mut Vec<Note>) -> Option<DraftInput> {
+pub fn load_draft(path: &Path, notes: &mut Vec<Note>) -> Option<Restored> {
     let text = match files::read_trusted(path, |_| false) {
         Ok(Some(text)) => text,
         Ok(None) => return None,
@@ -167,6 +214,11 @@ pub fn load_draft(path: &Path, notes: &mut Vec<Note>) -> Option<DraftInput> {
     match StoredDraft::from_toml(&text) {
         Ok(stored) => {
             let sent = stored.sent;
+            let attachments = if sent {
+                Vec::new()
+            } else {
+                stored.attachments.clone()
+            };
             let input = stored.into_input();
             if sent {
                 notes.push(Note::Info(
@@ -178,7 +230,7 @@ pub fn load_draft(path: &Path, notes: &mut Vec<Note>) -> Option<DraftInput> {
                     path.display()
                 )));
             }
-            Some(input)
+            Some(Restored { input, attachments })
         }
         Err(reason) => {
             // Kept whole, then removed, so the next start does not keep it
@@ -305,8 +357,8 @@ mod tests {
         };
         std::fs::write(&path, stored.to_toml().unwrap()).unwrap();
         let mut notes = Vec::new();
-        let input = load_draft(&path, &mut notes).unwrap();
-        assert_eq!(input.body, "Привет");
+        let restored = load_draft(&path, &mut notes).unwrap();
+        assert_eq!(restored.input.body, "Привет");
         assert!(
             matches!(&notes[0], Note::Info(text) if text.starts_with("draft restored")),
             "{notes:?}"

@@ -7,8 +7,12 @@ use ratatui::{
     text::{Line, Span},
 };
 
-use super::{fit, pane, theme::Theme};
-use crate::app::{App, ComposeField, Focus};
+use super::{fit, pane, theme::Theme, width_of};
+use crate::{
+    app::{App, AttachedFile, ComposeField, Focus},
+    smtp::capabilities::human_size,
+    worker::SessionState,
+};
 
 /// Label column: `Subject` and a space.
 const LABEL: u16 = 8;
@@ -29,6 +33,7 @@ fn placeholder(field: ComposeField) -> &'static str {
         ComposeField::Cc => "copies (optional)",
         ComposeField::Bcc => "blind copies: envelope only, never in the letter",
         ComposeField::Subject => "what the letter is about",
+        ComposeField::Attachments => "none (F5 attaches a file)",
         ComposeField::Body => "",
     }
 }
@@ -40,7 +45,8 @@ pub(super) fn fixed_height(app: &App) -> u16 {
         .iter()
         .filter(|f| app.compose.error(**f).is_some())
         .count() as u16;
-    1 + HEADERS.len() as u16 + messages
+    // The title, the header fields, the attachments row, the messages.
+    1 + HEADERS.len() as u16 + 1 + messages
 }
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, cursor: bool) {
@@ -100,6 +106,18 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
     if y >= bottom {
         return;
     }
+    attachments_row(
+        frame,
+        inner,
+        y,
+        app,
+        theme,
+        focused == Some(ComposeField::Attachments),
+    );
+    y += 1;
+    if y >= bottom {
+        return;
+    }
     let body_focused = focused == Some(ComposeField::Body);
     super::row(
         frame,
@@ -134,4 +152,110 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
             body_area.y + row.min(body_area.height.saturating_sub(1)),
         ));
     }
+}
+
+/// `Attach  report.pdf 1.2 MiB · photo.png 340.0 KiB · total 1.5 MiB of
+/// 35.0 MiB allowed`: each file with its size (a missing one in red), the
+/// selected one marked while the row has the focus, and the total against
+/// the server's SIZE once it is known (in red when over).
+fn attachments_row(frame: &mut Frame, inner: Rect, y: u16, app: &App, theme: Theme, focused: bool) {
+    let files = app.compose.attachments.files();
+    let width = usize::from(inner.width.saturating_sub(LABEL));
+    let mut spans = vec![
+        Span::styled(
+            format!("{:>7}", ComposeField::Attachments.label()),
+            theme.label(focused),
+        ),
+        Span::raw(" "),
+    ];
+    if files.is_empty() {
+        spans.push(Span::styled(
+            placeholder(ComposeField::Attachments),
+            theme.placeholder(),
+        ));
+        super::row(frame, inner, y, Line::from(spans));
+        return;
+    }
+    let total = app.compose.attachments.total();
+    let limit = match &app.session {
+        SessionState::Open { capabilities, .. } => capabilities.size_limit(),
+        SessionState::Closed => None,
+    };
+    let long = match limit {
+        Some(limit) => format!(
+            " · total {} of {} allowed",
+            human_size(total),
+            human_size(limit)
+        ),
+        None => format!(" · total {}", human_size(total)),
+    };
+    let short = match limit {
+        Some(limit) => format!(" · {}/{}", human_size(total), human_size(limit)),
+        None => format!(" · {}", human_size(total)),
+    };
+    let items: Vec<(String, bool)> = files
+        .iter()
+        .map(|f| match f {
+            AttachedFile::Ready(a) => (format!("{} {}", a.name(), human_size(a.size())), false),
+            AttachedFile::Missing { .. } => (format!("✗ {} missing", f.name()), true),
+        })
+        .collect();
+    // The widest run of files around the selected one that fits, with
+    // "‹n more›" for those left out on either side.
+    let n = items.len();
+    let selected = app.compose.attachments.selected().min(n - 1);
+    let marker = |k: usize| {
+        if k == 0 {
+            0
+        } else {
+            width_of(&format!("‹{k} more› "))
+        }
+    };
+    let fits_with = |summary: &str, start: usize, end: usize| {
+        let files: usize = items[start..end].iter().map(|(t, _)| width_of(t)).sum();
+        files + 3 * (end - start - 1) + marker(start) + marker(n - end) + width_of(summary) <= width
+    };
+    // The short total when the long one leaves no room for the file chosen.
+    let summary = if fits_with(&long, selected, selected + 1) {
+        long
+    } else {
+        short
+    };
+    let fits = |start: usize, end: usize| fits_with(&summary, start, end);
+    let (mut start, mut end) = (selected, selected + 1);
+    loop {
+        if end < n && fits(start, end + 1) {
+            end += 1;
+        } else if start > 0 && fits(start - 1, end) {
+            start -= 1;
+        } else {
+            break;
+        }
+    }
+    if start > 0 {
+        spans.push(Span::styled(format!("‹{start} more› "), theme.dim()));
+    }
+    for (i, (text, missing)) in items.iter().enumerate().take(end).skip(start) {
+        if i > start {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        let mut style = if *missing {
+            theme.error()
+        } else {
+            theme.value()
+        };
+        if focused && i == selected {
+            style = style.add_modifier(ratatui::style::Modifier::REVERSED);
+        }
+        spans.push(Span::styled(text.clone(), style));
+    }
+    if end < n {
+        spans.push(Span::styled(format!(" ‹{} more›", n - end), theme.dim()));
+    }
+    let over = limit.is_some_and(|l| total > l);
+    spans.push(Span::styled(
+        summary,
+        if over { theme.error() } else { theme.dim() },
+    ));
+    super::row(frame, inner, y, Line::from(spans));
 }

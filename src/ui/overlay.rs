@@ -10,18 +10,24 @@ use ratatui::{
 
 use super::{fit, theme::Theme, width_of};
 use crate::{
-    app::{Overlay, Tone},
+    app::{AttachPrompt, Overlay, Tone},
     smtp::Delivery,
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 16] = [
+pub(super) const KEYS: [(&str, &str); 19] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
     ),
     ("F2", "settings pane; again: back to the letter"),
     ("F3", "protocol log; again: back"),
+    ("F4", "write the body in $VISUAL / $EDITOR / vi"),
+    ("F5", "attach a file (Tab completes the path)"),
+    (
+        "Delete",
+        "on the Attach row: remove the chosen file (← → choose)",
+    ),
     ("Ctrl+O", "connect and log in; the session stays open"),
     ("Ctrl+S", "send, through the open session or a new one"),
     ("Ctrl+D", "disconnect: QUIT, and the server's 221"),
@@ -84,7 +90,53 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: Them
             message_id,
             delivery,
         } => results(frame, area, message_id, delivery, theme),
+        Overlay::Attach(prompt) => attach(frame, area, prompt, theme),
     }
+}
+
+/// The F5 prompt: the path being typed (the cursor in it), what Tab found,
+/// and why the last Enter attached nothing.
+fn attach(frame: &mut Frame, area: Rect, prompt: &AttachPrompt, theme: Theme) {
+    // The window is as wide as it can be, so long paths stay readable.
+    let field = usize::from(area.width.min(78).saturating_sub(12));
+    let (shown, cursor) = prompt.input.window(field, None);
+    let pad = field.saturating_sub(width_of(&shown));
+    let mut lines = vec![Line::from(vec![
+        Span::styled("File: ", theme.label(true)),
+        Span::styled(shown, theme.value()),
+        Span::raw(" ".repeat(pad)),
+    ])];
+    if let Some(problem) = &prompt.problem {
+        lines.push(Line::from(Span::styled(
+            format!("✗ {problem}"),
+            theme.error(),
+        )));
+    }
+    let room = usize::from(area.height.saturating_sub(8)).clamp(1, 12);
+    for candidate in prompt.candidates.iter().take(room) {
+        lines.push(Line::from(Span::styled(
+            format!("  {candidate}"),
+            theme.dim(),
+        )));
+    }
+    let more = prompt.candidates.len().saturating_sub(room);
+    if more > 0 || prompt.truncated {
+        lines.push(Line::from(Span::styled(
+            format!("  … and more ({more} not shown); type more of the name"),
+            theme.dim(),
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(keys_line(
+        &[("Tab", "complete"), ("Enter", "attach"), ("Esc", "close")],
+        theme,
+    ));
+    let inner = window(frame, area, " Attach a file · F5 ", lines, 78, theme);
+    // The cursor in the path.
+    frame.set_cursor_position(ratatui::layout::Position::new(
+        inner.x + 6 + cursor as u16,
+        inner.y,
+    ));
 }
 
 fn help(frame: &mut Frame, area: Rect, theme: Theme) {
@@ -161,7 +213,7 @@ fn window(
     lines: Vec<Line>,
     max_width: u16,
     theme: Theme,
-) {
+) -> Rect {
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
     let width = (widest.max(width_of(title) as u16) + 4)
         .min(max_width)
@@ -191,4 +243,5 @@ fn window(
         ..inner
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+    text_area
 }

@@ -11,7 +11,7 @@ use ratatui::{
 
 use super::{theme::Theme, width_of};
 use crate::{
-    app::{App, Focus, JobKind, Overlay, Tone},
+    app::{App, ComposeField, Focus, JobKind, Overlay, Tone},
     worker::SessionState,
 };
 
@@ -177,6 +177,9 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
         Some(Overlay::ConfirmNew) => {
             return &[("y", "discard it, new letter"), ("n", "keep it")];
         }
+        Some(Overlay::Attach(_)) => {
+            return &[("Tab", "complete"), ("Enter", "attach"), ("Esc", "close")];
+        }
         None => {}
     }
     if app.job.is_some() {
@@ -214,6 +217,15 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
             ("F1", "help"),
             ("^Q", "quit"),
         ],
+        Focus::Compose(ComposeField::Attachments) => &[
+            ("←→", "choose"),
+            ("Del", "remove"),
+            ("F5", "attach"),
+            ("^S", "send"),
+            ("Tab", "next field"),
+            ("F1", "help"),
+            ("^Q", "quit"),
+        ],
         Focus::Compose(_) => &[
             ("^S", "send"),
             ("^O", "connect"),
@@ -222,6 +234,8 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
             ("F3", "log"),
             ("F1", "help"),
             ("^Q", "quit"),
+            ("F5", "attach"),
+            ("F4", "editor"),
             ("^N", "new letter"),
             ("Tab", "next field"),
         ],

@@ -36,6 +36,7 @@ fn debug_of_every_type_holding_credentials_is_redacted() {
     let submission = Submission {
         connect: connect.clone(),
         draft,
+        attachments: Vec::new(),
     };
     let credentials = Credentials::new("bob@example.org", PASSWORD);
     let rendered = [

@@ -52,8 +52,7 @@ fn cyrillic() -> DraftInput {
         cc: "Ольга <olga@example.org>".into(),
         bcc: "Тайный <secret@example.org>".into(),
         subject: "Отчёт за март — проверка связи".into(),
-        body: "Здравствуйте, Мария!\n\nОтчёт во вложении не поместился, пишу словами.\n\n-- \nИван"
-            .into(),
+        body: "Здравствуйте, Мария!\n\nОтчёт пишу словами, коротко.\n\n-- \nИван".into(),
         envelope_from: String::new(),
     }
 }
@@ -1070,4 +1069,187 @@ fn pasted_text_goes_into_the_focused_field() {
     assert_eq!(app.focus, Focus::Compose(ComposeField::Body));
     app.update(Msg::Paste("строка 1\r\nстрока 2".into()));
     assert_eq!(app.compose.body_text(), "строка 1\nстрока 2");
+}
+
+// ---------------------------------------------------------------- attachments
+
+/// What the runner does for the attach prompt's actions, done here so the
+/// model's side can be tested without a terminal.
+fn perform_file_action(app: &mut App, action: Option<Action>, cwd: &std::path::Path) {
+    match action {
+        Some(Action::CompletePath { typed }) => {
+            let completion = smtpwire::pathcomplete::complete(&typed, cwd, None);
+            app.update(Msg::Completed(completion));
+        }
+        Some(Action::Attach { typed }) => {
+            let path = smtpwire::pathcomplete::expand(&typed, cwd, None);
+            let result = smtpwire::mail::Attachment::open(&path).map_err(|e| e.to_string());
+            app.update(Msg::Attached(result));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// A folder with a PDF, a PNG and a Cyrillic-named text file.
+fn files() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("report.pdf"),
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n",
+    )
+    .unwrap();
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(std::iter::repeat_n(7u8, 340 * 1024));
+    std::fs::write(dir.path().join("photo.png"), png).unwrap();
+    std::fs::write(dir.path().join("Отчёт за март.txt"), "Итоги.\n".repeat(200)).unwrap();
+    dir
+}
+
+/// F5, a few typed letters, Tab, Enter: the file is in the row.
+fn attach(app: &mut App, dir: &std::path::Path, prefix: &str) {
+    key(app, Key::plain(KeyCode::F(5)));
+    assert!(matches!(app.overlay, Some(Overlay::Attach(_))));
+    typed(app, &format!("{}/{prefix}", dir.display()));
+    let tab = key(app, Key::plain(KeyCode::Tab));
+    perform_file_action(app, tab, dir);
+    let enter = key(app, Key::plain(KeyCode::Enter));
+    perform_file_action(app, enter, dir);
+    assert!(
+        app.overlay.is_none(),
+        "the prompt closes once the file is in"
+    );
+}
+
+#[test]
+fn snapshot_attachments_row() {
+    let dir = files();
+    let (mut app, _) = connected();
+    for prefix in ["rep", "pho", "Отч"] {
+        attach(&mut app, dir.path(), prefix);
+    }
+    let names: Vec<String> = app
+        .compose
+        .attachments
+        .files()
+        .iter()
+        .map(smtpwire::app::AttachedFile::name)
+        .collect();
+    assert_eq!(names, ["report.pdf", "photo.png", "Отчёт за март.txt"]);
+    // Tab from the subject reaches the row now that it holds files.
+    app.update(Msg::Key(Key::plain(KeyCode::F(2))));
+    app.update(Msg::Key(Key::plain(KeyCode::F(2))));
+    while app.focus != Focus::Compose(ComposeField::Subject) {
+        key(&mut app, Key::plain(KeyCode::Tab));
+    }
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert_eq!(app.focus, Focus::Compose(ComposeField::Attachments));
+    key(&mut app, Key::plain(KeyCode::Left));
+    both_sizes(&mut app, "attachments");
+}
+
+#[test]
+fn the_attach_prompt_completes_and_says_why_nothing_was_attached() {
+    let dir = files();
+    let (mut app, _) = filled();
+    key(&mut app, Key::plain(KeyCode::F(5)));
+    typed(&mut app, &format!("{}/", dir.path().display()));
+    let tab = key(&mut app, Key::plain(KeyCode::Tab));
+    perform_file_action(&mut app, tab, dir.path());
+    let Some(Overlay::Attach(prompt)) = &app.overlay else {
+        panic!("the prompt closed")
+    };
+    assert_eq!(prompt.candidates.len(), 3, "{:?}", prompt.candidates);
+    typed(&mut app, "nope.pdf");
+    let enter = key(&mut app, Key::plain(KeyCode::Enter));
+    perform_file_action(&mut app, enter, dir.path());
+    let Some(Overlay::Attach(prompt)) = &app.overlay else {
+        panic!("the prompt closed on a missing file")
+    };
+    assert!(
+        prompt
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no such file"),
+        "{prompt:?}"
+    );
+    insta::with_settings!({filters => vec![(r"/tmp/\.tmp\w+", "[dir]")]}, {
+        insta::assert_snapshot!("attach_prompt_80x24", screen(&app, 80, 24));
+    });
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.overlay.is_none());
+    assert!(app.compose.attachments.is_empty());
+}
+
+#[test]
+fn delete_removes_the_chosen_file_and_send_carries_the_rest() {
+    let dir = files();
+    let (mut app, _) = filled();
+    attach(&mut app, dir.path(), "rep");
+    attach(&mut app, dir.path(), "pho");
+    app.focus = Focus::Compose(ComposeField::Attachments);
+    key(&mut app, Key::plain(KeyCode::Left)); // report.pdf
+    key(&mut app, Key::plain(KeyCode::Delete));
+    let names: Vec<String> = app
+        .compose
+        .attachments
+        .files()
+        .iter()
+        .map(smtpwire::app::AttachedFile::name)
+        .collect();
+    assert_eq!(names, ["photo.png"]);
+    assert_eq!(
+        app.stored_draft().attachments,
+        [dir.path().join("photo.png")],
+        "the draft keeps the list"
+    );
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("Ctrl+S gives no send job: {:?}", app.status);
+    };
+    assert_eq!(submission.attachments.len(), 1);
+    assert_eq!(submission.attachments[0].content_type(), "image/png");
+}
+
+#[test]
+fn a_file_gone_since_the_last_start_is_flagged_and_never_sent_silently() {
+    let (mut app, _) = filled();
+    app.compose.attachments =
+        smtpwire::app::Attachments::new(vec![smtpwire::app::AttachedFile::Missing {
+            path: PathBuf::from("/gone/plan.pdf"),
+            reason: "/gone/plan.pdf: no such file".into(),
+        }]);
+    assert!(key(&mut app, Key::ctrl('s')).is_none(), "no job");
+    let status = app.status.clone().unwrap();
+    assert_eq!(status.tone, Tone::Error);
+    assert!(status.text.contains("plan.pdf"), "{}", status.text);
+    assert_eq!(app.focus, Focus::Compose(ComposeField::Attachments));
+    insta::assert_snapshot!("attachment_missing_80x24", screen(&app, 80, 24));
+    // Removing it lets the letter go.
+    key(&mut app, Key::plain(KeyCode::Delete));
+    assert!(matches!(
+        key(&mut app, Key::ctrl('s')),
+        Some(Action::Job(Job::Send(_)))
+    ));
+}
+
+#[test]
+fn f4_asks_for_the_editor_and_its_text_comes_back() {
+    let (mut app, _) = filled();
+    let Some(Action::EditBody { text }) = key(&mut app, Key::plain(KeyCode::F(4))) else {
+        panic!("F4 asks for no editor")
+    };
+    assert!(text.contains("Отчёт пишу словами"), "{text}");
+    app.update(Msg::Edited(Ok("Новый текст.\nСтрока два.".into())));
+    assert_eq!(app.compose.body_text(), "Новый текст.\nСтрока два.");
+    assert_eq!(app.focus, Focus::Compose(ComposeField::Body));
+    app.update(Msg::Edited(Err(
+        "the editor (vi) failed (exit status: 1)".into()
+    )));
+    assert_eq!(app.compose.body_text(), "Новый текст.\nСтрока два.");
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.text.contains("the body is unchanged"),
+        "{}",
+        status.text
+    );
 }

@@ -21,7 +21,7 @@ use smtpwire::{
     mail::DraftInput,
     settings::Settings,
     smtp::{Dir, Security},
-    tui::Runner,
+    tui::{Console, Runner},
     worker::{self, WorkerEvent},
 };
 use tokio::sync::{Notify, mpsc};
@@ -60,7 +60,7 @@ fn script(
     steps: Vec<Input>,
     seen: Arc<Mutex<Seen>>,
     notify: Arc<Notify>,
-) -> impl Stream<Item = std::io::Result<Event>> + Unpin {
+) -> impl Stream<Item = std::io::Result<Event>> + Unpin + Send {
     Box::pin(futures::stream::unfold(
         (steps.into_iter(), 0usize),
         move |(mut steps, mut done_seen)| {
@@ -111,6 +111,43 @@ fn script(
     ))
 }
 
+type Events = std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Event>> + Send>>;
+
+/// The scripted keys as the runner's console: every input stream it asks
+/// for (a new one after the editor ran) reads on in the same script, and
+/// there is no terminal to hand over.
+struct ScriptConsole(Arc<Mutex<Events>>);
+
+/// One reader of the shared script.
+struct Reader(Arc<Mutex<Events>>);
+
+impl Stream for Reader {
+    type Item = std::io::Result<Event>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.lock().unwrap().as_mut().poll_next(cx)
+    }
+}
+
+impl Console for ScriptConsole {
+    type Input = Reader;
+
+    fn input(&mut self) -> Reader {
+        Reader(Arc::clone(&self.0))
+    }
+
+    fn suspend(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn resume(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn pinned_clock() -> Msg {
     Msg::Tick {
         now: Instant::now(),
@@ -150,6 +187,23 @@ pub(crate) async fn run_with(
     draft: DraftInput,
     steps: Vec<Input>,
 ) -> (Runner, Terminal<TestBackend>) {
+    run_full(settings, context, draft, steps, Extras::default()).await
+}
+
+/// What some tests add: files already attached, an editor for F4.
+#[derive(Default)]
+struct Extras {
+    attachments: Vec<smtpwire::app::AttachedFile>,
+    editor: Option<String>,
+}
+
+async fn run_full(
+    settings: Settings,
+    context: Context,
+    draft: DraftInput,
+    steps: Vec<Input>,
+    extras: Extras,
+) -> (Runner, Terminal<TestBackend>) {
     let (jobs, jobs_rx) = mpsc::channel(8);
     let (worker_tx, mut worker_rx) = mpsc::unbounded_channel();
     let worker = tokio::spawn(worker::run(jobs_rx, worker_tx));
@@ -178,13 +232,17 @@ pub(crate) async fn run_with(
         })
     };
     let mut app = App::new(&settings, draft, context);
+    app.compose.attachments = smtpwire::app::Attachments::new(extras.attachments);
     app.update(pinned_clock());
     let mut runner = Runner::new(app, jobs, None).with_clock(pinned_clock);
+    if let Some(editor) = &extras.editor {
+        runner = runner.with_editor(editor);
+    }
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    let input = script(steps, seen, notify);
+    let mut console = ScriptConsole(Arc::new(Mutex::new(Box::pin(script(steps, seen, notify)))));
     tokio::time::timeout(
         Duration::from_secs(60),
-        runner.run(&mut terminal, input, events, std::future::pending()),
+        runner.run(&mut terminal, &mut console, events, std::future::pending()),
     )
     .await
     .expect("the loop did not end")
@@ -407,4 +465,71 @@ async fn the_composer_refuses_system_roots_off_without_a_ca_file() {
     // Nothing connected.
     let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
     assert!(accepted.is_err(), "the composer connected anyway");
+}
+
+/// F4 through the real loop: the draft is saved, the editor (a script that
+/// rewrites the body) runs, its text comes back into the body; then the
+/// letter, with a PDF attached, goes out as multipart/mixed through the real
+/// worker, the edited body first.
+#[tokio::test]
+async fn the_editor_writes_the_body_and_the_attachment_goes_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("Отчёт.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n%%EOF\n").unwrap();
+    let attachment = smtpwire::mail::Attachment::open(&pdf).unwrap();
+    let (addr, server) = support::loopback_server(
+        None,
+        vec![
+            Step::Reply("220 fake.example.org ESMTP"),
+            Step::Expect("EHLO client.example.org"),
+            Step::Reply("250-fake.example.org\n250 8BITMIME"),
+            Step::ExpectPrefix("MAIL FROM:<ivan@example.org>"),
+            Step::Reply("250 2.1.0 Ok"),
+            Step::Expect("RCPT TO:<maria@example.org>"),
+            Step::Reply("250 2.1.5 Ok"),
+            Step::Expect("RCPT TO:<secret@example.org>"),
+            Step::Reply("250 2.1.5 Ok"),
+            Step::Expect("DATA"),
+            Step::Reply("354 go on"),
+            Step::ReadData,
+            Step::Reply("250 2.0.0 Ok: queued as EDITED"),
+            Step::Expect("QUIT"),
+            Step::Reply("221 2.0.0 Bye"),
+            Step::Close,
+        ],
+    )
+    .await;
+    // An "editor" that replaces the file's text, as a person would.
+    let editor = "sh -c 'printf \"Текст из редактора.\\nВторая строка.\\n\" > \"$1\"' sh";
+    let (runner, _) = run_full(
+        settings(addr.port()),
+        Context::default(),
+        letter(),
+        vec![key(CtKey::F(4)), ctrl('s'), Input::Done],
+        Extras {
+            attachments: vec![smtpwire::app::AttachedFile::Ready(attachment)],
+            editor: Some(editor.to_owned()),
+        },
+    )
+    .await;
+    let app = runner.app();
+    assert_eq!(
+        app.compose.body_text(),
+        "Текст из редактора.\nВторая строка."
+    );
+    let status = app.status.clone().unwrap();
+    assert!(status.text.contains("queued as EDITED"), "{}", log(app));
+    drop(runner);
+    let seen = server.await.unwrap().unwrap();
+    let data = String::from_utf8(seen.data[0].clone()).unwrap();
+    assert!(data.contains("Content-Type: multipart/mixed"), "{data}");
+    assert!(
+        data.contains("Текст из редактора.\r\nВторая строка."),
+        "{data}"
+    );
+    assert!(data.contains("application/pdf"), "{data}");
+    assert!(
+        data.contains("filename*=utf-8''%D0%9E%D1%82%D1%87%D1%91%D1%82.pdf"),
+        "{data}"
+    );
 }
