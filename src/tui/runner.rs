@@ -129,7 +129,7 @@ impl Runner {
         tokio::pin!(stop);
         loop {
             if std::mem::take(&mut self.clear) {
-                terminal.clear().map_err(|e| terminal_failure(&e))?;
+                repaint(terminal).map_err(|e| terminal_failure(&e))?;
             }
             terminal
                 .draw(|frame| ui::draw(frame, &self.app))
@@ -314,6 +314,18 @@ fn save_settings(path: &std::path::Path, settings: &config::Settings) -> Result<
         Some(kept) => format!("{e} (the old file is kept as {})", kept.display()),
         None => e.to_string(),
     })
+}
+
+/// Clears the screen and makes the next frame draw every cell. Not
+/// `Terminal::clear`: ratatui 0.30 reads the cursor position there, which
+/// needs a terminal answer on stdin that may not come (just after the
+/// editor gave the terminal back, it did not, within crossterm's 2 s).
+fn repaint<B: Backend>(terminal: &mut Terminal<B>) -> Result<(), B::Error> {
+    terminal.backend_mut().clear()?;
+    // A blank frame: ratatui then believes the screen is blank, as it is,
+    // and the next frame writes every cell that is not.
+    terminal.draw(|frame| frame.render_widget(ratatui::widgets::Clear, frame.area()))?;
+    Ok(())
 }
 
 /// The current folder and the home folder, for the attach prompt.

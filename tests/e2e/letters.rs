@@ -474,3 +474,98 @@ fn a_50_mb_body_and_a_body_of_only_dots_arrive_intact() {
         );
     }
 }
+
+/// Attachments through Postfix and Dovecot: random binary, a PDF, a PNG,
+/// an empty file, a Cyrillic name and 10 MB; each one fetched over IMAP,
+/// decoded by an independent parser, and compared by sha256 and name.
+#[test]
+fn attachments_arrive_byte_for_byte_with_their_names() {
+    use mail_parser::MimeHeaders as _;
+    use sha2::{Digest as _, Sha256};
+    let lab = lab();
+    let t = token("attachments");
+    let dir = tempfile::tempdir().unwrap();
+    // A fixed-seed generator: different bytes every few octets, every byte
+    // value, no crate needed.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut random = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 32) as u8
+            })
+            .collect()
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(random(4000));
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("random.bin", random(70_000)),
+        ("report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n".to_vec()),
+        ("photo.png", png),
+        ("empty.txt", Vec::new()),
+        ("Отчёт за март — итог.csv", "дата;сумма\n2026-03-31;100\n".as_bytes().to_vec()),
+        ("big.bin", random(10 * 1024 * 1024)),
+    ];
+    let mut send = submission(lab.submission_port, "starttls", "auto");
+    send.extend(args(&[
+        "--from",
+        &lab.address("alice"),
+        "--to",
+        &lab.address("bob"),
+        "--subject",
+        &format!("Files {t}"),
+        "--body",
+        "Six files attached.",
+    ]));
+    for (name, bytes) in &files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        send.extend(args(&["--attach", path.to_str().unwrap()]));
+    }
+    let out = smtpwire(&send, Some(&lab.password("alice")));
+    assert!(out.status.success(), "{}", text(&out));
+
+    let raw = lab.fetch_by_subject("bob", &t, 1).remove(0);
+    let msg = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(msg.body_text(0).as_deref(), Some("Six files attached.\r\n"));
+    let got: Vec<(String, String)> = msg
+        .attachments()
+        .map(|part| {
+            (
+                part.attachment_name().unwrap_or_default().to_owned(),
+                format!("{:x}", Sha256::digest(part.contents())),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = files
+        .iter()
+        .map(|(name, bytes)| ((*name).to_owned(), format!("{:x}", Sha256::digest(bytes))))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// A missing attachment exits 66 and names the file, before connecting.
+#[test]
+fn a_missing_attachment_exits_66_and_names_the_file() {
+    let lab = lab();
+    let mut send = submission(lab.submission_port, "starttls", "auto");
+    send.extend(args(&[
+        "--from",
+        &lab.address("alice"),
+        "--to",
+        &lab.address("bob"),
+        "--subject",
+        "never",
+        "--body",
+        "x",
+        "--attach",
+        "/nonexistent/Годовой отчёт.pdf",
+    ]));
+    let out = smtpwire(&send, Some(&lab.password("alice")));
+    assert_eq!(out.status.code(), Some(66), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Годовой отчёт.pdf"), "{stderr}");
+    assert!(!stderr.contains("connecting to"), "{stderr}");
+}

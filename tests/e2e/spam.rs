@@ -169,7 +169,6 @@ fn assert_clean(what: &str, letter: &[u8]) {
 
 #[test]
 fn built_letters_score_clean_as_sent_and_as_delivered() {
-    let lab = lab();
     let long_line = "Это очень длинная строка без переносов, которую почтовые программы должны закодировать аккуратно. ".repeat(12);
     let cases: Vec<(&str, Vec<&str>, String, String)> = vec![
         (
@@ -227,42 +226,101 @@ fn built_letters_score_clean_as_sent_and_as_delivered() {
         ),
     ];
     for (label, people, subject, body) in cases {
-        let t = token(label);
-        let subject = format!("{subject} {t}");
-        let mut letter = args(&["--quiet", "--subject", &subject, "--body", &body]);
-        letter.extend(args(&people));
-        let mut a = args(&["send", "--dry-run", "--helo", "client.lab.example"]);
-        a.extend(letter.iter().cloned());
-        let dry = smtpwire(&a, None);
-        assert!(dry.status.success(), "{}", text(&dry));
-        assert_clean(&format!("{label} as sent"), &dry.stdout);
-        let rcpts: Vec<&str> = ["bob@lab.example", "carol@lab.example"]
-            .into_iter()
-            .filter(|r| people.iter().any(|p| p.contains(r)))
-            .collect();
-        assert_rspamd_clean(
-            &format!("{label} as sent"),
-            &dry.stdout,
-            "alice@lab.example",
-            &rcpts,
-            &[],
-        );
-
-        // The same letter through Postfix into a mailbox.
-        let mut send = submission(lab.submission_port, "starttls", "auto");
-        send.extend(letter);
-        let out = smtpwire(&send, Some(&lab.password("alice")));
-        assert!(out.status.success(), "{}", text(&out));
-        let mut copies = lab.fetch_by_subject("bob", &t, 1);
-        assert_eq!(copies.len(), 1, "{label}: bob's copy");
-        let delivered = copies.remove(0);
-        assert_clean(&format!("{label} as delivered"), &delivered);
-        assert_rspamd_clean(
-            &format!("{label} as delivered"),
-            &delivered,
-            "alice@lab.example",
-            &["bob@lab.example"],
-            LAB_PATH_RULES,
-        );
+        check_letter(label, &people, &subject, &body, &[]);
     }
+    // A letter with a PDF attached (issue: attachments score no rule).
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("Протокол встречи.pdf");
+    std::fs::write(&pdf, minimal_pdf("Meeting notes")).unwrap();
+    check_letter(
+        "pdf-attachment",
+        &[
+            "--from",
+            "Alice Example <alice@lab.example>",
+            "--to",
+            "Bob Builder <bob@lab.example>",
+        ],
+        "Notes from Thursday",
+        "Hi Bob,\n\nthe notes from Thursday's meeting are attached.\n\nBest,\nAlice",
+        &["--attach", pdf.to_str().unwrap()],
+    );
+}
+
+/// A small well-formed PDF (one page, one line of text), as a real PDF
+/// writer would lay it out: objects, a cross-reference table with exact
+/// offsets, the trailer.
+fn minimal_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 18 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// One letter, dry-run and sent: no positive SpamAssassin or rspamd rule
+/// as built, and none after delivery through Postfix.
+fn check_letter(label: &str, people: &[&str], subject: &str, body: &str, extra: &[&str]) {
+    let lab = lab();
+    let t = token(label);
+    let subject = format!("{subject} {t}");
+    let mut letter = args(&["--quiet", "--subject", &subject, "--body", body]);
+    letter.extend(args(people));
+    letter.extend(args(extra));
+    let mut a = args(&["send", "--dry-run", "--helo", "client.lab.example"]);
+    a.extend(letter.iter().cloned());
+    let dry = smtpwire(&a, None);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert_clean(&format!("{label} as sent"), &dry.stdout);
+    let rcpts: Vec<&str> = ["bob@lab.example", "carol@lab.example"]
+        .into_iter()
+        .filter(|r| people.iter().any(|p| p.contains(r)))
+        .collect();
+    assert_rspamd_clean(
+        &format!("{label} as sent"),
+        &dry.stdout,
+        "alice@lab.example",
+        &rcpts,
+        &[],
+    );
+
+    // The same letter through Postfix into a mailbox.
+    let mut send = submission(lab.submission_port, "starttls", "auto");
+    send.extend(letter);
+    let out = smtpwire(&send, Some(&lab.password("alice")));
+    assert!(out.status.success(), "{}", text(&out));
+    let mut copies = lab.fetch_by_subject("bob", &t, 1);
+    assert_eq!(copies.len(), 1, "{label}: bob's copy");
+    let delivered = copies.remove(0);
+    assert_clean(&format!("{label} as delivered"), &delivered);
+    assert_rspamd_clean(
+        &format!("{label} as delivered"),
+        &delivered,
+        "alice@lab.example",
+        &["bob@lab.example"],
+        LAB_PATH_RULES,
+    );
 }

@@ -30,6 +30,18 @@ impl Tmux {
     /// [`Tmux::start`] logging in as `user`, with the password in
     /// `SMTPWIRE_PASSWORD` or not (then it is typed into the form).
     fn start_as(name: &str, width: u16, height: u16, user: &str, env_password: bool) -> Tmux {
+        Tmux::start_with(name, width, height, user, env_password, &[])
+    }
+
+    /// [`Tmux::start_as`] with more environment variables for the app.
+    fn start_with(
+        name: &str,
+        width: u16,
+        height: u16,
+        user: &str,
+        env_password: bool,
+        extra: &[(&'static str, String)],
+    ) -> Tmux {
         let home = tempfile::tempdir().unwrap();
         let path = home.path().to_owned();
         let tmux = Tmux {
@@ -38,7 +50,12 @@ impl Tmux {
             _home: home,
         };
         tmux.write_config(user);
-        tmux.launch(width, height, env_password.then(|| lab().password(user)));
+        tmux.launch(
+            width,
+            height,
+            env_password.then(|| lab().password(user)),
+            extra,
+        );
         tmux
     }
 
@@ -88,7 +105,13 @@ impl Tmux {
         c
     }
 
-    fn launch(&self, width: u16, height: u16, password: Option<String>) {
+    fn launch(
+        &self,
+        width: u16,
+        height: u16,
+        password: Option<String>,
+        extra: &[(&'static str, String)],
+    ) {
         let mut env = vec![
             ("XDG_CONFIG_HOME", self.config_dir().display().to_string()),
             ("XDG_DATA_HOME", self.data_dir().display().to_string()),
@@ -99,6 +122,7 @@ impl Tmux {
         if let Some(password) = password {
             env.push(("SMTPWIRE_PASSWORD", password));
         }
+        env.extend(extra.iter().cloned());
         let mut c = self.tmux();
         c.args([
             "new-session",
@@ -444,4 +468,64 @@ fn a_typed_password_leaves_no_copy_in_memory() {
     assert!(after.is_empty(), "copies left in memory: {after:?}");
     tmux.keys(&["C-q"]);
     assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+}
+
+/// Issue 11 as a person does it: F5 attaches a file (the path typed in
+/// part and completed with Tab), F4 writes the body in "their editor" (a
+/// script standing in for one), Ctrl+S sends; both arrive over IMAP.
+#[test]
+fn attach_with_f5_write_with_f4_and_send_in_tmux() {
+    use mail_parser::MimeHeaders as _;
+    let lab = lab();
+    let t = token("f5f4");
+    let files = tempfile::tempdir().unwrap();
+    let pdf = files.path().join("Смета на апрель.pdf");
+    let bytes = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n";
+    std::fs::write(&pdf, bytes).unwrap();
+    let editor = files.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'Написано в редакторе.\\nВторая строка.\\n' > \"$1\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmux = Tmux::start_with(
+        "f5f4",
+        100,
+        30,
+        "alice",
+        true,
+        &[("EDITOR", editor.display().to_string())],
+    );
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.text(&lab.address("bob"));
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.text(&format!("Смета {t}"));
+    // F5: part of the name, Tab completes it, Enter attaches.
+    tmux.keys(&["F5"]);
+    tmux.wait_for("Attach a file", Duration::from_secs(5));
+    tmux.text(&format!("{}/Сме", files.path().display()));
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("Смета на апрель.pdf", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("attached Смета на апрель.pdf", Duration::from_secs(5));
+    // F4: the editor writes the body.
+    tmux.keys(&["F4"]);
+    let edited = tmux.wait_for("Написано в редакторе.", Duration::from_secs(10));
+    assert!(edited.contains("Смета на апрель.pdf"), "{edited}");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("1 recipient accepted", Duration::from_secs(30));
+    tmux.keys(&["Enter", "C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+
+    let raw = lab.fetch_by_subject("bob", &t, 1).remove(0);
+    let msg = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        msg.body_text(0).as_deref(),
+        Some("Написано в редакторе.\r\nВторая строка.\r\n")
+    );
+    let part = msg.attachments().next().expect("the attachment");
+    assert_eq!(part.attachment_name(), Some("Смета на апрель.pdf"));
+    assert_eq!(part.contents(), bytes);
 }
