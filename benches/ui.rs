@@ -37,7 +37,8 @@ fn app(lines: usize) -> App {
         config_path: None,
         data_dir: None,
         color: true,
-        password: None,
+        account: "default".into(),
+        ..Context::default()
     };
     let mut app = App::new(&settings, draft, context);
     let wall = NaiveDate::from_ymd_opt(2026, 11, 26)

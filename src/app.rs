@@ -31,6 +31,7 @@ pub use self::{
 };
 pub use crate::password::Password;
 use crate::{
+    config::ConfigFile,
     mail::{self, Draft, DraftInput, Warning},
     settings::{Key as SettingKey, Settings},
     smtp::{Delivery, Dir, LogLine, Stage},
@@ -213,12 +214,16 @@ pub enum Action {
         /// The body as it is now.
         text: String,
     },
-    /// Write the config file; answer with [`Msg::Saved`].
+    /// Write one account's settings into the config file, keeping the
+    /// rest of the file; answer with [`Msg::Saved`].
     SaveSettings {
         /// Where.
         path: PathBuf,
-        /// What (never a password: the type has no place for one).
-        settings: Settings,
+        /// Which account (`default`: the flat settings).
+        account: String,
+        /// What (never a password: the type has no place for one); boxed,
+        /// as it is the largest action by far.
+        settings: Box<Settings>,
     },
     /// Write the draft (TOML); answer with [`Msg::Saved`] on failure.
     SaveDraft {
@@ -333,6 +338,15 @@ pub struct Context {
     pub color: bool,
     /// The password from `SMTPWIRE_PASSWORD`.
     pub password: Option<Password>,
+    /// The config file's accounts (empty without a file).
+    pub accounts: ConfigFile,
+    /// The account in use (`default` for the flat settings).
+    pub account: String,
+    /// The settings given on the command line, laid over every account's.
+    pub command_line: Settings,
+    /// Each account's signature text, read at start (from its
+    /// `signature_file`).
+    pub signatures: std::collections::BTreeMap<String, String>,
 }
 
 /// A job waiting for the password command.
@@ -426,12 +440,18 @@ impl App {
         {
             settings_form.set(SettingKey::EnvelopeFrom, &draft.envelope_from);
         }
-        let draft = DraftInput {
-            from: if draft.from.trim().is_empty() {
-                settings.from.clone().unwrap_or_default()
+        // The identity comes from the settings (the account) unless the
+        // draft has its own.
+        let or_setting = |typed: String, setting: &Option<String>| {
+            if typed.trim().is_empty() {
+                setting.clone().unwrap_or_default()
             } else {
-                draft.from
-            },
+                typed
+            }
+        };
+        let draft = DraftInput {
+            from: or_setting(draft.from, &settings.from),
+            reply_to: or_setting(draft.reply_to, &settings.reply_to),
             ..draft
         };
         let compose = ComposeForm::new(&draft);
@@ -558,6 +578,35 @@ impl App {
             .effective_helo(&self.context.hostname, domain.as_deref())
     }
 
+    /// The provider whose built-in settings apply: the sender's (or the
+    /// user's) domain is one of its, and no host is set.
+    pub fn provider(&self) -> Option<&'static crate::providers::Provider> {
+        let domain = self.sender_domain();
+        crate::resolve::provider(
+            &self.settings.to_settings(None),
+            &crate::resolve::Context {
+                hostname: &self.context.hostname,
+                sender_domain: domain.as_deref(),
+                password_given: false,
+            },
+        )
+    }
+
+    /// What the provider table says about the sender's domain, for the
+    /// settings pane: the settings it fills, or (when a host is set) what to
+    /// know about it.
+    pub fn provider_hint(&self) -> Option<String> {
+        if let Some(p) = self.provider() {
+            return Some(format!(
+                "no host set: {} ({}:{} {}) from the provider table; {}",
+                p.name, p.smtp.host, p.smtp.port, p.smtp.security, p.must_know
+            ));
+        }
+        let domain = self.sender_domain()?;
+        let p = crate::providers::for_domain(&domain)?;
+        Some(format!("{}: {}", p.name, p.must_know))
+    }
+
     /// Handles one message; returns the effect to perform, if any.
     pub fn update(&mut self, msg: Msg) -> Option<Action> {
         match msg {
@@ -678,9 +727,18 @@ impl App {
         };
         let from = self.compose.from.text().trim();
         let from = mail::Mailbox::parse(from).is_ok().then(|| from.to_owned());
+        let mut settings = self.settings.to_settings(from);
+        let reply_to = self.compose.reply_to.text().trim();
+        settings.reply_to = (!reply_to.is_empty() && mail::Mailbox::parse_list(reply_to).is_ok())
+            .then(|| reply_to.to_owned());
+        // What is saved becomes the account's, for switching back to it.
+        self.context
+            .accounts
+            .set(&self.context.account, settings.clone());
         Some(Action::SaveSettings {
             path,
-            settings: self.settings.to_settings(from),
+            account: self.context.account.clone(),
+            settings: Box::new(settings),
         })
     }
 

@@ -83,11 +83,18 @@ pub async fn run(command: &CliCommand, options: &Options) -> Result<(), Failure>
 }
 
 /// Every option: the settings, the letter, and how to run.
+// The doc comments are the --help text, where Markdown backticks would show.
+#[expect(clippy::doc_markdown, reason = "doc comments are the --help text")]
 #[derive(Clone, Debug, Default, Args)]
 pub struct Options {
-    /// Config file (default: $`XDG_CONFIG_HOME/smtpwire/config.toml`).
+    /// Config file (default: $XDG_CONFIG_HOME/smtpwire/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// The account to use, an [accounts.NAME] table of the config file
+    /// (default: the one whose From is at --from's domain, else
+    /// default_account, else the flat settings).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub account: Option<String>,
     /// The settings given on the command line (over the config file's).
     #[command(flatten)]
     pub settings: Settings,
@@ -130,14 +137,16 @@ pub struct Options {
     pub quiet: bool,
 }
 
-/// The settings from the config file and from the command line, kept apart
-/// so an error can say which one is wrong.
+/// The settings from the config file (the chosen account's) and from the
+/// command line, kept apart so an error can say which one is wrong.
 #[derive(Clone, Debug, Default)]
 pub struct Layers {
-    /// The config file's.
+    /// The config file's, for the chosen account.
     pub file: Settings,
     /// The command line's.
     pub command_line: Settings,
+    /// The chosen account and why (`None` without a config file).
+    pub account: Option<config::Account>,
 }
 
 impl Layers {
@@ -152,9 +161,35 @@ impl Layers {
                 format!("config file {} not found", path.display()),
             ));
         }
+        let from_domain = options
+            .settings
+            .from
+            .as_deref()
+            .and_then(|f| crate::mail::Mailbox::parse(f).ok())
+            .map(|m| m.address.domain_ascii().to_owned());
+        let account = match &file {
+            Some(file) => Some(
+                file.choose(options.account.as_deref(), from_domain.as_deref())
+                    .map_err(|e| Failure::new(exit::CONFIG, format!("error: {e}")))?,
+            ),
+            None if options.account.is_some() => {
+                return Err(Failure::new(
+                    exit::CONFIG,
+                    format!(
+                        "error: --account needs a config file with accounts; {} does not exist",
+                        path.display()
+                    ),
+                ));
+            }
+            None => None,
+        };
         let layers = Layers {
-            file: file.unwrap_or_default(),
+            file: account
+                .as_ref()
+                .map(|a| a.settings.clone())
+                .unwrap_or_default(),
             command_line: options.settings.clone(),
+            account,
         };
         layers.check()?;
         Ok(layers)

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::files;
 pub use crate::settings::Settings;
+use crate::{files, settings::FileSettings};
 
 /// Why a config file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -54,12 +54,182 @@ pub fn data_dir() -> Result<PathBuf, Error> {
         .ok_or(Error::NoDirectory)
 }
 
-/// Loads settings; a missing file gives the defaults (`Ok(None)`). The file
-/// must be trusted (see [`files::read_trusted`]): yours (or root's), not
+/// The name the flat settings go by when the file has accounts.
+pub const FLAT: &str = "default";
+
+/// A config file: the flat settings (today's file: the account named
+/// [`FLAT`]) and named accounts. Accounts do not inherit the flat settings:
+/// each says everything it needs, so one account's server or login never
+/// leaks into another's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigFile {
+    file: FileSettings,
+}
+
+/// A chosen account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Its name (`default` for the flat settings).
+    pub name: String,
+    /// Its settings.
+    pub settings: Settings,
+    /// Why it was chosen, for the log: `--account work`, `default_account`,
+    /// "the From address is at example.org"…
+    pub chosen_by: String,
+}
+
+/// Why no account could be chosen.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("there is no account {name:?}; the config file has: {}", known.join(", "))]
+pub struct UnknownAccount {
+    /// What was asked for.
+    pub name: String,
+    /// What exists.
+    pub known: Vec<String>,
+}
+
+/// An account holding a value out of bounds.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("account {account}: {error}")]
+pub struct InvalidAccount {
+    /// Which account.
+    pub account: String,
+    /// What is wrong.
+    pub error: crate::settings::SettingError,
+}
+
+impl ConfigFile {
+    /// A file with these flat settings and no accounts.
+    pub fn flat(settings: &Settings) -> ConfigFile {
+        let mut file = FileSettings::default();
+        file.set_flat(settings);
+        ConfigFile { file }
+    }
+
+    /// Every account's name, the flat one first when it has settings (or
+    /// when there are no others).
+    pub fn names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if !self.file.flat().is_empty() || self.file.accounts.is_empty() {
+            names.push(FLAT.to_owned());
+        }
+        names.extend(
+            self.file
+                .accounts
+                .keys()
+                .filter(|n| n.as_str() != FLAT)
+                .cloned(),
+        );
+        names
+    }
+
+    /// An account's settings by name.
+    pub fn settings(&self, name: &str) -> Option<Settings> {
+        match self.file.accounts.get(name) {
+            Some(settings) => Some(settings.clone()),
+            None if name == FLAT => Some(self.file.flat()),
+            None => None,
+        }
+    }
+
+    /// The account to use: the one asked for, else the only one whose From
+    /// is at `from_domain`, else `default_account`, else the flat settings
+    /// (or the first account when there are none).
+    pub fn choose(
+        &self,
+        asked: Option<&str>,
+        from_domain: Option<&str>,
+    ) -> Result<Account, UnknownAccount> {
+        let found = |name: &str, chosen_by: String| {
+            self.settings(name).map(|settings| Account {
+                name: name.to_owned(),
+                settings,
+                chosen_by,
+            })
+        };
+        if let Some(name) = asked {
+            return found(name, format!("--account {name}")).ok_or_else(|| UnknownAccount {
+                name: name.to_owned(),
+                known: self.names(),
+            });
+        }
+        if let Some(domain) = from_domain
+            && let Some(name) = self.by_from_domain(domain)
+            && let Some(account) = found(&name, format!("the From address is at {domain}"))
+        {
+            return Ok(account);
+        }
+        if let Some(name) = &self.file.default_account {
+            return found(name, "default_account".to_owned()).ok_or_else(|| UnknownAccount {
+                name: name.clone(),
+                known: self.names(),
+            });
+        }
+        let first = self
+            .names()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| FLAT.to_owned());
+        Ok(
+            found(&first, "the first account".to_owned()).unwrap_or(Account {
+                name: FLAT.to_owned(),
+                settings: Settings::default(),
+                chosen_by: "no account".to_owned(),
+            }),
+        )
+    }
+
+    /// The one account whose `from` (or `user`) address is at `domain`, if
+    /// exactly one is.
+    pub fn by_from_domain(&self, domain: &str) -> Option<String> {
+        let at = |settings: &Settings| {
+            [&settings.from, &settings.user]
+                .into_iter()
+                .flatten()
+                .any(|a| {
+                    a.trim_end_matches('>')
+                        .rsplit_once('@')
+                        .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+                })
+        };
+        let mut matching = self
+            .names()
+            .into_iter()
+            .filter(|name| self.settings(name).is_some_and(|s| at(&s)));
+        let first = matching.next()?;
+        matching.next().is_none().then_some(first)
+    }
+
+    /// Replaces one account's settings (the flat ones for [`FLAT`] when it
+    /// is not a named account).
+    pub fn set(&mut self, name: &str, settings: Settings) {
+        if name == FLAT && !self.file.accounts.contains_key(FLAT) {
+            self.file.set_flat(&settings);
+        } else {
+            self.file.accounts.insert(name.to_owned(), settings);
+        }
+    }
+
+    /// Checks every value of every account.
+    pub fn validate(&self) -> Result<(), InvalidAccount> {
+        for name in self.names() {
+            if let Some(settings) = self.settings(&name) {
+                settings.validate().map_err(|error| InvalidAccount {
+                    account: name.clone(),
+                    error,
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads the config file; a missing file gives `Ok(None)`. The file must
+/// be trusted (see [`files::read_trusted`]): yours (or root's), not
 /// writable by others, in folders others cannot change. Like ssh, whatever
 /// it holds: besides `password_command` and `ca_file`, plain settings such
 /// as `server` or `security = "none"` could send the password elsewhere.
-pub fn load(path: &Path) -> Result<Option<Settings>, Error> {
+pub fn load(path: &Path) -> Result<Option<ConfigFile>, Error> {
     let Some(text) = files::read_trusted(path, |_| true)? else {
         return Ok(None);
     };
@@ -67,20 +237,36 @@ pub fn load(path: &Path) -> Result<Option<Settings>, Error> {
 }
 
 /// Parses the text of a config file (`shown` names it in errors).
-pub fn parse(text: &str, shown: &str) -> Result<Settings, Error> {
+pub fn parse(text: &str, shown: &str) -> Result<ConfigFile, Error> {
     // Checked before the typed parse so the message says why, not just
     // "unknown field"; the value itself is never echoed.
     if let Ok(table) = text.parse::<toml::Table>()
-        && table.keys().any(|k| k.eq_ignore_ascii_case("password"))
+        && holds_password(&table)
     {
         return Err(Error::Password {
             path: shown.to_owned(),
         });
     }
-    toml::from_str(text).map_err(|e| Error::Parse {
+    let file: FileSettings = toml::from_str(text).map_err(|e| Error::Parse {
         path: shown.to_owned(),
         reason: e.message().to_owned() + &location(text, e.span()),
-    })
+    })?;
+    Ok(ConfigFile { file })
+}
+
+/// A `password` key at the top or in an account.
+fn holds_password(table: &toml::Table) -> bool {
+    let here = table.keys().any(|k| k.eq_ignore_ascii_case("password"));
+    let in_accounts = table
+        .get("accounts")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|accounts| {
+            accounts
+                .values()
+                .filter_map(toml::Value::as_table)
+                .any(holds_password)
+        });
+    here || in_accounts
 }
 
 /// ` (line 3, column 7)` for a byte span of `text`.
@@ -94,9 +280,9 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     format!(" (line {line}, column {column})")
 }
 
-/// Saves settings atomically with mode 0600 (see [`files::write_private`]).
-pub fn save(path: &Path, settings: &Settings) -> Result<(), Error> {
-    let body = toml::to_string_pretty(settings).map_err(|e| Error::Write {
+/// Saves the file atomically with mode 0600 (see [`files::write_private`]).
+pub fn save(path: &Path, config: &ConfigFile) -> Result<(), Error> {
+    let body = toml::to_string_pretty(&config.file).map_err(|e| Error::Write {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
@@ -105,6 +291,14 @@ pub fn save(path: &Path, settings: &Settings) -> Result<(), Error> {
          # password_command = \"pass show mail\" or the SMTPWIRE_PASSWORD variable.\n\n{body}"
     );
     Ok(files::write_private(path, text.as_bytes())?)
+}
+
+/// Saves one account's settings, keeping the rest of the file as it is (a
+/// file that cannot be read back is replaced; the caller keeps a copy).
+pub fn save_account(path: &Path, name: &str, settings: &Settings) -> Result<(), Error> {
+    let mut config = load(path).ok().flatten().unwrap_or_default();
+    config.set(name, settings.clone());
+    save(path, &config)
 }
 
 #[cfg(test)]
@@ -131,8 +325,10 @@ mod tests {
             password_command: Some("pass show lab".into()),
             ..Settings::default()
         };
-        save(&path, &settings).unwrap();
-        assert_eq!(load(&path).unwrap(), Some(settings));
+        save(&path, &ConfigFile::flat(&settings)).unwrap();
+        let loaded = load(&path).unwrap().unwrap();
+        assert_eq!(loaded.names(), ["default"]);
+        assert_eq!(loaded.settings(FLAT), Some(settings));
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -166,5 +362,111 @@ mod tests {
         let err = parse("password = \"hunter2\"\n", "c.toml").unwrap_err();
         assert!(matches!(&err, Error::Password { path } if path == "c.toml"));
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    const TWO: &str = r#"
+default_account = "work"
+
+[accounts.work]
+server = "smtp.work.example"
+from = "Ann <ann@work.example>"
+user = "ann"
+password_command = "pass show work"
+
+[accounts.home]
+from = "ann@yandex.ru"
+reply_to = "ann@home.example"
+signature_file = "~/.signature"
+"#;
+
+    #[test]
+    fn accounts_are_named_and_chosen() {
+        let file = parse(TWO, "c.toml").unwrap();
+        assert_eq!(file.names(), ["work", "home"]);
+        let by_default = file.choose(None, None).unwrap();
+        assert_eq!(by_default.name, "work");
+        assert_eq!(by_default.chosen_by, "default_account");
+        assert_eq!(
+            by_default.settings.server.as_deref(),
+            Some("smtp.work.example")
+        );
+        let asked = file.choose(Some("home"), Some("work.example")).unwrap();
+        assert_eq!(asked.name, "home");
+        assert_eq!(asked.settings.reply_to.as_deref(), Some("ann@home.example"));
+        // Accounts do not inherit one another: home has no server.
+        assert_eq!(asked.settings.server, None);
+        let by_from = file.choose(None, Some("YANDEX.ru")).unwrap();
+        assert_eq!(by_from.name, "home");
+        assert_eq!(by_from.chosen_by, "the From address is at YANDEX.ru");
+    }
+
+    #[test]
+    fn an_unknown_account_lists_the_known_ones() {
+        let file = parse(TWO, "c.toml").unwrap();
+        let err = file.choose(Some("wrok"), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "there is no account \"wrok\"; the config file has: work, home"
+        );
+        let dangling = parse("default_account = \"gone\"\nserver = \"x\"\n", "c.toml").unwrap();
+        assert_eq!(dangling.choose(None, None).unwrap_err().name, "gone");
+    }
+
+    #[test]
+    fn a_domain_shared_by_two_accounts_chooses_neither() {
+        let file = parse(
+            "[accounts.a]\nfrom = \"a@x.example\"\n[accounts.b]\nuser = \"b@x.example\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(file.by_from_domain("x.example"), None);
+        assert_eq!(file.choose(None, Some("x.example")).unwrap().name, "a");
+        assert_eq!(file.by_from_domain("y.example"), None);
+    }
+
+    #[test]
+    fn the_flat_file_is_the_default_account() {
+        let file = parse("server = \"flat.example\"\n", "c.toml").unwrap();
+        let account = file.choose(None, None).unwrap();
+        assert_eq!(account.name, FLAT);
+        assert_eq!(account.settings.server.as_deref(), Some("flat.example"));
+        let empty = parse("", "c.toml").unwrap();
+        assert_eq!(
+            empty.choose(None, None).unwrap().settings,
+            Settings::default()
+        );
+    }
+
+    #[test]
+    fn saving_one_account_keeps_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, TWO).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut home = parse(TWO, "c.toml").unwrap().settings("home").unwrap();
+        home.port = Some(465);
+        save_account(&path, "home", &home).unwrap();
+        let file = load(&path).unwrap().unwrap();
+        assert_eq!(file.names(), ["work", "home"]);
+        assert_eq!(file.settings("home").unwrap().port, Some(465));
+        assert_eq!(
+            file.settings("work").unwrap().password_command.as_deref(),
+            Some("pass show work")
+        );
+        assert_eq!(file.choose(None, None).unwrap().name, "work");
+    }
+
+    #[test]
+    fn a_password_in_an_account_is_refused_without_echo() {
+        let err = parse("[accounts.a]\npassword = \"hunter2\"\n", "c.toml").unwrap_err();
+        assert!(matches!(err, Error::Password { .. }), "{err}");
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn an_account_out_of_bounds_is_named() {
+        let file = parse("[accounts.slow]\ntimeout = 0\n", "c.toml").unwrap();
+        let err = file.validate().unwrap_err();
+        assert!(err.to_string().starts_with("account slow: "), "{err}");
     }
 }

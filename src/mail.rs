@@ -77,6 +77,7 @@ pub(crate) mod test_support {
     pub(crate) fn input(from: &str, to: &str, cc: &str, bcc: &str) -> DraftInput {
         DraftInput {
             from: from.into(),
+            reply_to: String::new(),
             to: to.into(),
             cc: cc.into(),
             bcc: bcc.into(),

@@ -9,6 +9,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use crate::{
+    providers::{self, Provider},
     settings::{DEFAULT_TIMEOUT, Key, SettingError, Settings},
     smtp::{AuthChoice, Credentials, Security, SessionConfig, Timeouts, tls::Tls},
 };
@@ -91,13 +92,17 @@ pub struct Resolved {
     pub trust: Trust,
     /// The login, if a user is set.
     pub login: Option<Login>,
+    /// The provider whose built-in settings gave host, port and security
+    /// (no server was set, and the sender's or the user's domain is one of
+    /// its).
+    pub provider: Option<&'static Provider>,
 }
 
 /// Why settings cannot make a session.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// No server is set.
-    #[error("no server given: use --server HOST or set server in the config file")]
+    #[error("no server given, and neither the From nor the user address is at a known provider")]
     NoServer,
     /// A value is out of bounds.
     #[error(transparent)]
@@ -124,6 +129,19 @@ impl Resolved {
     /// `host:port`.
     pub fn server(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+
+    /// What both front-ends say when the provider table chose the server.
+    pub fn provider_note(&self) -> Option<String> {
+        self.provider.map(|p| {
+            format!(
+                "no server set: using {}'s settings from the provider table, {} {}; {}",
+                p.name,
+                self.server(),
+                self.security,
+                p.must_know
+            )
+        })
     }
 
     /// The engine's configuration, with the credentials the front-end got
@@ -190,9 +208,42 @@ pub fn trust(settings: &Settings) -> Result<Trust, Error> {
     }
 }
 
+/// The provider of the sender's domain, else of the user's, when no server
+/// is set: its built-in settings stand in for host, port and security.
+pub fn provider(settings: &Settings, ctx: &Context<'_>) -> Option<&'static Provider> {
+    let server_set = settings
+        .server
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty());
+    if server_set {
+        return None;
+    }
+    ctx.sender_domain
+        .and_then(providers::for_domain)
+        .or_else(|| settings.user.as_deref().and_then(providers::for_address))
+}
+
 /// Resolves layered settings into a session's configuration.
 pub fn resolve(settings: &Settings, ctx: &Context<'_>) -> Result<Resolved, Error> {
     settings.validate()?;
+    let provider = provider(settings, ctx);
+    // The provider's endpoint fills what is not set; a port or security
+    // set by hand still wins.
+    let with_preset;
+    let settings = match provider {
+        Some(p) => {
+            with_preset = Settings {
+                server: Some(p.smtp.host.to_owned()),
+                port: settings
+                    .port
+                    .or(settings.security.is_none().then_some(p.smtp.port)),
+                security: settings.security.or(Some(p.smtp.security)),
+                ..settings.clone()
+            };
+            &with_preset
+        }
+        None => settings,
+    };
     let host = settings
         .server
         .as_deref()
@@ -228,6 +279,7 @@ pub fn resolve(settings: &Settings, ctx: &Context<'_>) -> Result<Resolved, Error
         allow_insecure_auth: settings.allow_insecure_auth.unwrap_or(false),
         trust: trust(settings)?,
         login,
+        provider,
     })
 }
 

@@ -139,6 +139,7 @@ macro_rules! settings {
         /// or the built-in default.
         #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
         #[serde(default, deny_unknown_fields)]
+        #[expect(clippy::doc_markdown, reason = "doc comments are the --help text")]
         pub struct Settings {
             $(
                 $(#[doc = $doc])*
@@ -148,8 +149,40 @@ macro_rules! settings {
             )*
         }
 
+        /// A config file as written: the flat settings (the default
+        /// account), `default_account`, and `[accounts.NAME]` tables, each
+        /// holding the same settings. Unknown keys are refused with their
+        /// line and column.
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct FileSettings {
+            $(
+                #[serde(skip_serializing_if = "Option::is_none")]
+                $field: Option<$ty>,
+            )*
+            /// The account used when none is chosen.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub default_account: Option<String>,
+            /// The named accounts, in file order.
+            #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
+            pub accounts: indexmap::IndexMap<String, Settings>,
+        }
+
+        impl FileSettings {
+            /// The flat settings (the default account's).
+            pub fn flat(&self) -> Settings {
+                Settings { $( $field: self.$field.clone(), )* }
+            }
+
+            /// Replaces the flat settings.
+            pub fn set_flat(&mut self, flat: &Settings) {
+                $( self.$field = flat.$field.clone(); )*
+            }
+        }
+
         /// The name of a setting.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[expect(clippy::doc_markdown, reason = "doc comments are the --help text")]
         pub enum Key {
             $( $(#[doc = $doc])* $key, )*
         }
@@ -205,6 +238,11 @@ macro_rules! settings {
                 Ok(())
             }
 
+            /// Whether no setting is set.
+            pub fn is_empty(&self) -> bool {
+                *self == Settings::default()
+            }
+
             /// Checks every value that is set (one from a config file was
             /// only parsed, not checked).
             pub fn validate(&self) -> Result<(), SettingError> {
@@ -254,12 +292,22 @@ settings! {
     [long, value_name = "PEM"]
     CaFile / ca_file: PathBuf,
     /// Trust the system's CA certificates (default true); false trusts only
-    /// `ca_file` (like curl's `--cacert`). On the command line: `--no-system-roots`.
+    /// ca_file (like curl's --cacert). On the command line: --no-system-roots.
     [long = "no-system-roots", num_args = 0, default_missing_value = "false", requires = "ca_file"]
     SystemRoots / system_roots: bool,
     /// Command timeout in seconds, 1 to 86400; the other deadlines scale with it (default 300).
     [long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400)]
     Timeout / timeout: u64,
+    /// Where replies should go, e.g. "Team <team@example.org>" (a list).
+    [long, value_name = "MAILBOX"]
+    ReplyTo / reply_to: String,
+    /// A file whose text goes under "-- " in every new letter.
+    [long, value_name = "PATH"]
+    SignatureFile / signature_file: PathBuf,
+    /// A command that prints "address<TAB>name" lines for a query ("%s"),
+    /// for completing To, Cc and Bcc (as aerc's address-book-cmd).
+    [long, value_name = "CMD"]
+    AddressBookCommand / address_book_command: String,
 }
 
 /// A setting whose value is not acceptable.
@@ -324,6 +372,14 @@ fn check(key: Key, text: &str) -> Result<(), String> {
             mail::Mailbox::parse(text)
                 .map_err(|reason| format!("is not a valid mailbox ({reason})"))?;
         }
+        Key::ReplyTo => {
+            mail::Mailbox::parse_list(text).map_err(|bad| {
+                let first = bad
+                    .first()
+                    .map_or_else(String::new, |b| format!(" ({}: {})", b.input, b.reason));
+                format!("is not a valid list of mailboxes{first}")
+            })?;
+        }
         Key::User => {
             if text.chars().any(char::is_control) {
                 return Err("has control characters".to_owned());
@@ -334,7 +390,9 @@ fn check(key: Key, text: &str) -> Result<(), String> {
         | Key::AllowInsecureAuth
         | Key::SystemRoots
         | Key::CaFile
-        | Key::PasswordCommand => {}
+        | Key::PasswordCommand
+        | Key::SignatureFile
+        | Key::AddressBookCommand => {}
     }
     Ok(())
 }
@@ -407,12 +465,15 @@ mod tests {
             (Key::CaFile, "/etc/ssl/lab.pem"),
             (Key::SystemRoots, "false"),
             (Key::Timeout, "30"),
+            (Key::ReplyTo, "Команда <team@example.org>, b@example.org"),
+            (Key::SignatureFile, "~/.signature"),
+            (Key::AddressBookCommand, "khard email --parsable %s"),
         ] {
             let s = key.parse(text).unwrap();
             assert_eq!(s.text(key).as_deref(), Some(text), "{key}");
             assert!(s.validate().is_ok());
         }
-        assert_eq!(Key::ALL.len(), 13, "a new setting needs a row above");
+        assert_eq!(Key::ALL.len(), 16, "a new setting needs a row above");
     }
 
     #[test]

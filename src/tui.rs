@@ -35,6 +35,7 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     let startup = startup(options)?;
     let mut app = App::new(&startup.settings, startup.draft, startup.context);
     app.compose.attachments = Attachments::new(startup.attachments);
+    app.place_signature();
     app.update(tick());
     for note in startup.notes {
         match note {

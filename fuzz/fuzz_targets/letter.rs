@@ -24,6 +24,7 @@ struct Input {
 fuzz_target!(|input: Input| {
     let draft = DraftInput {
         from: input.from,
+        reply_to: String::new(),
         to: input.to,
         cc: input.cc,
         bcc: input.bcc,

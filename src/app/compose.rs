@@ -19,6 +19,8 @@ use crate::mail::{self, DraftInput, Field};
 pub enum ComposeField {
     /// The author.
     From,
+    /// Where replies go.
+    ReplyTo,
     /// Recipients shown in the letter.
     To,
     /// Copies shown in the letter.
@@ -35,8 +37,9 @@ pub enum ComposeField {
 
 impl ComposeField {
     /// Every field, in Tab order.
-    pub const ALL: [ComposeField; 7] = [
+    pub const ALL: [ComposeField; 8] = [
         ComposeField::From,
+        ComposeField::ReplyTo,
         ComposeField::To,
         ComposeField::Cc,
         ComposeField::Bcc,
@@ -49,6 +52,7 @@ impl ComposeField {
     pub fn label(self) -> &'static str {
         match self {
             ComposeField::From => "From",
+            ComposeField::ReplyTo => "Reply-To",
             ComposeField::To => "To",
             ComposeField::Cc => "Cc",
             ComposeField::Bcc => "Bcc",
@@ -78,6 +82,7 @@ impl ComposeField {
         };
         match field {
             Field::From => Some(ComposeField::From),
+            Field::ReplyTo => Some(ComposeField::ReplyTo),
             Field::To => Some(ComposeField::To),
             Field::Cc => Some(ComposeField::Cc),
             Field::Bcc => Some(ComposeField::Bcc),
@@ -114,6 +119,8 @@ pub fn message_without_field(error: &mail::Error) -> String {
 pub struct ComposeForm {
     /// From.
     pub from: LineInput,
+    /// Reply-To (comma separated).
+    pub reply_to: LineInput,
     /// To (comma separated).
     pub to: LineInput,
     /// Cc (comma separated).
@@ -134,6 +141,7 @@ impl ComposeForm {
     pub fn new(input: &DraftInput) -> ComposeForm {
         let mut form = ComposeForm {
             from: LineInput::new(&input.from),
+            reply_to: LineInput::new(&input.reply_to),
             to: LineInput::new(&input.to),
             cc: LineInput::new(&input.cc),
             bcc: LineInput::new(&input.bcc),
@@ -152,6 +160,7 @@ impl ComposeForm {
     pub fn line(&self, field: ComposeField) -> Option<&LineInput> {
         match field {
             ComposeField::From => Some(&self.from),
+            ComposeField::ReplyTo => Some(&self.reply_to),
             ComposeField::To => Some(&self.to),
             ComposeField::Cc => Some(&self.cc),
             ComposeField::Bcc => Some(&self.bcc),
@@ -163,6 +172,7 @@ impl ComposeForm {
     fn line_mut(&mut self, field: ComposeField) -> Option<&mut LineInput> {
         match field {
             ComposeField::From => Some(&mut self.from),
+            ComposeField::ReplyTo => Some(&mut self.reply_to),
             ComposeField::To => Some(&mut self.to),
             ComposeField::Cc => Some(&mut self.cc),
             ComposeField::Bcc => Some(&mut self.bcc),
@@ -205,14 +215,15 @@ impl ComposeForm {
     pub fn first_empty(&self) -> ComposeField {
         ComposeField::ALL
             .into_iter()
-            .filter(|f| *f != ComposeField::Attachments)
+            .filter(|f| !matches!(f, ComposeField::ReplyTo | ComposeField::Attachments))
             .find(|f| self.is_blank(*f))
             .unwrap_or(ComposeField::Body)
     }
 
     /// Whether there is a letter beyond the sender (something to lose).
     pub fn has_letter(&self) -> bool {
-        ComposeField::ALL[1..].iter().any(|f| !self.is_blank(*f))
+        // Past From and Reply-To, which a new letter keeps.
+        ComposeField::ALL[2..].iter().any(|f| !self.is_blank(*f))
     }
 
     /// What the user typed, for [`mail::Draft::parse`]. The body's lines are
@@ -220,6 +231,7 @@ impl ComposeForm {
     pub fn draft_input(&self, envelope_from: &str) -> DraftInput {
         DraftInput {
             from: self.from.text().to_owned(),
+            reply_to: self.reply_to.text().to_owned(),
             to: self.to.text().to_owned(),
             cc: self.cc.text().to_owned(),
             bcc: self.bcc.text().to_owned(),
@@ -233,6 +245,7 @@ impl ComposeForm {
     pub fn stored(&self, sent: bool) -> StoredDraft {
         StoredDraft {
             from: self.from.text().to_owned(),
+            reply_to: self.reply_to.text().to_owned(),
             to: self.to.text().to_owned(),
             cc: self.cc.text().to_owned(),
             bcc: self.bcc.text().to_owned(),
@@ -258,6 +271,14 @@ impl ComposeForm {
         self.body = body_editor("");
         self.attachments.clear();
         self.errors.clear();
+    }
+
+    /// Replaces the body with `text` and puts the cursor at its start (a
+    /// new letter above the signature).
+    pub fn set_body_above(&mut self, text: &str) {
+        self.body = body_editor(text);
+        self.body.move_cursor(CursorMove::Top);
+        self.body.move_cursor(CursorMove::Head);
     }
 
     /// Replaces the body (the text the editor gave back), keeping the
@@ -389,6 +410,8 @@ fn textarea_input(key: &Key) -> Option<Input> {
 pub struct StoredDraft {
     /// From.
     pub from: String,
+    /// Reply-To.
+    pub reply_to: String,
     /// To.
     pub to: String,
     /// Cc.
@@ -421,11 +444,13 @@ impl StoredDraft {
         if self.sent {
             return DraftInput {
                 from: self.from,
+                reply_to: self.reply_to,
                 ..DraftInput::default()
             };
         }
         DraftInput {
             from: self.from,
+            reply_to: self.reply_to,
             to: self.to,
             cc: self.cc,
             bcc: self.bcc,

@@ -162,7 +162,12 @@ impl App {
             .settings
             .resolve(&self.context.hostname, domain.as_deref())
         {
-            Ok(resolved) => Some(resolved),
+            Ok(resolved) => {
+                if let Some(note) = resolved.provider_note() {
+                    self.note(&note);
+                }
+                Some(resolved)
+            }
             Err(e) => {
                 let field = SettingsField::Setting(e.key());
                 if SettingsField::all().contains(&field) {
@@ -227,9 +232,20 @@ impl App {
     }
 
     pub(super) fn start_job(&mut self, kind: JobKind, job: Job) -> Action {
-        let server = match &self.session {
-            SessionState::Open { server, .. } if kind != JobKind::Connect => server.clone(),
-            _ => self.settings.server(),
+        let connect = match &job {
+            Job::Connect(connect) => Some(connect.as_ref()),
+            Job::Send(submission) => Some(&submission.connect),
+            Job::Disconnect | Job::Cancel => None,
+        };
+        let server = match (&self.session, connect) {
+            (SessionState::Open { server, .. }, _) if kind == JobKind::Disconnect => server.clone(),
+            (_, Some(connect)) => match connect.resolved.provider {
+                // The status line says where the host came from.
+                Some(p) => format!("{} ({} preset)", connect.resolved.server(), p.name),
+                None => connect.resolved.server(),
+            },
+            (SessionState::Open { server, .. }, None) => server.clone(),
+            (SessionState::Closed, None) => self.settings.server(),
         };
         // The status line shows the job's stage; an older result would
         // read as this job's.

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use super::{
     Action, App, AttachPrompt, ComposeField, Focus, JobKind, Key, KeyCode, Overlay, ProtocolLog,
-    Quitting, SettingsField, Tone, Unsaved,
+    Quitting, SettingsField, SettingsForm, Tone, Unsaved, line::LineInput,
 };
 use crate::{
     mail::{self, Draft},
@@ -127,6 +127,11 @@ impl App {
                 KeyCode::Enter | KeyCode::Down => self.step_focus(true),
                 KeyCode::Up => self.step_focus(false),
                 KeyCode::PageUp | KeyCode::PageDown => scroll_log(&mut self.log, &key),
+                KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right
+                    if field == SettingsField::Account && !key.ctrl && !key.alt =>
+                {
+                    self.next_account(key.code != KeyCode::Left);
+                }
                 _ => {
                     if self.settings.key(field, &key) && field.is_choice() {
                         // A new security mode may have moved the port to
@@ -265,7 +270,12 @@ impl App {
         }
         match left {
             Focus::Settings(field) => self.settings.check(field),
-            Focus::Compose(field) => self.recheck_compose(field),
+            Focus::Compose(field) => {
+                self.recheck_compose(field);
+                if field == ComposeField::From {
+                    self.account_for_from();
+                }
+            }
             Focus::Log => {}
         }
         match target {
@@ -289,6 +299,7 @@ impl App {
 
     pub(super) fn new_letter(&mut self) {
         self.compose.clear_letter();
+        self.place_signature();
         self.sent = false;
         self.unsaved = Some(Unsaved::from(self.now));
         let first = self.compose.first_empty();
@@ -366,6 +377,79 @@ impl App {
                 self.set_status(Tone::Info, "the body is back from the editor");
             }
             Err(reason) => self.problem(&format!("{reason}; the body is unchanged")),
+        }
+    }
+
+    /// Space or ← → on the account selector: the next (or previous)
+    /// account's settings, and its From and Reply-To.
+    fn next_account(&mut self, forward: bool) {
+        let names = self.context.accounts.names();
+        if names.len() < 2 {
+            self.set_status(
+                Tone::Info,
+                "one account only: add [accounts.NAME] tables to the config file",
+            );
+            return;
+        }
+        let current = names
+            .iter()
+            .position(|n| *n == self.context.account)
+            .unwrap_or(0);
+        let next = if forward {
+            (current + 1) % names.len()
+        } else {
+            (current + names.len() - 1) % names.len()
+        };
+        self.switch_account(&names[next], "chosen in the settings", true);
+    }
+
+    /// A From address whose domain is exactly one account's selects that
+    /// account (its From is kept as typed).
+    fn account_for_from(&mut self) {
+        let Ok(from) = mail::Mailbox::parse(self.compose.from.text()) else {
+            return;
+        };
+        let domain = from.address.domain_ascii().to_owned();
+        if let Some(name) = self.context.accounts.by_from_domain(&domain)
+            && name != self.context.account
+        {
+            self.switch_account(&name, &format!("the From address is at {domain}"), false);
+        }
+    }
+
+    /// Uses another account: its settings (under the command line's) fill
+    /// the pane; with `identity`, its From and Reply-To fill the letter.
+    pub(super) fn switch_account(&mut self, name: &str, why: &str, identity: bool) {
+        let Some(account) = self.context.accounts.settings(name) else {
+            return;
+        };
+        let settings = account.overlay(&self.context.command_line);
+        // A typed password belongs to the other login; the environment's
+        // stays.
+        self.settings = SettingsForm::new(&settings, self.context.password.as_ref());
+        name.clone_into(&mut self.context.account);
+        if identity {
+            if let Some(from) = &settings.from {
+                self.compose.from = LineInput::new(from);
+            }
+            self.compose.reply_to =
+                LineInput::new(settings.reply_to.as_deref().unwrap_or_default());
+        }
+        let server = self.settings.server();
+        let text = format!("account {name} ({why}): {server}");
+        self.note(&text);
+        self.set_status(Tone::Info, &text);
+    }
+
+    /// The account's signature under `-- `, the cursor above it, when the
+    /// body is empty (a new letter).
+    pub fn place_signature(&mut self) {
+        let Some(signature) = self.context.signatures.get(&self.context.account) else {
+            return;
+        };
+        if self.compose.is_blank(ComposeField::Body) {
+            self.compose
+                .set_body_above(&format!("\n\n-- \n{signature}"));
         }
     }
 }

@@ -19,41 +19,61 @@ use crate::{
 /// A field of the settings pane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SettingsField {
+    /// The account whose settings the pane shows (a choice).
+    Account,
     /// A setting (saved by Ctrl+W).
     Setting(Key),
     /// The password: masked, memory only.
     Password,
 }
 
-use SettingsField::{Password as PasswordField, Setting};
+use SettingsField::{Account, Password as PasswordField, Setting};
 
 /// The pane, row by row: each field and its label. The Tab order is this
-/// order; the view draws this grid.
-pub const ROWS: [[(SettingsField, &str); 3]; 3] = [
-    [
+/// order; the view draws this grid (the account row has one field, and the
+/// provider hint beside it).
+pub const ROWS: [&[(SettingsField, &str)]; 4] = [
+    &[(Account, "Account")],
+    &[
         (Setting(Key::Server), "Host"),
         (Setting(Key::Port), "Port"),
         (Setting(Key::Security), "Security"),
     ],
-    [
+    &[
         (Setting(Key::User), "User"),
         (PasswordField, "Password"),
         (Setting(Key::Auth), "Auth"),
     ],
-    [
+    &[
         (Setting(Key::Helo), "HELO"),
         (Setting(Key::EnvelopeFrom), "Sender"),
         (Setting(Key::Timeout), "Timeout"),
     ],
 ];
 
+/// How many fields the pane has.
+const FIELDS: usize = {
+    let mut n = 0;
+    let mut row = 0;
+    while row < ROWS.len() {
+        n += ROWS[row].len();
+        row += 1;
+    }
+    n
+};
+
 /// Every field, in Tab order (the rows, flattened).
-const ALL: [SettingsField; 9] = {
-    let mut all = [PasswordField; 9];
-    let mut i = 0;
-    while i < 9 {
-        all[i] = ROWS[i / 3][i % 3].0;
-        i += 1;
+const ALL: [SettingsField; FIELDS] = {
+    let mut all = [PasswordField; FIELDS];
+    let (mut i, mut row) = (0, 0);
+    while row < ROWS.len() {
+        let mut col = 0;
+        while col < ROWS[row].len() {
+            all[i] = ROWS[row][col].0;
+            i += 1;
+            col += 1;
+        }
+        row += 1;
     }
     all
 };
@@ -76,7 +96,7 @@ impl SettingsField {
     /// The label shown in front of the field.
     pub fn label(self) -> &'static str {
         ROWS.iter()
-            .flatten()
+            .flat_map(|row| row.iter())
             .find(|(f, _)| *f == self)
             .map_or("", |(_, label)| label)
     }
@@ -89,7 +109,11 @@ impl SettingsField {
 
     /// Whether the field is a choice among fixed values (Space/←/→ cycle).
     pub fn is_choice(self) -> bool {
-        matches!(self, Setting(key) if key.choices().is_some())
+        match self {
+            Account => true,
+            Setting(key) => key.choices().is_some(),
+            PasswordField => false,
+        }
     }
 }
 
@@ -129,16 +153,16 @@ impl SettingsForm {
             .iter()
             .filter_map(|field| match field {
                 Setting(key) => {
+                    // Port and security stay empty ("auto") unless set, so
+                    // the defaults, or a provider's, apply; the view shows
+                    // what they will be.
                     let text = match key {
-                        // Shown resolved, so the user sees what will be used.
-                        Key::Security => resolve::security(settings).to_string(),
-                        Key::Port => resolve::port(settings).to_string(),
                         Key::Auth => settings.auth.unwrap_or_default().to_string(),
                         _ => settings.text(*key).unwrap_or_default(),
                     };
                     Some((*key, LineInput::new(&text)))
                 }
-                PasswordField => None,
+                PasswordField | Account => None,
             })
             .collect();
         SettingsForm {
@@ -176,7 +200,13 @@ impl SettingsForm {
 
     /// The security as chosen.
     pub fn security(&self) -> Security {
-        self.text(Key::Security).parse().unwrap_or_default()
+        self.text(Key::Security).parse().unwrap_or_else(|_| {
+            let port = self.text(Key::Port).parse().ok();
+            resolve::security(&Settings {
+                port,
+                ..Settings::default()
+            })
+        })
     }
 
     /// Applies a key to a field; returns whether a value changed.
@@ -190,7 +220,9 @@ impl SettingsForm {
                 }
                 changed
             }
-            Setting(setting) => match setting.choices() {
+            // The account is the app's to change (it reloads the pane).
+            Account => false,
+            Setting(setting) => match choices(setting) {
                 Some(choices) => {
                     let forward = match (key.code, key.ctrl || key.alt) {
                         (KeyCode::Char(' ') | KeyCode::Right, false) => true,
@@ -221,34 +253,34 @@ impl SettingsForm {
             Setting(key) if key.choices().is_none() => {
                 self.line_mut(key).is_some_and(|line| line.insert_str(text))
             }
-            Setting(_) => false,
+            // Choices and the account are not typed.
+            Account | Setting(_) => false,
         }
     }
 
     /// A new security moves a port left at the old mode's usual number to
     /// the new one's (587 → 465 for tls).
     fn follow_security(&mut self, next: &str) {
-        let Ok(next) = next.parse::<Security>() else {
-            return;
-        };
         let port = self.text(Key::Port);
-        if port.is_empty() || port == self.security().default_port().to_string() {
-            self.set(Key::Port, &next.default_port().to_string());
+        if port.is_empty() || port != self.security().default_port().to_string() {
+            return;
+        }
+        match next.parse::<Security>() {
+            Ok(next) => self.set(Key::Port, &next.default_port().to_string()),
+            // Back to auto: the port is automatic again too.
+            Err(_) => self.set(Key::Port, ""),
         }
     }
 
     /// What is wrong with a field, as `Label: message`: the setting's own
-    /// checks ([`Key::parse`]), and a host is required.
+    /// checks ([`Key::parse`]). An empty host is the resolver's to judge
+    /// (the provider table may supply one).
     pub fn problem(&self, field: SettingsField) -> Option<String> {
         let Setting(key) = field else {
             return None;
         };
         let text = self.text(key);
-        let message = if key == Key::Server && text.is_empty() {
-            "required (the SMTP server's name or IP address)".to_owned()
-        } else {
-            format!("{text:?} {}", key.parse(text).err()?.reason)
-        };
+        let message = format!("{text:?} {}", key.parse(text).err()?.reason);
         Some(format!("{}: {message}", field.label()))
     }
 
@@ -366,6 +398,16 @@ impl SettingsForm {
     }
 }
 
+/// The values a choice field cycles through: a setting's own, and for
+/// Security an empty "auto" first (the usual mode for the port, or the
+/// provider's).
+fn choices(key: Key) -> Option<&'static [&'static str]> {
+    match key {
+        Key::Security => Some(&["", "starttls", "tls", "none"]),
+        _ => key.choices(),
+    }
+}
+
 /// The next (`forward`) or previous item of `all` after `current`,
 /// wrapping around: field focus and the choices.
 pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
@@ -400,7 +442,7 @@ mod tests {
     #[test]
     fn fields_are_checked_one_by_one() {
         for (key, text, expected) in [
-            (Key::Server, "", Some("Host: required")),
+            (Key::Server, "", None),
             (
                 Key::Server,
                 "mail example",
@@ -460,25 +502,37 @@ mod tests {
         assert_eq!(
             order,
             [
-                "Host", "Port", "Security", "User", "Password", "Auth", "HELO", "Sender", "Timeout"
+                "Account", "Host", "Port", "Security", "User", "Password", "Auth", "HELO",
+                "Sender", "Timeout"
             ]
         );
-        assert_eq!(SettingsField::HOST.step(false), Setting(Key::Timeout));
+        assert_eq!(SettingsField::HOST.step(false), Account);
+        assert_eq!(Account.step(false), Setting(Key::Timeout));
     }
 
     #[test]
     fn security_cycles_and_the_usual_port_follows() {
         let mut f = form();
-        let state = |f: &SettingsForm| (f.security(), f.text(Key::Port).to_owned());
-        assert_eq!(state(&f), (Security::StartTls, "587".into()));
+        let state = |f: &SettingsForm| {
+            (
+                f.text(Key::Security).to_owned(),
+                f.text(Key::Port).to_owned(),
+            )
+        };
+        // Unset: automatic, STARTTLS on 587.
+        assert_eq!(state(&f), (String::new(), String::new()));
+        assert_eq!(f.security(), Security::StartTls);
         let space = KeyPress::char(' ');
         assert!(f.key(SettingsField::SECURITY, &space));
-        assert_eq!(state(&f), (Security::Tls, "465".into()));
+        assert_eq!(state(&f), ("starttls".into(), String::new()));
+        f.set(Key::Port, "587");
         assert!(f.key(SettingsField::SECURITY, &space));
-        assert_eq!(state(&f), (Security::None, "25".into()));
+        assert_eq!(state(&f), ("tls".into(), "465".into()));
+        assert!(f.key(SettingsField::SECURITY, &space));
+        assert_eq!(state(&f), ("none".into(), "25".into()));
         f.set(Key::Port, "2525");
         assert!(f.key(SettingsField::SECURITY, &KeyPress::plain(KeyCode::Left)));
-        assert_eq!(state(&f), (Security::Tls, "2525".into()));
+        assert_eq!(state(&f), ("tls".into(), "2525".into()));
         assert!(!f.key(SettingsField::SECURITY, &KeyPress::char('x')));
         assert!(f.key(Setting(Key::Auth), &KeyPress::plain(KeyCode::Right)));
         assert_eq!(resolved(&f).auth, AuthChoice::Login);

@@ -162,6 +162,9 @@ pub fn resolve_failure(e: &resolve::Error, origin: Origin) -> Failure {
         (resolve::Error::Invalid(e), Origin::File) => {
             format!("error: the config file's {e}")
         }
+        (resolve::Error::NoServer, _) => {
+            format!("error: {e}\nhint: use --server HOST, or set server in the config file")
+        }
         _ => format!("error: {e}"),
     };
     Failure::new(code, message)

@@ -125,6 +125,7 @@ pub(super) fn draft(
 ) -> Result<Draft, Failure> {
     let input = DraftInput {
         from: settings.from.clone().unwrap_or_default(),
+        reply_to: settings.reply_to.clone().unwrap_or_default(),
         to: options.to.join(", "),
         cc: options.cc.join(", "),
         bcc: options.bcc.join(", "),

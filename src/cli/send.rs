@@ -66,10 +66,25 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
             file: file.as_ref(),
             attachments: &attachments,
         };
+        if !options.quiet {
+            match &resolved {
+                Ok(r) => match r.provider_note() {
+                    Some(note) => eprintln!("dry run: {note}"),
+                    None => eprintln!("dry run: would connect to {} {}", r.server(), r.security),
+                },
+                Err(failure) => eprintln!(
+                    "dry run: no connection could be made; {}",
+                    failure.message.trim_start_matches("error: ")
+                ),
+            }
+        }
         return dry_run(options, parts);
     }
 
     let resolved = resolved?;
+    if let (Some(note), false) = (resolved.provider_note(), options.quiet) {
+        eprintln!("note: {note}");
+    }
     let transcript_file = options
         .transcript
         .as_deref()

@@ -16,6 +16,8 @@ use super::{
 pub struct DraftInput {
     /// One mailbox: `Name <addr>` or `addr`.
     pub from: String,
+    /// Where replies should go (a list; empty: to From).
+    pub reply_to: String,
     /// Recipients shown in the letter.
     pub to: String,
     /// Copies shown in the letter.
@@ -37,6 +39,7 @@ pub struct DraftInput {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Draft {
     from: Mailbox,
+    reply_to: Vec<Mailbox>,
     to: Vec<Mailbox>,
     cc: Vec<Mailbox>,
     bcc: Vec<Mailbox>,
@@ -83,6 +86,7 @@ impl Draft {
         let mut errors = Vec::new();
 
         let from = parse_from(&input.from, &mut errors);
+        let reply_to = parse_recipients(Field::ReplyTo, &input.reply_to, &mut errors);
         let to = parse_recipients(Field::To, &input.to, &mut errors);
         let cc = parse_recipients(Field::Cc, &input.cc, &mut errors);
         let bcc = parse_recipients(Field::Bcc, &input.bcc, &mut errors);
@@ -120,12 +124,13 @@ impl Draft {
             }
         };
 
-        match (from, to, cc, bcc, envelope_from) {
-            (Some(from), Some(to), Some(cc), Some(bcc), Some(envelope_from))
+        match (from, reply_to, to, cc, bcc, envelope_from) {
+            (Some(from), Some(reply_to), Some(to), Some(cc), Some(bcc), Some(envelope_from))
                 if errors.is_empty() =>
             {
                 Ok(Draft {
                     from,
+                    reply_to,
                     to,
                     cc,
                     bcc,
@@ -168,6 +173,11 @@ impl Draft {
         &self.from
     }
 
+    /// Where replies should go (empty: to From).
+    pub fn reply_to(&self) -> &[Mailbox] {
+        &self.reply_to
+    }
+
     /// Recipients shown in the letter.
     pub fn to(&self) -> &[Mailbox] {
         &self.to
@@ -200,7 +210,10 @@ impl Draft {
 
     /// Every mailbox that appears in a header: From, To, Cc.
     pub fn header_mailboxes(&self) -> impl Iterator<Item = &Mailbox> {
-        std::iter::once(&self.from).chain(&self.to).chain(&self.cc)
+        std::iter::once(&self.from)
+            .chain(&self.reply_to)
+            .chain(&self.to)
+            .chain(&self.cc)
     }
 }
 
@@ -260,6 +273,7 @@ mod tests {
     fn parse_reports_every_field_error() {
         let bad = DraftInput {
             from: "me".into(),
+            reply_to: String::new(),
             to: "ok@x.org, bob@@x.org".into(),
             cc: "\"unterminated <c@x.org>".into(),
             bcc: "x@y.org\r\nData: evil".into(),

@@ -10,6 +10,8 @@ use std::fmt;
 pub enum Field {
     /// The `From` mailbox.
     From,
+    /// The `Reply-To` list.
+    ReplyTo,
     /// The `To` list.
     To,
     /// The `Cc` list.
@@ -28,6 +30,7 @@ impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Field::From => "From",
+            Field::ReplyTo => "Reply-To",
             Field::To => "To",
             Field::Cc => "Cc",
             Field::Bcc => "Bcc",

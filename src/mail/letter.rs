@@ -171,6 +171,14 @@ fn build_with<'a>(
         std::slice::from_ref(draft.from()),
         opts.smtputf8,
     )?);
+    if !draft.reply_to().is_empty() {
+        h.push_str(&address_field(
+            "Reply-To",
+            Field::ReplyTo,
+            draft.reply_to(),
+            opts.smtputf8,
+        )?);
+    }
     if draft.to().is_empty() {
         // To the sender: scores better than no To or an empty group (see
         // the module docs) and reveals nothing of the Bcc list.

@@ -310,6 +310,7 @@ pub(super) mod tests {
     pub(super) fn draft(subject: &str, body: &str, to: &str, envelope_from: &str) -> Draft {
         Draft::parse(&DraftInput {
             from: "Me <me@example.org>".into(),
+            reply_to: String::new(),
             to: to.into(),
             cc: String::new(),
             bcc: "hidden@example.net".into(),

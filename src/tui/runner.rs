@@ -244,8 +244,12 @@ impl Runner {
                 });
                 None
             }
-            Action::SaveSettings { path, settings } => {
-                let result = save_settings(&path, &settings).map(|()| path);
+            Action::SaveSettings {
+                path,
+                account,
+                settings,
+            } => {
+                let result = save_settings(&path, &account, &settings).map(|()| path);
                 self.app.update(Msg::Saved {
                     what: Saved::Settings,
                     result,
@@ -305,12 +309,16 @@ impl Runner {
 
 /// Ctrl+W: a config file that cannot be read back (broken, untrusted) is
 /// kept as `NAME.broken` before it is overwritten.
-fn save_settings(path: &std::path::Path, settings: &config::Settings) -> Result<(), String> {
+fn save_settings(
+    path: &std::path::Path,
+    account: &str,
+    settings: &config::Settings,
+) -> Result<(), String> {
     let mut kept = None;
     if config::load(path).is_err() {
         kept = Some(files::backup_broken(path).map_err(|e| e.to_string())?);
     }
-    config::save(path, settings).map_err(|e| match &kept {
+    config::save_account(path, account, settings).map_err(|e| match &kept {
         Some(kept) => format!("{e} (the old file is kept as {})", kept.display()),
         None => e.to_string(),
     })

@@ -8,11 +8,15 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use std::collections::BTreeMap;
+
 use crate::{
     app::{AttachedFile, Context, StoredDraft},
     cli::{self, Failure, Options, exit},
-    config, files,
-    mail::{Attachment, DraftInput},
+    config,
+    config::ConfigFile,
+    files,
+    mail::{Attachment, DraftInput, Mailbox},
     password,
     settings::Settings,
 };
@@ -56,19 +60,19 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
             None
         }
     };
-    let file = match &config_path {
-        None => Settings::default(),
+    let accounts = match &config_path {
+        None => ConfigFile::default(),
         Some(path) => match config::load(path).map(|s| s.map(|s| (s.validate(), s))) {
-            Ok(Some((Ok(()), settings))) => {
+            Ok(Some((Ok(()), file))) => {
                 notes.push(Note::Info(format!("settings from {}", path.display())));
-                settings
+                file
             }
             Ok(Some((Err(e), _))) => {
                 notes.push(Note::Problem(format!(
                     "{}: {e}; using defaults",
                     path.display()
                 )));
-                Settings::default()
+                ConfigFile::default()
             }
             Ok(None) => {
                 if options.config.is_some() {
@@ -77,15 +81,39 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
                         path.display()
                     )));
                 }
-                Settings::default()
+                ConfigFile::default()
             }
             Err(e) => {
                 notes.push(Note::Problem(format!("{e}; using defaults")));
-                Settings::default()
+                ConfigFile::default()
             }
         },
     };
-    let settings = file.overlay(&options.settings);
+    let from_domain = options
+        .settings
+        .from
+        .as_deref()
+        .and_then(|f| Mailbox::parse(f).ok())
+        .map(|m| m.address.domain_ascii().to_owned());
+    let account = match accounts.choose(options.account.as_deref(), from_domain.as_deref()) {
+        Ok(account) => account,
+        Err(e) => {
+            notes.push(Note::Problem(e.to_string()));
+            accounts.choose(None, None).unwrap_or(config::Account {
+                name: config::FLAT.to_owned(),
+                settings: Settings::default(),
+                chosen_by: "no account".to_owned(),
+            })
+        }
+    };
+    if accounts.names().len() > 1 {
+        notes.push(Note::Info(format!(
+            "account {} ({}); F2, then Space, changes it",
+            account.name, account.chosen_by
+        )));
+    }
+    let settings = account.settings.overlay(&options.settings);
+    let signatures = read_signatures(&accounts, &options.settings, &mut notes);
 
     let data_dir = match config::data_dir() {
         Ok(dir) => Some(dir),
@@ -161,6 +189,10 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
         data_dir,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         password,
+        accounts,
+        account: account.name,
+        command_line: options.settings.clone(),
+        signatures,
     };
     Ok(Startup {
         settings,
@@ -170,6 +202,41 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
         transcript,
         notes,
     })
+}
+
+/// Each account's signature (the command line's `--signature-file` for
+/// all); a file that cannot be read is said and left out.
+fn read_signatures(
+    accounts: &ConfigFile,
+    command_line: &Settings,
+    notes: &mut Vec<Note>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for name in accounts.names() {
+        let settings = accounts
+            .settings(&name)
+            .unwrap_or_default()
+            .overlay(command_line);
+        let Some(path) = settings.signature_file else {
+            continue;
+        };
+        let path = crate::pathcomplete::expand(
+            &path.to_string_lossy(),
+            Path::new("/"),
+            std::env::var_os("HOME").as_deref().map(Path::new),
+        );
+        match files::read_trusted(&path, |_| false) {
+            Ok(Some(text)) => {
+                out.insert(name, text.trim_end().to_owned());
+            }
+            Ok(None) => notes.push(Note::Problem(format!(
+                "account {name}: the signature file {} does not exist",
+                path.display()
+            ))),
+            Err(e) => notes.push(Note::Problem(format!("account {name}: the signature: {e}"))),
+        }
+    }
+    out
 }
 
 /// A saved draft: the letter and the paths of its files.

@@ -14,12 +14,13 @@ use crate::{
     worker::SessionState,
 };
 
-/// Label column: `Subject` and a space.
-const LABEL: u16 = 8;
+/// Label column: `Reply-To` and a space.
+const LABEL: u16 = 9;
 
 /// The header fields, in order.
-const HEADERS: [ComposeField; 5] = [
+const HEADERS: [ComposeField; 6] = [
     ComposeField::From,
+    ComposeField::ReplyTo,
     ComposeField::To,
     ComposeField::Cc,
     ComposeField::Bcc,
@@ -29,6 +30,7 @@ const HEADERS: [ComposeField; 5] = [
 fn placeholder(field: ComposeField) -> &'static str {
     match field {
         ComposeField::From => "Your Name <you@example.org>",
+        ComposeField::ReplyTo => "where replies go (optional)",
         ComposeField::To => "recipients, comma separated",
         ComposeField::Cc => "copies (optional)",
         ComposeField::Bcc => "blind copies: envelope only, never in the letter",
@@ -82,7 +84,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
             Span::styled(shown, theme.value())
         };
         let row = Line::from(vec![
-            Span::styled(format!("{:>7}", field.label()), theme.label(is_focused)),
+            Span::styled(format!("{:>8}", field.label()), theme.label(is_focused)),
             Span::raw(" "),
             value,
         ]);
@@ -124,7 +126,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
         inner,
         y,
         Span::styled(
-            format!("{:>7}", ComposeField::Body.label()),
+            format!("{:>8}", ComposeField::Body.label()),
             theme.label(body_focused),
         ),
     );
@@ -163,7 +165,7 @@ fn attachments_row(frame: &mut Frame, inner: Rect, y: u16, app: &App, theme: The
     let width = usize::from(inner.width.saturating_sub(LABEL));
     let mut spans = vec![
         Span::styled(
-            format!("{:>7}", ComposeField::Attachments.label()),
+            format!("{:>8}", ComposeField::Attachments.label()),
             theme.label(focused),
         ),
         Span::raw(" "),

@@ -44,7 +44,7 @@ pub(super) const KEYS: [(&str, &str); 19] = [
         "Log",
         "↑ ↓ PgUp PgDn Home End, wheel; End follows; ← → sideways",
     ),
-    ("Settings", "Space or ← → changes Security and Auth"),
+    ("Settings", "Space or ← → changes Account, Security, Auth"),
     (
         "Fields",
         "← → Home End, Ctrl+A/E/U/K, Alt+Backspace, PgUp/PgDn log",

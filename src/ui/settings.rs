@@ -20,7 +20,9 @@ const LABELS: [u16; 3] = [4, 8, 8];
 
 /// Rows the pane needs.
 pub(super) fn height(app: &App) -> u16 {
-    1 + 3 + u16::from(!app.settings.errors.is_empty()) + u16::from(app.session_open())
+    1 + ROWS.len() as u16
+        + u16::from(!app.settings.errors.is_empty())
+        + u16::from(app.session_open())
 }
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, cursor: bool) {
@@ -53,8 +55,21 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
         if y >= bottom {
             return;
         }
+        if let [(SettingsField::Account, label)] = row {
+            account_row(
+                frame,
+                inner,
+                y,
+                app,
+                label,
+                theme,
+                cursor && focused == Some(SettingsField::Account),
+            );
+            y += 1;
+            continue;
+        }
         let mut x = inner.x;
-        for (col, (field, _)) in row.into_iter().enumerate() {
+        for (col, &(field, _)) in row.iter().enumerate() {
             let cell = Rect {
                 x,
                 y,
@@ -106,6 +121,53 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
     }
 }
 
+/// The account selector, and beside it what the provider table knows about
+/// the sender's domain.
+fn account_row(
+    frame: &mut Frame,
+    inner: Rect,
+    y: u16,
+    app: &App,
+    label: &str,
+    theme: Theme,
+    cursor: bool,
+) {
+    let focused = app.focus == Focus::Settings(SettingsField::Account);
+    let name = if focused {
+        format!("‹{}›", app.context.account)
+    } else {
+        app.context.account.clone()
+    };
+    let mut spans = vec![
+        Span::styled(format!("{label:<8}"), theme.label(focused)),
+        Span::raw(" "),
+        Span::styled(name.clone(), theme.value()),
+    ];
+    let names = app.context.accounts.names();
+    if names.len() > 1 {
+        let at = names
+            .iter()
+            .position(|n| *n == app.context.account)
+            .map_or(0, |i| i + 1);
+        spans.push(Span::styled(
+            format!(" ({at} of {})", names.len()),
+            theme.dim(),
+        ));
+    }
+    if let Some(hint) = app.provider_hint() {
+        let used: usize = spans.iter().map(|s| super::width_of(&s.content)).sum();
+        let (hint, _) = fit(
+            &format!("  {hint}"),
+            usize::from(inner.width).saturating_sub(used),
+        );
+        spans.push(Span::styled(hint, theme.dim()));
+    }
+    super::row(frame, inner, y, Line::from(spans));
+    if cursor {
+        frame.set_cursor_position(Position::new(inner.x + 9 + 1, y));
+    }
+}
+
 /// Draws one field; returns the cursor's column in the cell.
 fn draw_cell(
     frame: &mut Frame,
@@ -134,6 +196,8 @@ fn draw_cell(
         Span::styled(hint, theme.placeholder())
     };
     let (value, cursor_col) = match field {
+        // Drawn by `account_row`.
+        SettingsField::Account => (Span::raw(""), 0),
         SettingsField::Password => {
             let (shown, cursor_col) = settings.password.masked(value_width, '•');
             let span = if settings.password.is_empty() {
@@ -144,11 +208,19 @@ fn draw_cell(
             (span, cursor_col)
         }
         SettingsField::Setting(key) if field.is_choice() => {
-            let text = settings.text(key);
+            let text = match settings.text(key) {
+                // Security left automatic: what it will be.
+                "" => format!(
+                    "auto: {}",
+                    app.provider()
+                        .map_or_else(|| settings.security(), |p| p.smtp.security)
+                ),
+                text => text.to_owned(),
+            };
             let text = if is_focused {
                 format!("‹{text}›")
             } else {
-                text.to_owned()
+                text
             };
             (Span::styled(text, value_style), usize::from(is_focused))
         }
@@ -177,8 +249,14 @@ fn draw_cell(
 fn placeholder(app: &App, field: SettingsField) -> String {
     let settings = &app.settings;
     match field {
-        SettingsField::Setting(Key::Server) => "e.g. smtp.example.org".to_owned(),
-        SettingsField::Setting(Key::Port) => settings.security().default_port().to_string(),
+        SettingsField::Setting(Key::Server) => match app.provider() {
+            Some(p) => format!("auto: {} ({})", p.smtp.host, p.name),
+            None => "e.g. smtp.example.org".to_owned(),
+        },
+        SettingsField::Setting(Key::Port) => match app.provider() {
+            Some(p) if settings.text(Key::Security).is_empty() => p.smtp.port.to_string(),
+            _ => settings.security().default_port().to_string(),
+        },
         SettingsField::Setting(Key::User) => "(no login)".to_owned(),
         SettingsField::Password => {
             if settings.text(Key::User).is_empty() {
@@ -194,6 +272,6 @@ fn placeholder(app: &App, field: SettingsField) -> String {
         SettingsField::Setting(Key::Helo) => format!("auto: {}", app.effective_helo()),
         SettingsField::Setting(Key::EnvelopeFrom) => "= From address".to_owned(),
         SettingsField::Setting(Key::Timeout) => format!("{DEFAULT_TIMEOUT} s"),
-        SettingsField::Setting(_) => String::new(),
+        SettingsField::Setting(_) | SettingsField::Account => String::new(),
     }
 }

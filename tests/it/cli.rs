@@ -244,3 +244,75 @@ fn a_config_others_can_write_is_refused_with_the_fix() {
         assert_ne!(out.status.code(), Some(78), "{config}: {}", text(&out));
     }
 }
+
+#[test]
+fn an_unknown_account_exits_78_and_lists_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[accounts.work]\nserver = \"127.0.0.1\"\n[accounts.home]\nserver = \"127.0.0.1\"\n",
+    )
+    .unwrap();
+    for command in ["send", "check"] {
+        let out = smtpwire(&[
+            command,
+            "--config",
+            path.to_str().unwrap(),
+            "--account",
+            "wrok",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.org",
+        ]);
+        assert_eq!(out.status.code(), Some(78), "{command}: {}", text(&out));
+        assert!(
+            text(&out).contains("there is no account \"wrok\"; the config file has: work, home"),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+/// No server anywhere, a From at yandex.ru: the provider table gives the
+/// server, and the dry run says which and what the user must know.
+#[test]
+fn a_dry_run_from_yandex_shows_the_server_the_table_gives() {
+    let out = smtpwire(&[
+        "send",
+        "--dry-run",
+        "--from",
+        "Иван <ivan@yandex.ru>",
+        "--to",
+        "b@example.org",
+        "--subject",
+        "hi",
+        "--body",
+        "hello",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "using Yandex Mail's settings from the provider table, smtp.yandex.com:465 tls"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("app password"), "{stderr}");
+    // Without a known domain, the dry run says what is missing and still
+    // prints the letter.
+    let out = smtpwire(&[
+        "send",
+        "--dry-run",
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.org",
+        "--body",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("no server given"), "{}", text(&out));
+    assert!(text(&out).contains("use --server HOST"), "{}", text(&out));
+}

@@ -42,6 +42,7 @@ fn opts(eight_bit: bool, smtputf8: bool) -> BuildOptions {
 fn draft(from: &str, to: &str, cc: &str, bcc: &str, subject: &str, body: &str) -> Draft {
     Draft::parse(&DraftInput {
         from: from.into(),
+        reply_to: String::new(),
         to: to.into(),
         cc: cc.into(),
         bcc: bcc.into(),
@@ -758,6 +759,7 @@ proptest! {
         let list = |m: &[Mailbox]| m.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let input = DraftInput {
             from: Mailbox { name: from_name, address: from_address }.to_string(),
+            reply_to: String::new(),
             to: list(&to),
             cc: list(&cc),
             bcc: if to.is_empty() && cc.is_empty() { "bcc@example.org".into() } else { String::new() },

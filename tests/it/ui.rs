@@ -32,7 +32,8 @@ fn context() -> Context {
         config_path: Some("/home/ivan/.config/smtpwire/config.toml".into()),
         data_dir: Some("/home/ivan/.local/share/smtpwire".into()),
         color: false,
-        password: None,
+        account: "default".into(),
+        ..Context::default()
     }
 }
 
@@ -48,6 +49,7 @@ fn settings() -> Settings {
 fn cyrillic() -> DraftInput {
     DraftInput {
         from: "Иван Петров <ivan@example.org>".into(),
+        reply_to: String::new(),
         to: "Мария <maria@example.org>, bob@example.org".into(),
         cc: "Ольга <olga@example.org>".into(),
         bcc: "Тайный <secret@example.org>".into(),
@@ -440,7 +442,7 @@ fn snapshot_empty_form() {
     let (mut app, _) = empty();
     both_sizes(&mut app, "empty_form");
     // The cursor sits in From, the first empty field.
-    assert_eq!(cursor(&app, 80, 24), (8, 5));
+    assert_eq!(cursor(&app, 80, 24), (9, 6));
 }
 
 #[test]
@@ -517,7 +519,7 @@ fn snapshot_settings_pane() {
     key(&mut app, Key::plain(KeyCode::Tab));
     assert_eq!(app.focus, Focus::Settings(SettingsField::SECURITY));
     both_sizes(&mut app, "settings_pane");
-    assert_eq!(cursor(&app, 80, 24), (67, 1));
+    assert_eq!(cursor(&app, 80, 24), (67, 2));
 }
 
 #[test]
@@ -716,7 +718,7 @@ fn invalid_settings_give_no_job_and_focus_the_field() {
         app.settings
             .error(SettingsField::HOST)
             .unwrap()
-            .starts_with("Host: required")
+            .starts_with("Host: no server given")
     );
     typed(&mut app, "127.0.0.1");
     assert!(matches!(
@@ -1024,7 +1026,7 @@ fn settings_and_log_are_saved_on_request() {
         key(&mut app, Key::plain(KeyCode::Tab));
     }
     typed(&mut app, "hunter2-secret");
-    let Some(Action::SaveSettings { path, settings }) = key(&mut app, Key::ctrl('w')) else {
+    let Some(Action::SaveSettings { path, settings, .. }) = key(&mut app, Key::ctrl('w')) else {
         panic!("Ctrl+W does not save")
     };
     assert_eq!(
@@ -1252,4 +1254,123 @@ fn f4_asks_for_the_editor_and_its_text_comes_back() {
         "{}",
         status.text
     );
+}
+
+// -------------------------------------------------------------- accounts
+
+const ACCOUNTS: &str = r#"
+default_account = "work"
+
+[accounts.work]
+server = "smtp.work.example"
+from = "Ann <ann@work.example>"
+
+[accounts.home]
+server = "smtp.home.example"
+port = 465
+security = "tls"
+from = "Ann <ann@home.example>"
+reply_to = "ann+replies@home.example"
+"#;
+
+fn with_accounts() -> (App, Clock) {
+    let accounts = smtpwire::config::parse(ACCOUNTS, "c.toml").unwrap();
+    let work = accounts.settings("work").unwrap();
+    let clock = Clock::new();
+    let mut signatures = std::collections::BTreeMap::new();
+    signatures.insert("home".to_owned(), "Ann at home".to_owned());
+    let mut app = App::new(
+        &work,
+        DraftInput::default(),
+        Context {
+            accounts,
+            account: "work".into(),
+            signatures,
+            ..context()
+        },
+    );
+    assert!(app.update(clock.at(0)).is_none());
+    (app, clock)
+}
+
+#[test]
+fn space_on_the_account_row_switches_settings_and_identity() {
+    let (mut app, _) = with_accounts();
+    assert_eq!(app.compose.from.text(), "Ann <ann@work.example>");
+    key(&mut app, Key::plain(KeyCode::F(2)));
+    key(&mut app, Key::plain(KeyCode::BackTab));
+    assert_eq!(app.focus, Focus::Settings(SettingsField::Account));
+    key(&mut app, Key::char(' '));
+    assert_eq!(app.context.account, "home");
+    assert_eq!(app.settings.server(), "smtp.home.example:465");
+    assert_eq!(app.compose.from.text(), "Ann <ann@home.example>");
+    assert_eq!(app.compose.reply_to.text(), "ann+replies@home.example");
+    let screen = screen(&app, 80, 24);
+    assert!(screen.contains("Account  ‹home› (2 of 2)"), "{screen}");
+    // ← goes back; Ctrl+W saves to the account shown.
+    key(&mut app, Key::plain(KeyCode::Left));
+    assert_eq!(app.context.account, "work");
+    let Some(Action::SaveSettings {
+        account, settings, ..
+    }) = key(&mut app, Key::ctrl('w'))
+    else {
+        panic!("Ctrl+W does not save")
+    };
+    assert_eq!(account, "work");
+    assert_eq!(settings.server.as_deref(), Some("smtp.work.example"));
+}
+
+#[test]
+fn a_from_at_one_accounts_domain_selects_it_and_says_so() {
+    let (mut app, _) = with_accounts();
+    // Reply-To is optional: the first empty field is To.
+    assert_eq!(app.focus, Focus::Compose(ComposeField::To));
+    key(&mut app, Key::plain(KeyCode::BackTab));
+    key(&mut app, Key::plain(KeyCode::BackTab));
+    assert_eq!(app.focus, Focus::Compose(ComposeField::From));
+    key(&mut app, Key::ctrl('u'));
+    typed(&mut app, "Анна <anna@HOME.example>");
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert_eq!(app.context.account, "home");
+    assert_eq!(app.settings.server(), "smtp.home.example:465");
+    // What was typed stays; the account only brings its server.
+    assert_eq!(app.compose.from.text(), "Анна <anna@HOME.example>");
+    let status = app.status.as_ref().unwrap().text.clone();
+    assert!(
+        status.contains("account home (the From address is at home.example)"),
+        "{status}"
+    );
+}
+
+#[test]
+fn a_new_letter_starts_with_the_accounts_signature() {
+    let (mut app, _) = with_accounts();
+    key(&mut app, Key::plain(KeyCode::F(2)));
+    key(&mut app, Key::plain(KeyCode::BackTab));
+    key(&mut app, Key::char(' '));
+    key(&mut app, Key::plain(KeyCode::F(2)));
+    key(&mut app, Key::ctrl('n'));
+    assert_eq!(app.compose.body_text(), "\n\n-- \nAnn at home");
+    assert_eq!(app.compose.body().cursor(), (0, 0));
+}
+
+#[test]
+fn the_reply_to_field_reaches_the_letter() {
+    let (mut app, _) = app_with(
+        settings(),
+        DraftInput {
+            reply_to: "Отдел <otdel@example.org>".into(),
+            ..cyrillic()
+        },
+    );
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("no send")
+    };
+    let reply_to: Vec<String> = submission
+        .draft
+        .reply_to()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(reply_to, ["Отдел <otdel@example.org>"]);
 }
