@@ -114,7 +114,7 @@ impl Value for Security {
 impl Value for AuthChoice {
     fn parse_text(text: &str) -> Result<Self, String> {
         text.parse()
-            .map_err(|_| "is not one of auto, login, plain".to_owned())
+            .map_err(|_| "is not one of auto, login, plain, xoauth2, oauthbearer".to_owned())
     }
 
     fn to_text(&self) -> String {
@@ -122,7 +122,7 @@ impl Value for AuthChoice {
     }
 
     fn choices() -> Option<&'static [&'static str]> {
-        Some(&["auto", "login", "plain"])
+        Some(AuthChoice::NAMES)
     }
 }
 
@@ -244,7 +244,8 @@ settings! {
     /// A command whose first output line is the password.
     [long, value_name = "CMD"]
     PasswordCommand / password_command: String,
-    /// auto | login | plain.
+    /// auto | login | plain | xoauth2 | oauthbearer (the last two send the
+    /// password as an access token, OAuth 2.0; auto never picks them).
     [long, value_name = "MECH"]
     Auth / auth: AuthChoice,
     /// Allow AUTH on a connection without TLS (the password goes out readable).
