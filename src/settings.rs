@@ -126,6 +126,77 @@ impl Value for AuthChoice {
     }
 }
 
+/// Where a copy of each sent letter goes: `sent = "imap"` (the account's
+/// Sent folder over IMAP), `"maildir:PATH"` (a local Maildir) or `"none"`
+/// (no copy; to turn a config file's choice off on the command line).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum SentTo {
+    /// No copy.
+    None,
+    /// Appended to the Sent folder over IMAP.
+    Imap,
+    /// Written to a Maildir (`~/` is the home folder).
+    Maildir(PathBuf),
+}
+
+impl fmt::Display for SentTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SentTo::None => f.write_str("none"),
+            SentTo::Imap => f.write_str("imap"),
+            SentTo::Maildir(path) => write!(f, "maildir:{}", path.display()),
+        }
+    }
+}
+
+impl std::str::FromStr for SentTo {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        match s.split_once(':') {
+            Some((kind, path)) if kind.eq_ignore_ascii_case("maildir") => {
+                let path = path.trim();
+                if path.is_empty() {
+                    Err("names no folder after maildir:".to_owned())
+                } else if path.chars().any(char::is_control) {
+                    Err("has control characters in its path".to_owned())
+                } else {
+                    Ok(SentTo::Maildir(PathBuf::from(path)))
+                }
+            }
+            _ if s.eq_ignore_ascii_case("imap") => Ok(SentTo::Imap),
+            _ if s.eq_ignore_ascii_case("none") => Ok(SentTo::None),
+            _ => Err("is not imap, maildir:PATH or none".to_owned()),
+        }
+    }
+}
+
+impl TryFrom<String> for SentTo {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<SentTo> for String {
+    fn from(value: SentTo) -> String {
+        value.to_string()
+    }
+}
+
+impl Value for SentTo {
+    fn parse_text(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+
+    fn to_text(&self) -> String {
+        self.to_string()
+    }
+}
+
 /// Declares the settings: one line each, `Key / field: Type` with its doc
 /// comment (the option's help and the config key's meaning) and the clap
 /// attributes of its option in brackets.
@@ -261,6 +332,21 @@ settings! {
     /// Command timeout in seconds, 1 to 86400; the other deadlines scale with it (default 300).
     [long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400)]
     Timeout / timeout: u64,
+    /// Keep a copy of each sent letter: imap (the Sent folder) | maildir:PATH | none.
+    [long, value_name = "WHERE"]
+    Sent / sent: SentTo,
+    /// IMAP server for the copy in Sent (default: the provider's, else the SMTP server).
+    [long, value_name = "HOST"]
+    ImapServer / imap_server: String,
+    /// IMAP port (default by security: 993 tls, 143 starttls).
+    [long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..)]
+    ImapPort / imap_port: u16,
+    /// none | starttls | tls for IMAP (default tls; starttls on port 143).
+    [long, value_name = "MODE"]
+    ImapSecurity / imap_security: Security,
+    /// The IMAP folder for the copy (default: the one marked \Sent, else "Sent", created if missing).
+    [long, value_name = "NAME"]
+    SentFolder / sent_folder: String,
 }
 
 /// A setting whose value is not acceptable.
@@ -295,12 +381,12 @@ impl fmt::Display for Key {
 /// what a value may be.
 fn check(key: Key, text: &str) -> Result<(), String> {
     match key {
-        Key::Server => {
+        Key::Server | Key::ImapServer => {
             if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err("has spaces or control characters (a host name has none)".to_owned());
             }
         }
-        Key::Port => match text.parse::<u16>() {
+        Key::Port | Key::ImapPort => match text.parse::<u16>() {
             Ok(p) if p > 0 => {}
             _ => return Err("is not a port number (1–65535)".to_owned()),
         },
@@ -325,17 +411,21 @@ fn check(key: Key, text: &str) -> Result<(), String> {
             mail::Mailbox::parse(text)
                 .map_err(|reason| format!("is not a valid mailbox ({reason})"))?;
         }
-        Key::User => {
+        Key::User | Key::SentFolder => {
             if text.chars().any(char::is_control) {
                 return Err("has control characters".to_owned());
             }
+        }
+        Key::Sent => {
+            text.parse::<SentTo>()?;
         }
         Key::Security
         | Key::Auth
         | Key::AllowInsecureAuth
         | Key::SystemRoots
         | Key::CaFile
-        | Key::PasswordCommand => {}
+        | Key::PasswordCommand
+        | Key::ImapSecurity => {}
     }
     Ok(())
 }
@@ -408,12 +498,19 @@ mod tests {
             (Key::CaFile, "/etc/ssl/lab.pem"),
             (Key::SystemRoots, "false"),
             (Key::Timeout, "30"),
+            (Key::Sent, "imap"),
+            (Key::Sent, "maildir:/home/alice/Mail/Sent"),
+            (Key::Sent, "none"),
+            (Key::ImapServer, "imap.example.org"),
+            (Key::ImapPort, "993"),
+            (Key::ImapSecurity, "starttls"),
+            (Key::SentFolder, "Отправленные"),
         ] {
             let s = key.parse(text).unwrap();
             assert_eq!(s.text(key).as_deref(), Some(text), "{key}");
             assert!(s.validate().is_ok());
         }
-        assert_eq!(Key::ALL.len(), 13, "a new setting needs a row above");
+        assert_eq!(Key::ALL.len(), 18, "a new setting needs a row above");
     }
 
     #[test]
@@ -430,6 +527,15 @@ mod tests {
             (Key::Helo, "bad name", "not a domain name"),
             (Key::EnvelopeFrom, "bounce", "not a valid address"),
             (Key::Security, "ssl3", "is not one of starttls, tls, none"),
+            (Key::Sent, "pop3", "is not imap, maildir:PATH or none"),
+            (Key::Sent, "maildir:", "names no folder"),
+            (Key::ImapPort, "0", "is not a port number"),
+            (Key::ImapServer, "imap example", "has spaces"),
+            (
+                Key::SentFolder,
+                "Sent\r\nA1 DELETE INBOX",
+                "control characters",
+            ),
         ] {
             let err = key.parse(text).unwrap_err();
             assert_eq!(err.key, key);
