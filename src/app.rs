@@ -182,6 +182,10 @@ pub enum Msg {
 
 /// An effect for the runner to perform.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one action per key press, moved once; boxing the settings buys nothing"
+)]
 pub enum Action {
     /// Send a job to the worker.
     Job(Job),

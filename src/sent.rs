@@ -130,6 +130,18 @@ impl SentTarget {
         }
     }
 
+    /// Whether both name the same place (the same IMAP login at the same
+    /// server, or the same Maildir), whatever their deadlines.
+    pub fn same_place(&self, other: &SentTarget) -> bool {
+        match (self, other) {
+            (SentTarget::Imap(a), SentTarget::Imap(b)) => {
+                a.host.eq_ignore_ascii_case(&b.host) && a.port == b.port && a.user == b.user
+            }
+            (SentTarget::Maildir(a), SentTarget::Maildir(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// The same target with each step's deadline at most `limit` (the quiet
     /// retry at start-up must not hold up a send).
     #[must_use]
@@ -326,6 +338,40 @@ pub async fn save_copy(
         }
     }
 }
+
+/// The retry a front-end runs at start-up: only the copies bound for the
+/// place it is about to use, logged in with the credentials it has (the
+/// composer and `smtpwire send` hold the account's password already).
+#[derive(Debug)]
+pub struct SameAccount {
+    target: SentTarget,
+    credentials: Option<Credentials>,
+}
+
+impl SameAccount {
+    /// Copies for `target`, with `credentials`.
+    pub fn new(target: SentTarget, credentials: Option<Credentials>) -> SameAccount {
+        SameAccount {
+            target,
+            credentials,
+        }
+    }
+}
+
+impl RetryLogin for SameAccount {
+    fn wants(&mut self, _: &KeptCopy, target: &SentTarget) -> bool {
+        self.target.same_place(target)
+    }
+
+    fn credentials(&mut self, _: &KeptCopy, _: &SentTarget) -> Result<Option<Credentials>, String> {
+        Ok(self.credentials.clone())
+    }
+}
+
+/// How long each step of the retry at start-up may take: it runs before
+/// the letter goes, so an IMAP server that does not answer must not hold
+/// the letter up for long.
+pub const START_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The sent layer's one wall-clock read: the time a copy was kept and the
 /// Maildir's unique names.

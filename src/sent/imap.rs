@@ -97,6 +97,9 @@ impl Ctx<'_> {
 /// The server's own words from an error: `async-imap` formats a NO or BAD
 /// as `code: …, info: Some("…")`; the text inside is what the server said.
 fn server_words(e: &ImapError) -> String {
+    if let ImapError::Io(io) = e {
+        return io.to_string();
+    }
     let text = e.to_string();
     match text.split_once("info: Some(\"") {
         Some((_, info)) => info.strip_suffix("\")").unwrap_or(info).to_owned(),

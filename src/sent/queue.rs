@@ -184,7 +184,7 @@ impl Queue {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let meta = self.dir.join(format!("{id}.toml"));
-        if let Err(e) = self.write_meta(&meta, kept) {
+        if let Err(e) = Queue::write_meta(&meta, kept) {
             // Without its .toml the letter would never be tried; take it back.
             let _ = std::fs::remove_file(&letter_path);
             return Err(e);
@@ -197,7 +197,7 @@ impl Queue {
         })
     }
 
-    fn write_meta(&self, path: &Path, kept: &Kept) -> Result<(), QueueError> {
+    fn write_meta(path: &Path, kept: &Kept) -> Result<(), QueueError> {
         let text = toml::to_string(kept).map_err(|e| QueueError::Broken {
             path: path.to_owned(),
             reason: e.to_string(),
@@ -300,11 +300,15 @@ impl Queue {
 
 /// `O_NOFOLLOW`: the lock file is never opened through a link.
 fn libc_nofollow() -> i32 {
-    rustix::fs::OFlags::NOFOLLOW.bits() as i32
+    rustix::fs::OFlags::NOFOLLOW.bits().cast_signed()
 }
 
 /// What became of one copy: saved, or kept for the copy's own reason.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per letter sent, returned once; the kept record is the point"
+)]
 pub enum CopyOutcome {
     /// It is where it belongs.
     Saved(SavedCopy),
@@ -501,7 +505,7 @@ async fn retry_one(
             kept.last_error = error.to_string();
             kept.target = target.describe();
             // The old record stays if this fails; the copy waits either way.
-            let _ = queue.write_meta(&copy.meta, &kept);
+            let _ = Queue::write_meta(&copy.meta, &kept);
             RetryOutcome::Waiting(error.to_string())
         }
     }
