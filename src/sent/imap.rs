@@ -95,16 +95,54 @@ impl Ctx<'_> {
 }
 
 /// The server's own words from an error: `async-imap` formats a NO or BAD
-/// as `code: …, info: Some("…")`; the text inside is what the server said.
+/// as `code: …, info: Some("…")` with Rust's string escapes; the text
+/// inside, unescaped, is what the server said (made visible later).
 fn server_words(e: &ImapError) -> String {
     if let ImapError::Io(io) = e {
         return io.to_string();
     }
     let text = e.to_string();
     match text.split_once("info: Some(\"") {
-        Some((_, info)) => info.strip_suffix("\")").unwrap_or(info).to_owned(),
+        Some((_, info)) => undo_debug(info.strip_suffix("\")").unwrap_or(info)),
         None => text,
     }
+}
+
+/// Undoes `{:?}` string escaping: `\"`, `\\`, `\'`, `\n`, `\r`, `\t`,
+/// `\0`, `\u{…}`; anything else stays as it is.
+fn undo_debug(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut chars = escaped.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('0') => out.push('\0'),
+            Some('u') => {
+                let rest = chars.as_str();
+                let code = rest
+                    .strip_prefix('{')
+                    .and_then(|r| r.split_once('}'))
+                    .and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().map(|n| (hex.len(), n)))
+                    .and_then(|(len, n)| char::from_u32(n).map(|c| (len, c)));
+                match code {
+                    Some((len, decoded)) => {
+                        out.push(decoded);
+                        chars = rest[len + 2..].chars();
+                    }
+                    None => out.push_str("\\u"),
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Appends `letter` to the account's Sent folder.
@@ -448,6 +486,12 @@ mod tests {
             r#"code: Some(TryCreate), info: Some("Mailbox doesn't exist: Sent")"#.into(),
         );
         assert_eq!(server_words(&no), "Mailbox doesn't exist: Sent");
+        let hostile = ImapError::No(format!(
+            "code: None, info: Some({:?})",
+            "\x1b]2;x\x07 \"q\" \\ \u{202e}\r\n"
+        ));
+        assert_eq!(server_words(&hostile), "\x1b]2;x\x07 \"q\" \\ \u{202e}\r\n");
+        assert_eq!(undo_debug(r"\u{zz} \u{110000}"), r"\u{zz} \u{110000}");
         assert_eq!(server_words(&ImapError::ConnectionLost), "connection lost");
     }
 }

@@ -17,6 +17,7 @@ mod hostile;
 mod mail;
 mod oauth;
 mod secrets;
+mod sent;
 mod smtp;
 mod support;
 mod tls;
