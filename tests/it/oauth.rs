@@ -238,7 +238,12 @@ async fn run_send(auth: &str, script: Script) -> Run {
     .unwrap();
     let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), server)
         .await
-        .unwrap()
+        .unwrap_or_else(|_| {
+            panic!(
+                "the server never finished; the client said:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
         .unwrap();
     if let Err(diff) = outcome {
         panic!(

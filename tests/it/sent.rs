@@ -218,7 +218,12 @@ async fn hostile_case(refusal: &'static str, shown: &str) {
     for (name, server) in [("SMTP", smtp), ("IMAP", imap)] {
         let outcome = tokio::time::timeout(Duration::from_secs(10), server)
             .await
-            .unwrap()
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{name}: the server never finished; the client said:\n{}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })
             .unwrap();
         assert!(outcome.is_ok(), "{name}: {}", outcome.unwrap_err());
     }
