@@ -8,6 +8,7 @@ pub mod exit;
 mod info;
 mod input;
 mod send;
+mod sent;
 
 use std::path::PathBuf;
 
@@ -55,6 +56,13 @@ pub enum CliCommand {
     },
     /// Print the built-in table of mail providers' settings.
     Providers,
+    /// List the copies of sent letters kept because saving them failed;
+    /// with --retry, try each once (exit 0 when none waits, 75 when some do).
+    Sent {
+        /// Try every kept copy now.
+        #[arg(long)]
+        retry: bool,
+    },
     /// Print shell completions: smtpwire completions bash > FILE.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -74,6 +82,7 @@ pub async fn run(command: &CliCommand, options: &Options) -> Result<(), Failure>
             print!("{}", crate::providers::table());
             Ok(())
         }
+        CliCommand::Sent { retry } => sent::sent(options, *retry).await,
         CliCommand::Completions { shell } => {
             info::completions(*shell);
             Ok(())

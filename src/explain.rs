@@ -360,8 +360,16 @@ pub fn advice(a: Advice) -> &'static Hint {
 /// reply when the table has one (a 535 5.7.139 says more than "check the
 /// password"), else the advice the error's type gives. Without a login, a
 /// policy refusal (5.7.x) of the sender or a recipient usually means the
-/// server wants one.
+/// server wants one. A permanently refused `OAuth2` token gets the token's
+/// advice whatever the reply says.
 pub fn hint_for_error(e: &smtp::Error, logged_in: bool) -> Option<&'static Hint> {
+    // A refused token: the reply's words are written for passwords ("Username
+    // and Password not accepted"), so the token's own advice comes first.
+    if let smtp::Error::TokenRefused { .. } = e
+        && !e.is_transient()
+    {
+        return e.advice().map(advice);
+    }
     let reply = e
         .reply()
         .and_then(|r| hint_for(r.code().value(), r.enhanced(), &r.message()));

@@ -7,7 +7,8 @@
 //! [`worker`] runs the engine for the UI over channels; [`cli`] runs it
 //! headless; [`config`] keeps settings on disk; [`files`] writes every file
 //! privately and decides whether a config file is trusted; [`providers`] is
-//! the built-in table of mail services' settings. The full-screen composer
+//! the built-in table of mail services' settings; [`sent`] keeps the copy
+//! of each sent letter (IMAP or Maildir) and the queue of copies to retry. The full-screen composer
 //! is [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
 //! [`tui`] (the runner); [`pathcomplete`] completes paths for its attach
 //! prompt.
@@ -23,6 +24,7 @@ pub mod pathcomplete;
 pub mod providers;
 pub mod resolve;
 pub mod secret_command;
+pub mod sent;
 pub mod settings;
 pub mod smtp;
 pub mod submit;

@@ -128,14 +128,14 @@ pub enum AuthMechanism {
 }
 
 impl AuthMechanism {
-    /// The engine's mechanism, for those smtpwire speaks today; `OAuth2` ones
-    /// give `None` until the engine learns them.
+    /// The engine's mechanism (every one the table lists is spoken now).
     pub fn smtp(self) -> Option<Mechanism> {
-        match self {
-            AuthMechanism::Plain => Some(Mechanism::Plain),
-            AuthMechanism::Login => Some(Mechanism::Login),
-            AuthMechanism::XOAuth2 | AuthMechanism::OAuthBearer => None,
-        }
+        Some(match self {
+            AuthMechanism::Plain => Mechanism::Plain,
+            AuthMechanism::Login => Mechanism::Login,
+            AuthMechanism::XOAuth2 => Mechanism::XOAuth2,
+            AuthMechanism::OAuthBearer => Mechanism::OAuthBearer,
+        })
     }
 
     /// Whether it carries an `OAuth2` token rather than a password.
@@ -198,7 +198,7 @@ impl Provider {
 
     /// Whether PLAIN or LOGIN works, so smtpwire can log in today.
     pub fn password_works(&self) -> bool {
-        self.secret != Secret::OAuth2Only && self.auth.iter().any(|m| m.smtp().is_some())
+        self.secret != Secret::OAuth2Only && self.auth.iter().any(|m| !m.is_oauth())
     }
 }
 
@@ -315,7 +315,7 @@ pub fn table() -> String {
     out
 }
 
-/// `PLAIN, LOGIN; with OAuth2 XOAUTH2 (not yet in smtpwire)`.
+/// `PLAIN, LOGIN; with OAuth2 XOAUTH2 (--auth xoauth2)`.
 fn mechanisms(auth: &[AuthMechanism]) -> String {
     let join = |oauth: bool| {
         auth.iter()
@@ -327,9 +327,23 @@ fn mechanisms(auth: &[AuthMechanism]) -> String {
     let (password, oauth) = (join(false), join(true));
     match (password.is_empty(), oauth.is_empty()) {
         (false, true) => password,
-        (true, false) => format!("{oauth} only (OAuth2, not yet in smtpwire)"),
-        (false, false) => format!("{password}; with OAuth2 {oauth} (not yet in smtpwire)"),
+        (true, false) => format!(
+            "{oauth} only (OAuth2: auth = \"{}\" with a token helper)",
+            oauth_choice(auth)
+        ),
+        (false, false) => format!(
+            "{password}; with OAuth2 {oauth} (auth = \"{}\")",
+            oauth_choice(auth)
+        ),
         (true, true) => "unknown".to_owned(),
+    }
+}
+
+/// The `auth` value for a provider's first `OAuth2` mechanism.
+fn oauth_choice(auth: &[AuthMechanism]) -> &'static str {
+    match auth.iter().find(|m| m.is_oauth()) {
+        Some(AuthMechanism::OAuthBearer) => "oauthbearer",
+        _ => "xoauth2",
     }
 }
 
@@ -559,8 +573,8 @@ mod tests {
         for (mechanism, name, engine) in [
             (Plain, "PLAIN", Some(Mechanism::Plain)),
             (Login, "LOGIN", Some(Mechanism::Login)),
-            (XOAuth2, "XOAUTH2", None),
-            (OAuthBearer, "OAUTHBEARER", None),
+            (XOAuth2, "XOAUTH2", Some(Mechanism::XOAuth2)),
+            (OAuthBearer, "OAUTHBEARER", Some(Mechanism::OAuthBearer)),
         ] {
             assert_eq!(mechanism.to_string(), name);
             assert_eq!(mechanism.smtp(), engine);

@@ -114,7 +114,7 @@ impl Value for Security {
 impl Value for AuthChoice {
     fn parse_text(text: &str) -> Result<Self, String> {
         text.parse()
-            .map_err(|_| "is not one of auto, login, plain".to_owned())
+            .map_err(|_| "is not one of auto, login, plain, xoauth2, oauthbearer".to_owned())
     }
 
     fn to_text(&self) -> String {
@@ -122,7 +122,78 @@ impl Value for AuthChoice {
     }
 
     fn choices() -> Option<&'static [&'static str]> {
-        Some(&["auto", "login", "plain"])
+        Some(AuthChoice::NAMES)
+    }
+}
+
+/// Where a copy of each sent letter goes: `sent = "imap"` (the account's
+/// Sent folder over IMAP), `"maildir:PATH"` (a local Maildir) or `"none"`
+/// (no copy; to turn a config file's choice off on the command line).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum SentTo {
+    /// No copy.
+    None,
+    /// Appended to the Sent folder over IMAP.
+    Imap,
+    /// Written to a Maildir (`~/` is the home folder).
+    Maildir(PathBuf),
+}
+
+impl fmt::Display for SentTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SentTo::None => f.write_str("none"),
+            SentTo::Imap => f.write_str("imap"),
+            SentTo::Maildir(path) => write!(f, "maildir:{}", path.display()),
+        }
+    }
+}
+
+impl std::str::FromStr for SentTo {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        match s.split_once(':') {
+            Some((kind, path)) if kind.eq_ignore_ascii_case("maildir") => {
+                let path = path.trim();
+                if path.is_empty() {
+                    Err("names no folder after maildir:".to_owned())
+                } else if path.chars().any(char::is_control) {
+                    Err("has control characters in its path".to_owned())
+                } else {
+                    Ok(SentTo::Maildir(PathBuf::from(path)))
+                }
+            }
+            _ if s.eq_ignore_ascii_case("imap") => Ok(SentTo::Imap),
+            _ if s.eq_ignore_ascii_case("none") => Ok(SentTo::None),
+            _ => Err("is not imap, maildir:PATH or none".to_owned()),
+        }
+    }
+}
+
+impl TryFrom<String> for SentTo {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<SentTo> for String {
+    fn from(value: SentTo) -> String {
+        value.to_string()
+    }
+}
+
+impl Value for SentTo {
+    fn parse_text(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+
+    fn to_text(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -282,7 +353,8 @@ settings! {
     /// A command whose first output line is the password.
     [long, value_name = "CMD"]
     PasswordCommand / password_command: String,
-    /// auto | login | plain.
+    /// auto | login | plain | xoauth2 | oauthbearer (the last two send the
+    /// password as an access token, OAuth 2.0; auto never picks them).
     [long, value_name = "MECH"]
     Auth / auth: AuthChoice,
     /// Allow AUTH on a connection without TLS (the password goes out readable).
@@ -308,6 +380,21 @@ settings! {
     /// for completing To, Cc and Bcc (as aerc's address-book-cmd).
     [long, value_name = "CMD"]
     AddressBookCommand / address_book_command: String,
+    /// Keep a copy of each sent letter: imap (the Sent folder) | maildir:PATH | none.
+    [long, value_name = "WHERE"]
+    Sent / sent: SentTo,
+    /// IMAP server for the copy in Sent (default: the provider's, else the SMTP server).
+    [long, value_name = "HOST"]
+    ImapServer / imap_server: String,
+    /// IMAP port (default by security: 993 tls, 143 starttls).
+    [long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..)]
+    ImapPort / imap_port: u16,
+    /// none | starttls | tls for IMAP (default tls; starttls on port 143).
+    [long, value_name = "MODE"]
+    ImapSecurity / imap_security: Security,
+    /// The IMAP folder for the copy (default: the one marked \Sent, else "Sent", created if missing).
+    [long, value_name = "NAME"]
+    SentFolder / sent_folder: String,
 }
 
 /// A setting whose value is not acceptable.
@@ -342,12 +429,12 @@ impl fmt::Display for Key {
 /// what a value may be.
 fn check(key: Key, text: &str) -> Result<(), String> {
     match key {
-        Key::Server => {
+        Key::Server | Key::ImapServer => {
             if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err("has spaces or control characters (a host name has none)".to_owned());
             }
         }
-        Key::Port => match text.parse::<u16>() {
+        Key::Port | Key::ImapPort => match text.parse::<u16>() {
             Ok(p) if p > 0 => {}
             _ => return Err("is not a port number (1–65535)".to_owned()),
         },
@@ -380,10 +467,13 @@ fn check(key: Key, text: &str) -> Result<(), String> {
                 format!("is not a valid list of mailboxes{first}")
             })?;
         }
-        Key::User => {
+        Key::User | Key::SentFolder => {
             if text.chars().any(char::is_control) {
                 return Err("has control characters".to_owned());
             }
+        }
+        Key::Sent => {
+            text.parse::<SentTo>()?;
         }
         Key::Security
         | Key::Auth
@@ -392,7 +482,8 @@ fn check(key: Key, text: &str) -> Result<(), String> {
         | Key::CaFile
         | Key::PasswordCommand
         | Key::SignatureFile
-        | Key::AddressBookCommand => {}
+        | Key::AddressBookCommand
+        | Key::ImapSecurity => {}
     }
     Ok(())
 }
@@ -468,12 +559,19 @@ mod tests {
             (Key::ReplyTo, "Команда <team@example.org>, b@example.org"),
             (Key::SignatureFile, "~/.signature"),
             (Key::AddressBookCommand, "khard email --parsable %s"),
+            (Key::Sent, "imap"),
+            (Key::Sent, "maildir:/home/alice/Mail/Sent"),
+            (Key::Sent, "none"),
+            (Key::ImapServer, "imap.example.org"),
+            (Key::ImapPort, "993"),
+            (Key::ImapSecurity, "starttls"),
+            (Key::SentFolder, "Отправленные"),
         ] {
             let s = key.parse(text).unwrap();
             assert_eq!(s.text(key).as_deref(), Some(text), "{key}");
             assert!(s.validate().is_ok());
         }
-        assert_eq!(Key::ALL.len(), 16, "a new setting needs a row above");
+        assert_eq!(Key::ALL.len(), 21, "a new setting needs a row above");
     }
 
     #[test]
@@ -490,6 +588,15 @@ mod tests {
             (Key::Helo, "bad name", "not a domain name"),
             (Key::EnvelopeFrom, "bounce", "not a valid address"),
             (Key::Security, "ssl3", "is not one of starttls, tls, none"),
+            (Key::Sent, "pop3", "is not imap, maildir:PATH or none"),
+            (Key::Sent, "maildir:", "names no folder"),
+            (Key::ImapPort, "0", "is not a port number"),
+            (Key::ImapServer, "imap example", "has spaces"),
+            (
+                Key::SentFolder,
+                "Sent\r\nA1 DELETE INBOX",
+                "control characters",
+            ),
         ] {
             let err = key.parse(text).unwrap_err();
             assert_eq!(err.key, key);

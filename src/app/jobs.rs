@@ -391,8 +391,11 @@ impl App {
             Failure::Smtp(e) => explain::hint_for_error(e, logged_in),
             _ => None,
         };
-        if let Failure::Smtp(smtp::Error::AuthFailed { .. }) = failure {
-            // A wrong password from the command is asked for again next time.
+        if let Failure::Smtp(smtp::Error::AuthFailed { .. } | smtp::Error::TokenRefused { .. }) =
+            failure
+        {
+            // A wrong password (or stale token) from the command is asked
+            // for again next time.
             self.settings.command_password = None;
         }
         if let Failure::Letter(e) = failure

@@ -77,8 +77,8 @@ pub enum Origin {
 pub fn engine_code(e: &smtp::Error) -> u8 {
     use smtp::Error as E;
     match e {
-        E::AuthFailed { .. } if e.is_transient() => TEMPFAIL,
-        E::AuthFailed { .. } | E::AuthLoop { .. } => NOPERM,
+        E::AuthFailed { .. } | E::TokenRefused { .. } if e.is_transient() => TEMPFAIL,
+        E::AuthFailed { .. } | E::TokenRefused { .. } | E::AuthLoop { .. } => NOPERM,
         E::InsecureAuth | E::Config(_) => CONFIG,
         E::TlsSetup(setup) => setup_code(setup),
         E::Malformed { .. } | E::ReplyTooLong { .. } | E::StartTlsInjection => PROTOCOL,

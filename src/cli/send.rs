@@ -95,6 +95,8 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     // system roots are loaded only if TLS is used.
     tls.check()?;
     let credentials = input::credentials(resolved.login.as_ref())?;
+    // Copies kept by an earlier send go first, briefly (issue 12).
+    super::sent::retry_at_start(&settings, credentials.as_ref(), options.quiet).await;
     let logged_in = credentials.is_some();
     let config = resolved.session_config(credentials);
     let started = Instant::now();
@@ -140,14 +142,18 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         // A failed QUIT is in the transcript; the letters' fate is what counts.
         let _ = session.quit().await;
     }
-    report(
+    let outcome = report(
         options,
         &prepared.letters,
         &results,
         count,
         started.elapsed(),
         logged_in,
-    )
+    );
+    // The copy in Sent; it never changes the exit status (issue 12).
+    let credentials = config.credentials.as_ref();
+    super::sent::after_send(options, &settings, credentials, &prepared.letters, &results).await;
+    outcome
 }
 
 fn blank_file_warning(file: Option<&mail::FileBody>) {

@@ -11,6 +11,17 @@ const fn hint(id: &'static str, text: &'static str, detail: &'static str) -> Hin
 // phrased it before; they now share these.
 
 pub(super) static CHECK_LOGIN: Hint = hint("check-login", "check {user} and {password}", "");
+pub(super) static CHECK_TOKEN: Hint = hint(
+    "check-token",
+    "the token was refused: check the token helper ({password_command}), its scope, and \
+     that it is fresh; {user} must be the account the token was issued for",
+    "With {auth} xoauth2 or oauthbearer the password is an OAuth2 access token, printed by \
+     a helper such as oama or mutt_oauth2.py. Access tokens expire within about an hour; \
+     the helper refreshes them. The server's decoded answer names the problem: status 401 \
+     is an invalid or expired token, 400 a malformed request; scope is the scope the token \
+     needs (https://mail.google.com/ for Gmail, \
+     https://outlook.office.com/SMTP.Send for Microsoft).",
+);
 pub(super) static GIVE_LOGIN: Hint = hint(
     "give-login",
     "the server wants a login first: give {user} and {password}",
@@ -60,7 +71,8 @@ pub(super) static USE_TLS_FOR_AUTH: Hint = hint(
 );
 pub(super) static OTHER_MECHANISM: Hint = hint(
     "other-mechanism",
-    "pick a mechanism the server offers with {auth} (auto, login or plain)",
+    "pick a mechanism the server offers with {auth} (auto, login, plain, or xoauth2 or \
+     oauthbearer with a token)",
     "",
 );
 pub(super) static CHECK_SERVER: Hint = hint(
@@ -85,6 +97,7 @@ pub(super) static TRY_LATER: Hint = hint("try-later", "a temporary failure: try 
 pub(super) fn advice(a: Advice) -> &'static Hint {
     match a {
         Advice::CheckLogin => &CHECK_LOGIN,
+        Advice::CheckToken => &CHECK_TOKEN,
         Advice::GiveLogin => &GIVE_LOGIN,
         Advice::UseStartTls => &USE_STARTTLS,
         Advice::UseImplicitTls => &USE_IMPLICIT_TLS,

@@ -149,6 +149,7 @@ fn status_combines_class_subject_and_detail() {
 fn all_hints() -> Vec<&'static Hint> {
     let advice = [
         Advice::CheckLogin,
+        Advice::CheckToken,
         Advice::GiveLogin,
         Advice::UseStartTls,
         Advice::UseImplicitTls,
@@ -1091,4 +1092,47 @@ proptest::proptest! {
             proptest::prop_assert!(!error.chars().any(char::is_control), "{error:?}");
         }
     }
+}
+
+/// A refused `OAuth2` token gets the token's advice even when the reply's
+/// words were written for passwords; a temporary refusal stays temporary.
+#[test]
+fn refused_tokens_get_the_token_advice() {
+    use crate::smtp::{Error, Mechanism};
+    for (mechanism, code, text, logged_in, expected) in [
+        (
+            Mechanism::XOAuth2,
+            535,
+            "5.7.8 Username and Password not accepted",
+            true,
+            "check-token",
+        ),
+        (
+            Mechanism::OAuthBearer,
+            535,
+            "5.7.3 Authentication unsuccessful",
+            true,
+            "check-token",
+        ),
+        (
+            Mechanism::XOAuth2,
+            454,
+            "4.7.0 Temporary authentication failure",
+            true,
+            "auth-temporary",
+        ),
+    ] {
+        let e = Error::TokenRefused {
+            mechanism,
+            reply: reply(code, &[text]),
+            challenge: Some(r#"{"status":"401"}"#.into()),
+        };
+        let hint = hint_for_error(&e, logged_in).map(Hint::id);
+        assert_eq!(hint, Some(expected), "{code} {text}");
+    }
+    let rendered = advice(Advice::CheckToken).render(cli);
+    assert!(
+        rendered.contains("--password-command") && rendered.contains("fresh"),
+        "{rendered}"
+    );
 }

@@ -210,7 +210,8 @@ pub static PROVIDERS: &[Provider] = &[
             WholeAddress,
         )),
         hint: "OAuth2 only",
-        must_know: "basic authentication is retired; use OAuth2 (not yet in smtpwire)",
+        must_know: "basic authentication is retired; use OAuth2 (auth = \"xoauth2\" and a token helper as \
+                    password_command)",
         notes: &[
             "POP and IMAP access is off by default (Settings → Mail → Forwarding and IMAP).",
             "Microsoft's page still mentions app passwords for smart devices; they are not \

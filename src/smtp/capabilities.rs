@@ -11,6 +11,17 @@ pub enum Mechanism {
     Plain,
     /// The de-facto LOGIN: user and password answered to two 334 prompts.
     Login,
+    /// Google's XOAUTH2: the user and an `OAuth2` access token in one blob.
+    XOAuth2,
+    /// RFC 7628 OAUTHBEARER: the same token in a GS2 header with host and port.
+    OAuthBearer,
+}
+
+impl Mechanism {
+    /// Whether it carries an `OAuth2` access token rather than a password.
+    pub fn is_oauth(self) -> bool {
+        matches!(self, Mechanism::XOAuth2 | Mechanism::OAuthBearer)
+    }
 }
 
 impl fmt::Display for Mechanism {
@@ -18,6 +29,8 @@ impl fmt::Display for Mechanism {
         f.write_str(match self {
             Mechanism::Plain => "PLAIN",
             Mechanism::Login => "LOGIN",
+            Mechanism::XOAuth2 => "XOAUTH2",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
         })
     }
 }

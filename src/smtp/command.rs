@@ -35,6 +35,9 @@ pub enum Command<'a> {
     AuthAnswer { base64: &'a str, what: &'a str },
     /// `*`: gives up an AUTH exchange (RFC 4954 §4).
     AuthCancel,
+    /// The fixed answer that ends a refused `OAuth2` exchange: an empty
+    /// line (XOAUTH2) or `AQ==` (OAUTHBEARER's `%x01`). No credential.
+    SaslEnd { base64: &'a str },
     /// `MAIL FROM:<address> [parameters]`.
     Mail { from: &'a str, params: MailParams },
     /// `RCPT TO:<address>`.
@@ -71,6 +74,8 @@ impl Command<'_> {
                 initial: Some(_),
             } => format!("AUTH {mechanism} <credentials redacted>"),
             Command::AuthAnswer { what, .. } => format!("<{what} redacted>"),
+            // An empty client line would read as a lost one.
+            Command::SaslEnd { base64: "" } => "<empty line: ends the refused exchange>".to_owned(),
             _ => {
                 let mut line = self.to_string();
                 line.truncate(line.trim_end_matches("\r\n").len());
@@ -101,7 +106,9 @@ impl fmt::Display for Command<'_> {
                 mechanism,
                 initial: Some(initial),
             } => write!(f, "AUTH {mechanism} {initial}\r\n"),
-            Command::AuthAnswer { base64, .. } => write!(f, "{base64}\r\n"),
+            Command::AuthAnswer { base64, .. } | Command::SaslEnd { base64 } => {
+                write!(f, "{base64}\r\n")
+            }
             Command::AuthCancel => f.write_str("*\r\n"),
             Command::Mail { from, params } => {
                 write!(f, "MAIL FROM:<{from}>")?;
@@ -177,6 +184,20 @@ mod tests {
                 "<password redacted>",
             ),
             (Command::AuthCancel, "*\r\n", "*"),
+            (
+                Command::Auth {
+                    mechanism: Mechanism::XOAuth2,
+                    initial: Some("dXNlcj1ib2IBYXV0aD1CZWFyZXIgdAEB"),
+                },
+                "AUTH XOAUTH2 dXNlcj1ib2IBYXV0aD1CZWFyZXIgdAEB\r\n",
+                "AUTH XOAUTH2 <credentials redacted>",
+            ),
+            (
+                Command::SaslEnd { base64: "" },
+                "\r\n",
+                "<empty line: ends the refused exchange>",
+            ),
+            (Command::SaslEnd { base64: "AQ==" }, "AQ==\r\n", "AQ=="),
             (
                 Command::Mail {
                     from: "a@example.com",

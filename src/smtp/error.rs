@@ -6,6 +6,7 @@ use std::{io, time::Duration};
 use super::{
     RecipientResult,
     auth::AuthChoice,
+    capabilities::Mechanism,
     reply::{Reply, Severity},
     tls::TlsProblem,
     transcript::Stage,
@@ -79,6 +80,16 @@ pub enum Error {
     /// The server rejected the credentials.
     #[error("authentication failed: {reply}")]
     AuthFailed { reply: Reply },
+    /// The server refused the `OAuth2` access token (XOAUTH2, OAUTHBEARER).
+    /// `challenge` is the error the server sent before its final reply,
+    /// decoded (usually JSON naming the status and the scope), made visible
+    /// and withheld if it held a secret.
+    #[error("the server refused the OAuth2 token ({mechanism}): {reply}{}", said(challenge.as_deref()))]
+    TokenRefused {
+        mechanism: Mechanism,
+        reply: Reply,
+        challenge: Option<String>,
+    },
     /// The AUTH exchange went on for too many rounds.
     #[error("the server kept asking for more during AUTH; giving up after {rounds} rounds")]
     AuthLoop { rounds: usize },
@@ -113,6 +124,9 @@ pub enum Error {
 pub enum Advice {
     /// Check user name and password.
     CheckLogin,
+    /// The `OAuth2` token was refused: check the token helper, its scope,
+    /// and that the token is fresh.
+    CheckToken,
     /// The server wants a login before it accepts mail.
     GiveLogin,
     /// The server requires STARTTLS: use security starttls.
@@ -163,6 +177,7 @@ impl Error {
             Error::AuthUnsupported { .. }
             | Error::InsecureAuth
             | Error::AuthFailed { .. }
+            | Error::TokenRefused { .. }
             | Error::AuthLoop { .. } => Some(Stage::Auth),
             Error::AllRecipientsRefused { .. } => Some(Stage::Rcpt),
             Error::TooLarge { .. }
@@ -178,7 +193,8 @@ impl Error {
         match self {
             Error::Rejected { reply, .. }
             | Error::ServiceClosing { reply, .. }
-            | Error::AuthFailed { reply } => Some(reply),
+            | Error::AuthFailed { reply }
+            | Error::TokenRefused { reply, .. } => Some(reply),
             Error::AllRecipientsRefused { refused } => refused.first().map(|r| &r.reply),
             _ => None,
         }
@@ -193,9 +209,9 @@ impl Error {
             | Error::Timeout { .. }
             | Error::ServiceClosing { .. } => true,
             Error::Connect { kind, .. } => *kind != io::ErrorKind::ConnectionRefused,
-            Error::Rejected { reply, .. } | Error::AuthFailed { reply } => {
-                reply.severity() == Severity::TransientNegative
-            }
+            Error::Rejected { reply, .. }
+            | Error::AuthFailed { reply }
+            | Error::TokenRefused { reply, .. } => reply.severity() == Severity::TransientNegative,
             Error::AllRecipientsRefused { refused } => refused
                 .iter()
                 .any(|r| r.reply.severity() == Severity::TransientNegative),
@@ -228,6 +244,8 @@ impl Error {
     pub fn advice(&self) -> Option<Advice> {
         match self {
             Error::AuthFailed { .. } => Some(Advice::CheckLogin),
+            Error::TokenRefused { .. } if self.is_transient() => Some(Advice::TryLater),
+            Error::TokenRefused { .. } => Some(Advice::CheckToken),
             Error::StartTlsUnavailable => Some(Advice::NoStartTls),
             Error::InsecureAuth => Some(Advice::UseTlsForAuth),
             Error::AuthUnsupported { .. } => Some(Advice::OtherMechanism),
@@ -282,6 +300,13 @@ fn seconds(d: Duration) -> String {
     } else {
         format!("{s:.1} s")
     }
+}
+
+/// `; it said {…}` after a refused token, when the server said why.
+fn said(challenge: Option<&str>) -> String {
+    challenge
+        .map(|c| format!("; it said {c}"))
+        .unwrap_or_default()
 }
 
 fn auth_unsupported(offered: &[String], wanted: AuthChoice) -> String {
@@ -359,6 +384,14 @@ mod tests {
                 },
                 "every recipient was refused: <a@x>: 550 no; <b@x>: 450 later",
             ),
+            (
+                Error::TokenRefused {
+                    mechanism: Mechanism::XOAuth2,
+                    reply: reply(535, "5.7.8 Username and Password not accepted"),
+                    challenge: Some(r#"{"status":"401","schemes":"Bearer"}"#.into()),
+                },
+                r#"the server refused the OAuth2 token (XOAUTH2): 535 5.7.8 Username and Password not accepted; it said {"status":"401","schemes":"Bearer"}"#,
+            ),
         ] {
             assert_eq!(error.to_string(), text);
         }
@@ -372,6 +405,22 @@ mod tests {
                     reply: reply(535, "5.7.8 Error: authentication failed"),
                 },
                 Some(Advice::CheckLogin),
+            ),
+            (
+                Error::TokenRefused {
+                    mechanism: Mechanism::XOAuth2,
+                    reply: reply(535, "5.7.8 Username and Password not accepted"),
+                    challenge: None,
+                },
+                Some(Advice::CheckToken),
+            ),
+            (
+                Error::TokenRefused {
+                    mechanism: Mechanism::OAuthBearer,
+                    reply: reply(454, "4.7.0 Temporary authentication failure"),
+                    challenge: None,
+                },
+                Some(Advice::TryLater),
             ),
             (tls(TlsProblem::Untrusted), Some(Advice::TrustCa)),
             (tls(TlsProblem::Expired), Some(Advice::CertificateExpired)),

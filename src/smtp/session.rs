@@ -268,10 +268,13 @@ impl Session {
     }
 }
 
-/// Registers the password and the PLAIN blob so no line can carry them.
+/// Registers the password (or token) and every blob that carries it, so
+/// no line can carry them.
 fn register_secrets(config: &SessionConfig, transcript: &mut Transcript) {
     if let Some(c) = &config.credentials {
         transcript.add_secret(c.password());
         transcript.add_secret(&c.plain_blob());
+        transcript.add_secret(&c.xoauth2_blob());
+        transcript.add_secret(&c.oauthbearer_blob(config.bare_host(), config.port));
     }
 }

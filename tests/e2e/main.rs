@@ -18,6 +18,7 @@ mod imap;
 mod letters;
 mod load;
 mod secrets;
+mod sent;
 mod spam;
 mod tui;
 
@@ -38,6 +39,7 @@ pub struct Lab {
     pub submission_port: u16,
     pub submissions_port: u16,
     pub imap_port: u16,
+    pub imaps_port: u16,
     pub ca: PathBuf,
     pub domain: String,
     pub unknown: String,
@@ -76,6 +78,7 @@ pub fn lab() -> &'static Lab {
             submission_port: var("SMTPWIRE_LAB_SUBMISSION_PORT").parse().unwrap(),
             submissions_port: var("SMTPWIRE_LAB_SUBMISSIONS_PORT").parse().unwrap(),
             imap_port: var("SMTPWIRE_LAB_IMAP_PORT").parse().unwrap(),
+            imaps_port: var("SMTPWIRE_LAB_IMAPS_PORT").parse().unwrap(),
             ca: var("SMTPWIRE_LAB_CA").into(),
             domain: var("SMTPWIRE_LAB_DOMAIN"),
             unknown: var("SMTPWIRE_LAB_UNKNOWN_USER"),

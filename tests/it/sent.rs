@@ -1,0 +1,270 @@
+//! The copy in Sent against scripted IMAP servers: the exact commands of an
+//! XOAUTH2 login, the `\Sent` folder found by LIST and the APPEND with its
+//! literal; and a hostile server whose text reaches the output only made
+//! visible, with the password in no output and no kept file.
+
+use std::{
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use smtpwire::{
+    resolve::Trust,
+    sent::{self, ImapTarget, SentTarget},
+    smtp::{AuthChoice, Credentials, Security},
+};
+
+use crate::support::{Events, Script, Step, serve};
+
+const TOKEN: &str = "ya29.a0AfB-Secret-token-0123456789";
+const PASSWORD: &str = "hostile-Pa55-w0rd";
+const LETTER: &[u8] = b"Subject: x\r\n\r\nhello\r\n";
+
+async fn imap_server(script: Script) -> (u16, tokio::task::JoinHandle<crate::support::Outcome>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        serve(tcp, script).await
+    });
+    (port, task)
+}
+
+fn target(port: u16, auth: AuthChoice) -> SentTarget {
+    SentTarget::Imap(ImapTarget {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::None,
+        folder: None,
+        user: "bob@example.org".into(),
+        auth,
+        trust: Trust::System { extra: None },
+        timeout: Duration::from_secs(5),
+        allow_insecure_auth: true,
+    })
+}
+
+#[tokio::test]
+async fn xoauth2_login_the_marked_sent_folder_and_the_append_literal() {
+    // base64(`user=bob@example.org ^A auth=Bearer TOKEN ^A ^A`).
+    let blob = "dXNlcj1ib2JAZXhhbXBsZS5vcmcBYXV0aD1CZWFyZXIgeWEyOS5hMEFmQi1TZWNyZXQtdG9rZW4tMDEyMzQ1Njc4OQEB";
+    let script = vec![
+        Step::Reply("* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] ready"),
+        Step::Expect("A0001 AUTHENTICATE XOAUTH2"),
+        Step::Reply("+ "),
+        Step::Expect(blob),
+        Step::Reply("A0001 OK authenticated"),
+        Step::Expect("A0002 LIST \"\" \"*\""),
+        Step::Reply(
+            "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\n\
+             * LIST (\\HasNoChildren) \"/\" \"Sent\"\n\
+             * LIST (\\HasNoChildren \\Sent) \"/\" \"[Gmail]/Sent Mail\"\n\
+             A0002 OK LIST done",
+        ),
+        Step::Expect("A0003 APPEND \"[Gmail]/Sent Mail\" (\\Seen) {21}"),
+        Step::Reply("+ Ready for literal data"),
+        Step::Expect("Subject: x"),
+        Step::Expect(""),
+        Step::Expect("hello"),
+        Step::Expect(""),
+        Step::Reply("A0003 OK [APPENDUID 1 7] APPEND completed"),
+        Step::Expect("A0004 LOGOUT"),
+        Step::Reply("* BYE logging out\nA0004 OK LOGOUT completed"),
+    ];
+    let (port, server) = imap_server(script).await;
+    let events = Events::default();
+    let credentials = Credentials::new("bob@example.org", TOKEN);
+    let saved = sent::save_copy(
+        &target(port, AuthChoice::XOAuth2),
+        Some(&credentials),
+        LETTER,
+        &mut events.transcript(),
+    )
+    .await;
+    let outcome = server.await.unwrap();
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    let saved = saved.unwrap();
+    assert_eq!(
+        (saved.place.as_str(), saved.size),
+        ("[Gmail]/Sent Mail", 21)
+    );
+    let rendered = events.rendered();
+    assert!(rendered.contains("marked \\Sent"), "{rendered}");
+    assert!(
+        !rendered.contains(TOKEN) && !rendered.contains(blob),
+        "{rendered}"
+    );
+}
+
+/// A refused XOAUTH2 login over IMAP ends the exchange with an empty line
+/// and says what the server's JSON said.
+#[tokio::test]
+async fn a_refused_imap_token_ends_the_exchange() {
+    let script = vec![
+        Step::Reply("* OK ready"),
+        Step::Expect("A0001 AUTHENTICATE XOAUTH2"),
+        Step::Reply("+ "),
+        Step::ExpectPrefix("dXNlcj1"),
+        // {"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}
+        Step::Reply(
+            "+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
+        ),
+        Step::Expect(""),
+        Step::Reply("A0001 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)"),
+    ];
+    let (port, server) = imap_server(script).await;
+    let credentials = Credentials::new("bob@example.org", TOKEN);
+    let result = sent::save_copy(
+        &target(port, AuthChoice::XOAuth2),
+        Some(&credentials),
+        LETTER,
+        &mut Events::default().transcript(),
+    )
+    .await;
+    let outcome = server.await.unwrap();
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    let error = result.unwrap_err().to_string();
+    assert!(error.contains("refused the login"), "{error}");
+    assert!(error.contains(r#""status":"401""#), "{error}");
+    assert!(!error.contains(TOKEN), "{error}");
+}
+
+/// `smtpwire send` to a scripted SMTP server that accepts the letter, with
+/// the copy going to a hostile IMAP server: the send still exits 0, the
+/// server's escapes show only made visible, the echoed password nowhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_imap_server_is_shown_safely_and_the_letter_still_counts() {
+    for (refusal, shown) in [
+        (
+            "A0001 NO [AUTHENTICATIONFAILED] \x1b]2;owned\x07\u{202e} wrong password",
+            "\\x1b]2;owned\\x07\\u{202e} wrong password",
+        ),
+        (
+            "A0001 NO [AUTHENTICATIONFAILED] \x1b]2;owned\x07 wrong, not hostile-Pa55-w0rd",
+            "withheld",
+        ),
+    ] {
+        hostile_case(refusal, shown).await;
+    }
+}
+
+async fn hostile_case(refusal: &'static str, shown: &str) {
+    let smtp_script = vec![
+        Step::Reply("220 mail.test ESMTP"),
+        Step::Expect("EHLO client.example.org"),
+        Step::Reply("250-mail.test\n250 AUTH PLAIN LOGIN"),
+        Step::ExpectPrefix("AUTH PLAIN "),
+        Step::Reply("235 2.7.0 Accepted"),
+        Step::Expect("MAIL FROM:<bob@example.org>"),
+        Step::Reply("250 2.1.0 Ok"),
+        Step::Expect("RCPT TO:<carol@example.org>"),
+        Step::Reply("250 2.1.5 Ok"),
+        Step::Expect("DATA"),
+        Step::Reply("354 go ahead"),
+        Step::ReadData,
+        Step::Reply("250 2.0.0 Ok: queued as HOSTILE1"),
+        Step::Expect("QUIT"),
+        Step::Reply("221 2.0.0 Bye"),
+        Step::Close,
+    ];
+    let imap_script = vec![
+        Step::Reply("* OK [CAPABILITY IMAP4rev1] hostile\x1b]0;pwn\x07 ready"),
+        Step::ExpectPrefix("A0001 LOGIN "),
+        Step::Reply(refusal),
+    ];
+    let (smtp_port, smtp) = imap_server(smtp_script).await;
+    let (imap_port, imap) = imap_server(imap_script).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (home, transcript) = (dir.path().to_owned(), dir.path().join("transcript.log"));
+    let path = transcript.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_smtpwire"))
+            .args([
+                "send",
+                "--server",
+                "127.0.0.1",
+                "--port",
+                &smtp_port.to_string(),
+            ])
+            .args([
+                "--security",
+                "none",
+                "--allow-insecure-auth",
+                "--auth",
+                "plain",
+            ])
+            .args(["--helo", "client.example.org", "--timeout", "5"])
+            .args(["--user", "bob@example.org"])
+            .args(["--from", "bob@example.org", "--to", "carol@example.org"])
+            .args(["--subject", "hostile copy", "--body", "Hello."])
+            .args(["--sent", "imap", "--imap-server", "127.0.0.1"])
+            .args([
+                "--imap-port",
+                &imap_port.to_string(),
+                "--imap-security",
+                "none",
+            ])
+            .arg("--transcript")
+            .arg(&path)
+            .env("SMTPWIRE_PASSWORD", PASSWORD)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    for (name, server) in [("SMTP", smtp), ("IMAP", imap)] {
+        let outcome = tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{name}: the server never finished; the client said:\n{}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })
+            .unwrap();
+        assert!(outcome.is_ok(), "{name}: {}", outcome.unwrap_err());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("is kept in"), "{stderr}");
+    let queue = dir.path().join("data/smtpwire/sent-queue");
+    let kept: Vec<Vec<u8>> = std::fs::read_dir(&queue)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let transcript = std::fs::read(&transcript).unwrap_or_default();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for (what, bytes) in [
+        ("stdout", &output.stdout),
+        ("stderr", &output.stderr),
+        ("--transcript", &transcript),
+        ("the kept record", &kept[0]),
+    ] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !bytes.contains(&0x1b) && !text.contains('\u{202e}'),
+            "{what}: a raw escape or bidi control:\n{text}"
+        );
+        for needle in [
+            PASSWORD.to_owned(),
+            b64.encode(PASSWORD),
+            b64.encode(format!("\0bob@example.org\0{PASSWORD}")),
+        ] {
+            assert!(
+                !text.contains(&needle),
+                "{what}: the password leaked:\n{text}"
+            );
+        }
+    }
+    // The server's words are said, made visible; a line with the echo is
+    // withheld whole.
+    assert!(stderr.contains("refused the login"), "{stderr}");
+    assert!(stderr.contains(shown), "{shown}: {stderr}");
+}
