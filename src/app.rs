@@ -384,6 +384,8 @@ pub struct App {
     pub status: Option<Status>,
     /// Whether the letter in the form went out to every recipient.
     pub sent: bool,
+    /// The copy in Sent being saved now (where, in words).
+    pub copying: Option<String>,
     /// The environment.
     pub context: Context,
     last_compose: ComposeField,
@@ -466,6 +468,7 @@ impl App {
             job: None,
             status: None,
             sent: false,
+            copying: None,
             context,
             last_compose: first,
             last_settings: SettingsField::HOST,

@@ -156,6 +156,9 @@ pub struct Layers {
     pub command_line: Settings,
     /// The chosen account and why (`None` without a config file).
     pub account: Option<config::Account>,
+    /// Every account of the config file (empty without one), for what
+    /// belongs to another account, such as a kept copy's login.
+    pub accounts: config::ConfigFile,
 }
 
 impl Layers {
@@ -199,6 +202,7 @@ impl Layers {
                 .unwrap_or_default(),
             command_line: options.settings.clone(),
             account,
+            accounts: file.unwrap_or_default(),
         };
         layers.check()?;
         Ok(layers)
@@ -219,6 +223,14 @@ impl Layers {
     /// The command line over the file.
     pub fn merged(&self) -> Settings {
         self.file.overlay(&self.command_line)
+    }
+
+    /// The chosen account's name, when the config file has accounts.
+    pub fn account_name(&self) -> Option<&str> {
+        self.account
+            .as_ref()
+            .map(|a| a.name.as_str())
+            .filter(|name| *name != config::FLAT)
     }
 
     /// The session these settings describe (see [`resolve::resolve`]).

@@ -14,13 +14,15 @@
 //!   closed channel) drops the job's future, and with it the connection.
 //! - Dropping the `Job` sender ends the worker after a polite QUIT.
 
-use std::{sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use tokio::sync::mpsc;
 
 use crate::{
     mail::{self, Draft},
     resolve::{Resolved, Trust},
+    sent::{self, CopyOutcome, Origin, Queue, SameAccount, SentTarget},
+    settings::Settings,
     smtp::{
         self, Capabilities, Credentials, Delivery, Event, LogLine, Reply, Session, SessionConfig,
         Stage, Transcript, tls::Tls,
@@ -55,6 +57,60 @@ pub struct Submission {
     pub draft: Draft,
     /// The attached files (read from disk while sending).
     pub attachments: Vec<mail::Attachment>,
+    /// Where the copy goes once the server has accepted the letter.
+    pub copy: Option<CopyPlan>,
+}
+
+/// The copy of a sent letter: where it goes and, should that fail, what
+/// its kept record says.
+#[derive(Clone, Debug)]
+pub struct CopyPlan {
+    /// The Sent folder or Maildir.
+    pub target: SentTarget,
+    /// The settings the send used (the kept record takes what it needs).
+    pub settings: Settings,
+    /// The account (`None`: the default settings).
+    pub account: Option<String>,
+    /// Where a copy that cannot be saved is kept (`None`: no data folder).
+    pub queue: Option<Queue>,
+}
+
+/// What became of the copy in Sent. It runs after [`Outcome::Sent`], and
+/// never changes it: the letter is delivered either way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CopyReport {
+    /// Saving it now (reported before the `Done` of the send, so the UI
+    /// knows to wait for it before quitting).
+    Saving {
+        /// Where, in words.
+        place: String,
+    },
+    /// Saved.
+    Saved {
+        /// The folder or file.
+        place: String,
+        /// Its size.
+        size: usize,
+    },
+    /// It failed and is kept for a retry.
+    Kept {
+        /// Why it failed (visible, no secret).
+        error: String,
+        /// The kept letter.
+        path: PathBuf,
+    },
+    /// It failed and could not be kept either.
+    Lost {
+        /// Why.
+        error: String,
+    },
+    /// Copies kept earlier for the same place were tried with this login.
+    Retried {
+        /// How many are saved now.
+        saved: usize,
+        /// How many still wait (for this place or another).
+        waiting: usize,
+    },
 }
 
 /// What the UI asks of the worker.
@@ -136,6 +192,8 @@ pub enum WorkerEvent {
     Session(SessionState),
     /// The job ended; exactly one per `Connect`, `Send` and `Disconnect`.
     Done(Outcome),
+    /// The copy in Sent, after a send.
+    Copy(CopyReport),
 }
 
 /// The sending half of the event channel.
@@ -156,19 +214,53 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
         events,
         session: None,
         tls: TlsCache::default(),
+        letter: None,
     };
     while let Some(job) = jobs.recv().await {
+        let mut copy = None;
         let outcome = match job {
             Job::Cancel => continue, // nothing is running
             Job::Connect(connect) => worker.cancellable(&mut jobs, Work::Connect(connect)).await,
-            Job::Send(submission) => worker.cancellable(&mut jobs, Work::Send(submission)).await,
+            Job::Send(submission) => {
+                copy = submission
+                    .copy
+                    .clone()
+                    .map(|plan| (plan, submission.connect.credentials.clone()));
+                worker.cancellable(&mut jobs, Work::Send(submission)).await
+            }
             Job::Disconnect => worker.cancellable(&mut jobs, Work::Disconnect).await,
         };
         let closed = outcome.is_none();
+        let letter = worker.letter.take();
+        let copy = match (&outcome, copy, letter) {
+            (Some(Outcome::Sent { message_id, .. }), Some((plan, credentials)), Some(letter)) => {
+                // Said before the send's Done, so the UI waits for it.
+                emit(
+                    &worker.events,
+                    WorkerEvent::Copy(CopyReport::Saving {
+                        place: plan.target.describe(),
+                    }),
+                );
+                Some((plan, credentials, letter, message_id.clone()))
+            }
+            _ => None,
+        };
         emit(
             &worker.events,
             WorkerEvent::Done(outcome.unwrap_or(Outcome::Cancelled)),
         );
+        // Not cancellable: the letter is delivered, its copy is owed. Its
+        // steps have deadlines, and a failure keeps the copy for later.
+        if let Some((plan, credentials, letter, message_id)) = copy {
+            save_copy(
+                &worker.events,
+                &plan,
+                credentials.as_ref(),
+                &letter,
+                &message_id,
+            )
+            .await;
+        }
         if closed && jobs.is_closed() {
             break;
         }
@@ -189,6 +281,8 @@ struct Worker {
     events: Events,
     session: Option<(Session, Connect)>,
     tls: TlsCache,
+    /// The bytes of the letter just sent, when its copy is wanted.
+    letter: Option<Vec<u8>>,
 }
 
 /// The TLS settings of the last session, kept so the roots are loaded once
@@ -224,7 +318,7 @@ impl Worker {
         let events = self.events.clone();
         let mut session = self.session.take();
         let result = {
-            let fut = perform(&events, &mut session, &mut self.tls, work);
+            let fut = perform(&events, &mut session, &mut self.tls, &mut self.letter, work);
             tokio::pin!(fut);
             loop {
                 tokio::select! {
@@ -279,6 +373,7 @@ async fn perform(
     events: &Events,
     slot: &mut Option<(Session, Connect)>,
     tls: &mut TlsCache,
+    letter: &mut Option<Vec<u8>>,
     work: Work,
 ) -> Outcome {
     match work {
@@ -296,7 +391,7 @@ async fn perform(
                 Err(failure) => Outcome::Failed(failure),
             }
         }
-        Work::Send(submission) => send(events, slot, tls, *submission).await,
+        Work::Send(submission) => send(events, slot, tls, letter, *submission).await,
         Work::Disconnect => match slot.take() {
             None => {
                 transcript_on(events).note("no open session");
@@ -334,6 +429,7 @@ async fn send(
     events: &Events,
     slot: &mut Option<(Session, Connect)>,
     tls: &mut TlsCache,
+    letter_out: &mut Option<Vec<u8>>,
     submission: Submission,
 ) -> Outcome {
     let reusable = match slot.as_mut() {
@@ -388,15 +484,108 @@ async fn send(
         slot.take();
         emit(events, WorkerEvent::Session(SessionState::Closed));
     }
+    let Some(first) = prepared.letters.first() else {
+        return Outcome::Failed(smtp::Error::Broken.into());
+    };
     match result {
-        Ok(delivery) => Outcome::Sent {
-            message_id: prepared
-                .letters
-                .first()
-                .map(|l| l.letter().message_id().to_owned())
-                .unwrap_or_default(),
-            delivery,
-        },
+        Ok(delivery) => {
+            if submission.copy.is_some() {
+                // The exact bytes the server accepted, for the copy.
+                match first.letter().to_bytes() {
+                    Ok(bytes) => *letter_out = Some(bytes),
+                    Err(e) => transcript_on(events).error(&format!(
+                        "no copy in Sent: the letter cannot be read again: {e}"
+                    )),
+                }
+            }
+            Outcome::Sent {
+                message_id: first.letter().message_id().to_owned(),
+                delivery,
+            }
+        }
         Err(e) => Outcome::Failed(e.into()),
+    }
+}
+
+/// Saves the copy of a sent letter (or keeps it to retry), then tries the
+/// copies kept earlier for the same place with the login at hand.
+async fn save_copy(
+    events: &Events,
+    plan: &CopyPlan,
+    credentials: Option<&Credentials>,
+    letter: &[u8],
+    message_id: &str,
+) {
+    let mut transcript = transcript_on(events);
+    let origin = Origin {
+        settings: &plan.settings,
+        account: plan.account.as_deref(),
+        message_id: Some(message_id),
+    };
+    let outcome = match &plan.queue {
+        Some(queue) => {
+            sent::save_or_keep(
+                &plan.target,
+                credentials,
+                letter,
+                origin,
+                queue,
+                &mut transcript,
+            )
+            .await
+        }
+        None => match sent::save_copy(&plan.target, credentials, letter, &mut transcript).await {
+            Ok(saved) => CopyOutcome::Saved(saved),
+            Err(error) => {
+                emit(
+                    events,
+                    WorkerEvent::Copy(CopyReport::Lost {
+                        error: format!("{error}; there is no data folder to keep it in"),
+                    }),
+                );
+                return;
+            }
+        },
+    };
+    let saved = matches!(outcome, CopyOutcome::Saved(_));
+    emit(
+        events,
+        WorkerEvent::Copy(match outcome {
+            CopyOutcome::Saved(saved) => CopyReport::Saved {
+                place: saved.place,
+                size: saved.size,
+            },
+            CopyOutcome::Kept { error, copy } => CopyReport::Kept {
+                error: error.to_string(),
+                path: copy.letter,
+            },
+            CopyOutcome::Lost { error, keep_error } => CopyReport::Lost {
+                error: format!("{error}; it could not be kept either: {keep_error}"),
+            },
+        }),
+    );
+    // The place just worked: what waits for it goes now, briefly.
+    if let (true, Some(queue)) = (saved, &plan.queue)
+        && queue.list().is_ok_and(|l| !l.is_empty())
+    {
+        let mut login = SameAccount::new(plan.target.clone(), credentials.cloned());
+        if let Ok(report) = sent::retry_queue(
+            queue,
+            &Settings::default(),
+            Some(sent::START_DEADLINE),
+            &mut login,
+            &mut transcript,
+        )
+        .await
+            && !report.copies.is_empty()
+        {
+            emit(
+                events,
+                WorkerEvent::Copy(CopyReport::Retried {
+                    saved: report.saved(),
+                    waiting: report.waiting(),
+                }),
+            );
+        }
     }
 }

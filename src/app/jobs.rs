@@ -9,12 +9,16 @@ use super::{
 use std::borrow::Cow;
 
 use crate::{
+    config,
     explain::{self, Setting},
     mail::{self, Draft, LintContext},
     password::Password,
     resolve::Resolved,
+    sent::{Queue, SentTarget},
     smtp::{self, Delivery},
-    worker::{Connect, Failure, Job, Outcome, SessionState, Submission, WorkerEvent},
+    worker::{
+        Connect, CopyPlan, CopyReport, Failure, Job, Outcome, SessionState, Submission, WorkerEvent,
+    },
 };
 
 impl App {
@@ -219,16 +223,84 @@ impl App {
             Pending::Connect => self.start_job(JobKind::Connect, Job::Connect(Box::new(connect))),
             Pending::Send(letter) => {
                 let Outgoing { draft, attachments } = *letter;
+                let copy = self.copy_plan();
                 self.start_job(
                     JobKind::Send,
                     Job::Send(Box::new(Submission {
                         connect,
                         draft,
                         attachments,
+                        copy,
                     })),
                 )
             }
         }
+    }
+
+    /// Where the copy of this letter goes, as the account's `sent` says; a
+    /// setting that names no usable place is said, and the letter still
+    /// goes.
+    fn copy_plan(&mut self) -> Option<CopyPlan> {
+        let settings = self.settings.to_settings(None);
+        match SentTarget::resolve(&settings) {
+            Ok(Some(target)) => Some(CopyPlan {
+                target,
+                settings,
+                account: Some(self.context.account.clone())
+                    .filter(|name| !name.is_empty() && name != config::FLAT),
+                queue: self
+                    .context
+                    .data_dir
+                    .as_ref()
+                    .map(|dir| Queue::at(dir.join("sent-queue"))),
+            }),
+            Ok(None) => None,
+            Err(e) => {
+                self.problem(&format!("no copy in Sent for this letter: {e}"));
+                None
+            }
+        }
+    }
+
+    /// What became of the copy in Sent.
+    fn copy_report(&mut self, report: CopyReport) -> Option<Action> {
+        match report {
+            CopyReport::Saving { place } => {
+                self.note(&format!("saving the copy in Sent: {place}"));
+                self.copying = Some(place);
+                return None;
+            }
+            CopyReport::Saved { place, size } => {
+                let text = format!("the copy is in Sent: {place} ({size} bytes)");
+                self.note(&text);
+                if self.job.is_none() {
+                    self.set_status(Tone::Success, &text);
+                }
+            }
+            CopyReport::Kept { error, path } => self.problem(&format!(
+                "the letter was sent, but its copy in Sent was not saved: {error}; it is kept in \
+                 {} and tried again after the next letter, or now with `smtpwire sent --retry`",
+                path.display()
+            )),
+            CopyReport::Lost { error } => self.problem(&format!(
+                "the letter was sent, but its copy in Sent was not saved: {error}"
+            )),
+            CopyReport::Retried { saved, waiting } => {
+                self.note(&format!(
+                    "copies kept earlier: {saved} now saved in Sent, {waiting} still waiting \
+                     (`smtpwire sent` lists them)"
+                ));
+                return None;
+            }
+        }
+        self.copying = None;
+        if self.quitting.is_some() && self.job.is_none() {
+            if self.session_open() {
+                return Some(self.start_job(JobKind::Disconnect, Job::Disconnect));
+            }
+            return Some(Action::Quit);
+        }
+        None
     }
 
     pub(super) fn start_job(&mut self, kind: JobKind, job: Job) -> Action {
@@ -303,6 +375,7 @@ impl App {
                 self.session = state;
             }
             WorkerEvent::Done(outcome) => return self.done(outcome),
+            WorkerEvent::Copy(report) => return self.copy_report(report),
         }
         None
     }
@@ -338,6 +411,11 @@ impl App {
             Outcome::Failed(failure) => self.failed(kind, &failure),
         }
         if self.quitting.is_some() {
+            if self.copying.is_some() {
+                // The copy of the letter just sent comes first.
+                self.set_status(Tone::Info, "saving the copy in Sent, then quitting…");
+                return None;
+            }
             if self.session_open() && kind != Some(JobKind::Disconnect) {
                 return Some(self.start_job(JobKind::Disconnect, Job::Disconnect));
             }

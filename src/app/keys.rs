@@ -244,6 +244,16 @@ impl App {
             self.set_status(Tone::Warning, "cancelling the running job, then quitting…");
             return Some(Action::Job(Job::Cancel));
         }
+        if self.copying.is_some() {
+            // No deadline: the copy's own steps have theirs, and a second
+            // Ctrl+Q leaves at once.
+            self.quitting = Some(Quitting::WhenDone);
+            self.set_status(
+                Tone::Info,
+                "saving the copy in Sent, then quitting (Ctrl+Q again: now, and the copy may be lost)",
+            );
+            return None;
+        }
         if self.session_open() {
             self.quitting = Some(deadline);
             self.set_status(Tone::Info, "sending QUIT, then quitting…");

@@ -152,7 +152,15 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     );
     // The copy in Sent; it never changes the exit status (issue 12).
     let credentials = config.credentials.as_ref();
-    super::sent::after_send(options, &settings, credentials, &prepared.letters, &results).await;
+    super::sent::after_send(
+        options,
+        layers.account_name(),
+        &settings,
+        credentials,
+        &prepared.letters,
+        &results,
+    )
+    .await;
     outcome
 }
 

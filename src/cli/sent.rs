@@ -13,6 +13,7 @@ use super::{
     input,
 };
 use crate::{
+    config::{self, ConfigFile},
     password::{self, Password},
     sent::{
         self, CopyOutcome, KeptCopy, Origin, Queue, RetryLogin, RetryOutcome, RetryReport,
@@ -32,7 +33,7 @@ pub(super) async fn sent(options: &Options, retry: bool) -> Result<(), Failure> 
         return list(&queue);
     }
     let mut login = Asking {
-        config: layers.merged(),
+        accounts: layers.accounts.clone(),
         command_line: layers.command_line.clone(),
         known: HashMap::new(),
     };
@@ -131,10 +132,11 @@ fn list(queue: &Queue) -> Result<(), Failure> {
 }
 
 /// The login for `smtpwire sent --retry`: `SMTPWIRE_PASSWORD`, the command
-/// line's `--password-command`, the config file's when it is for the same
-/// user, else a prompt on the terminal; each user asked once.
+/// line's `--password-command`, the `password_command` of the account the
+/// copy was sent from (when its user is the copy's), else a prompt on the
+/// terminal; each user asked once.
 struct Asking {
-    config: Settings,
+    accounts: ConfigFile,
     command_line: Settings,
     known: HashMap<String, Credentials>,
 }
@@ -155,12 +157,23 @@ impl RetryLogin for Asking {
         if let Some(known) = self.known.get(user) {
             return Ok(Some(known.clone()));
         }
-        let same_user = self.config.user.as_deref() == copy.kept.settings.user.as_deref();
-        let command = self.command_line.password_command.as_deref().or_else(|| {
-            same_user
-                .then_some(self.config.password_command.as_deref())
-                .flatten()
-        });
+        // The copy's own account, else any account of the same user; a
+        // command of an account of someone else is never run for it.
+        let account = copy.kept.account.as_deref().unwrap_or(config::FLAT);
+        let file_command = self
+            .accounts
+            .settings(account)
+            .into_iter()
+            .chain(
+                self.accounts
+                    .names()
+                    .iter()
+                    .filter_map(|n| self.accounts.settings(n)),
+            )
+            .find(|s| s.user.as_deref() == copy.kept.settings.user.as_deref())
+            .and_then(|s| s.password_command);
+        let command = self.command_line.password_command.clone().or(file_command);
+        let command = command.as_deref();
         let password: Password =
             if let Some(p) = password::from_environment().map_err(|e| e.to_string())? {
                 p
@@ -248,6 +261,7 @@ fn say_retry(report: &RetryReport, quiet: bool) {
 /// Sent folder would be noise (and one of them a misleading record).
 pub(super) async fn after_send(
     options: &Options,
+    account: Option<&str>,
     settings: &Settings,
     credentials: Option<&Credentials>,
     letters: &[submit::Outgoing<'_>],
@@ -285,7 +299,7 @@ pub(super) async fn after_send(
     let message_id = letter.letter().message_id().to_string();
     let origin = Origin {
         settings,
-        account: None,
+        account,
         message_id: Some(&message_id),
     };
     let outcome = match Queue::default_location() {

@@ -432,7 +432,7 @@ pub async fn retry_queue(
     queue: &Queue,
     overrides: &Settings,
     deadline: Option<Duration>,
-    login: &mut dyn RetryLogin,
+    login: &mut (dyn RetryLogin + Send),
     transcript: &mut Transcript,
 ) -> Result<RetryReport, QueueError> {
     let mut report = RetryReport::default();
@@ -464,7 +464,7 @@ async fn retry_one(
     copy: &KeptCopy,
     overrides: &Settings,
     deadline: Option<Duration>,
-    login: &mut dyn RetryLogin,
+    login: &mut (dyn RetryLogin + Send),
     transcript: &mut Transcript,
 ) -> RetryOutcome {
     let settings = copy.kept.settings.overlay(overrides);

@@ -122,6 +122,9 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
             None
         }
     };
+    if let Some(dir) = &data_dir {
+        kept_copies(&crate::sent::Queue::at(dir.join("sent-queue")), &mut notes);
+    }
     let stored = data_dir
         .as_ref()
         .and_then(|dir| load_draft(&dir.join("draft.toml"), &mut notes));
@@ -341,6 +344,24 @@ pub fn prefill(mut draft: DraftInput, options: &Options, body: Option<String>) -
         draft.body = body;
     }
     draft
+}
+
+/// Says what waits in the queue of copies for Sent: they go after the next
+/// letter to the same place (with its login), or with `smtpwire sent
+/// --retry`.
+fn kept_copies(queue: &crate::sent::Queue, notes: &mut Vec<Note>) {
+    match queue.list() {
+        Ok(list) if list.is_empty() => {}
+        Ok(list) => notes.push(Note::Problem(format!(
+            "{} cop{} of sent letters wait{} to be saved in Sent ({}): they are tried after \
+             the next letter to the same place, or now with `smtpwire sent --retry`",
+            list.len(),
+            if list.len() == 1 { "y" } else { "ies" },
+            if list.len() == 1 { "s" } else { "" },
+            queue.dir().display()
+        ))),
+        Err(e) => notes.push(Note::Problem(e.to_string())),
+    }
 }
 
 #[cfg(test)]

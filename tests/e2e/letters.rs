@@ -346,7 +346,10 @@ fn wrong_password_exits_77_and_prints_no_secret() {
         assert_eq!(out.status.code(), Some(77), "{}", text(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("535"), "{stderr}");
-        assert!(stderr.contains("hint: check --user and the password"), "{stderr}");
+        assert!(
+            stderr.contains("hint: check --user and the password"),
+            "{stderr}"
+        );
         assert_no_secret(&out.stderr, &lab.address("alice"), wrong);
         assert_no_secret(&out.stdout, &lab.address("alice"), wrong);
         assert!(

@@ -222,3 +222,53 @@ fn a_copy_is_kept_when_imap_is_down_and_sent_retry_delivers_it() {
     let again = run(&args(&["sent", "--retry"]), None, home.path());
     assert!(again.status.success(), "{}", text(&again));
 }
+
+/// Two accounts of one config file against two lab users: the default one
+/// and `--account bob` each log in as their user, and each copy is in that
+/// user's Sent, byte for byte what `--eml` saved; the password comes from
+/// each account's own `password_command`.
+#[test]
+fn two_accounts_each_send_with_their_login_and_copy_to_their_sent() {
+    let lab = lab();
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/smtpwire");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), crate::tui::two_accounts("alice")).unwrap();
+    for (account, user) in [(None, "alice"), (Some("bob"), "bob")] {
+        let subject = token("two-accounts");
+        let eml = home.path().join(format!("{user}.eml"));
+        let mut list = args(&[
+            "send",
+            "--to",
+            &lab.address("carol"),
+            "--subject",
+            &subject,
+            "--body",
+            "One of two accounts.",
+            "--eml",
+            eml.to_str().unwrap(),
+        ]);
+        if let Some(account) = account {
+            list.extend(args(&["--account", account]));
+        }
+        let output = run(&list, None, home.path());
+        assert!(output.status.success(), "{user}: {}", text(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("235 "), "{user} logged in: {stderr}");
+        let eml = std::fs::read(&eml).unwrap();
+        assert!(
+            String::from_utf8_lossy(&eml)
+                .contains(&format!("From: {user} <{}>", lab.address(user))),
+            "{user}"
+        );
+        let found = in_sent(user, &message_id(&eml));
+        assert_eq!(found.len(), 1, "{user}: {}", text(&output));
+        assert!(found[0].0 == eml, "{user}: the copy differs from --eml");
+        let other = if user == "alice" { "bob" } else { "alice" };
+        assert!(
+            in_sent(other, &message_id(&eml)).is_empty(),
+            "{user}'s copy in {other}'s Sent"
+        );
+        assert_no_secret(&output.stderr, &lab.address(user), &lab.password(user));
+    }
+}

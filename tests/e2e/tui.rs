@@ -59,6 +59,23 @@ impl Tmux {
         tmux
     }
 
+    /// A composer whose config file is `config` (in a fresh home), with no
+    /// password in the environment.
+    fn start_config(name: &str, width: u16, height: u16, config: &str) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().to_owned();
+        let tmux = Tmux {
+            socket: format!("smtpwire-{name}-{}", std::process::id()),
+            home: path,
+            _home: home,
+        };
+        let dir = tmux.config_dir().join("smtpwire");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.toml"), config).unwrap();
+        tmux.launch(width, height, None, &[]);
+        tmux
+    }
+
     fn status_file(&self) -> PathBuf {
         self.home.join("exit-status")
     }
@@ -528,4 +545,81 @@ fn attach_with_f5_write_with_f4_and_send_in_tmux() {
     let part = msg.attachments().next().expect("the attachment");
     assert_eq!(part.attachment_name(), Some("Смета на апрель.pdf"));
     assert_eq!(part.contents(), bytes);
+}
+
+/// The config of two lab users as two accounts, each with its password
+/// command and its copy in Sent over IMAP.
+pub(crate) fn two_accounts(default: &str) -> String {
+    let lab = lab();
+    let mut text = format!("default_account = \"{default}\"\n");
+    for user in ["alice", "bob"] {
+        text.push_str(&format!(
+            "\n[accounts.{user}]\nserver = \"{host}\"\nport = {port}\nsecurity = \"starttls\"\n\
+             helo = \"client.lab.example\"\nfrom = \"{user} <{address}>\"\nuser = \"{address}\"\n\
+             password_command = \"printf %s '{password}'\"\nca_file = \"{ca}\"\ntimeout = 30\n\
+             sent = \"imap\"\nimap_server = \"{host}\"\nimap_port = {imaps}\nimap_security = \"tls\"\n",
+            host = lab.host,
+            port = lab.submission_port,
+            address = lab.address(user),
+            password = lab.password(user),
+            ca = lab.ca.display(),
+            imaps = lab.imaps_port,
+        ));
+    }
+    text
+}
+
+/// The letters in `user`'s Sent folder whose subject holds `token`.
+fn sent_by_subject(user: &str, token: &str) -> Vec<Vec<u8>> {
+    let mut imap = lab().imap(user);
+    imap.select("Sent");
+    let found = imap
+        .search(&format!("SUBJECT {token}"))
+        .into_iter()
+        .map(|uid| imap.fetch(uid))
+        .collect();
+    imap.logout();
+    found
+}
+
+/// Two accounts in the composer: Space on the Account row moves from
+/// alice's to bob's; the letter goes with bob's login and its copy lands
+/// in bob's Sent, byte for byte what the server was given.
+#[test]
+fn switch_account_send_and_find_the_copy_in_sent_in_tmux() {
+    let lab = lab();
+    let t = token("accounts");
+    let tmux = Tmux::start_config("accounts", 100, 30, &two_accounts("alice"));
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.keys(&["F2", "BTab"]);
+    tmux.wait_for("‹alice› (1 of 2)", Duration::from_secs(5));
+    tmux.keys(&["Space"]);
+    tmux.wait_for("‹bob› (2 of 2)", Duration::from_secs(5));
+    tmux.keys(&["F2"]);
+    tmux.text(&lab.address("alice"));
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.text(&format!("Copy {t}"));
+    // An empty Attach row is passed over: Tab goes to the body.
+    tmux.keys(&["Tab"]);
+    tmux.text("Sent from the second account.");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("1 recipient accepted", Duration::from_secs(30));
+    tmux.wait_for("the copy is in Sent", Duration::from_secs(30));
+    tmux.keys(&["Enter", "C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+
+    let delivered = lab.fetch_by_subject("alice", &t, 1).remove(0);
+    assert!(
+        String::from_utf8_lossy(&delivered)
+            .contains(&format!("From: bob <{}>", lab.address("bob"))),
+        "sent as bob"
+    );
+    let copies = sent_by_subject("bob", &t);
+    assert_eq!(copies.len(), 1);
+    // The server prepends its trace headers; the rest is the letter.
+    assert!(
+        delivered.ends_with(&copies[0]),
+        "the copy differs from what was delivered"
+    );
+    assert!(sent_by_subject("alice", &t).is_empty());
 }

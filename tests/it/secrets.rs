@@ -37,6 +37,7 @@ fn debug_of_every_type_holding_credentials_is_redacted() {
         connect: connect.clone(),
         draft,
         attachments: Vec::new(),
+        copy: None,
     };
     let credentials = Credentials::new("bob@example.org", PASSWORD);
     let rendered = [

@@ -21,7 +21,7 @@ use smtpwire::{
         self, Capabilities, Code, Delivery, Dir, LogLine, RecipientResult, Reply, Security, Stage,
     },
     ui,
-    worker::{Failure, Job, Outcome, SessionState, WorkerEvent},
+    worker::{CopyReport, Failure, Job, Outcome, SessionState, WorkerEvent},
 };
 
 // ---------------------------------------------------------------- helpers
@@ -1373,4 +1373,81 @@ fn the_reply_to_field_reaches_the_letter() {
         .map(ToString::to_string)
         .collect();
     assert_eq!(reply_to, ["Отдел <otdel@example.org>"]);
+}
+
+// ------------------------------------------------------------ sent copy
+
+#[test]
+fn the_send_job_carries_the_copy_and_quitting_waits_for_it() {
+    let (mut app, clock) = app_with(
+        Settings {
+            sent: Some(smtpwire::settings::SentTo::Maildir(
+                "/home/ivan/Mail/Sent".into(),
+            )),
+            ..settings()
+        },
+        cyrillic(),
+    );
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("no send")
+    };
+    let plan = submission.copy.expect("a copy is planned");
+    assert_eq!(
+        plan.target,
+        smtpwire::sent::SentTarget::Maildir("/home/ivan/Mail/Sent".into())
+    );
+    assert_eq!(
+        plan.queue.unwrap().dir(),
+        std::path::Path::new("/home/ivan/.local/share/smtpwire/sent-queue")
+    );
+    // The worker says the copy is coming before the send's Done.
+    worker(
+        &mut app,
+        WorkerEvent::Copy(CopyReport::Saving {
+            place: "Maildir /home/ivan/Mail/Sent".into(),
+        }),
+    );
+    app.update(clock.at(100));
+    assert!(worker(&mut app, WorkerEvent::Done(sent_delivery())).is_none());
+    key(&mut app, Key::plain(KeyCode::Enter));
+    // Quitting waits for the copy…
+    assert!(key(&mut app, Key::ctrl('q')).is_none());
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("saving the copy in Sent"),
+        "{:?}",
+        app.status
+    );
+    // …and leaves once it is kept, saying where.
+    let action = worker(
+        &mut app,
+        WorkerEvent::Copy(CopyReport::Kept {
+            error: "cannot create /home/ivan/Mail/Sent/tmp: Permission denied".into(),
+            path: "/home/ivan/.local/share/smtpwire/sent-queue/copy-1.eml".into(),
+        }),
+    );
+    assert!(matches!(action, Some(Action::Quit)), "{action:?}");
+    let log = screen(&app, 200, 50);
+    assert!(log.contains("its copy in Sent was not saved"), "{log}");
+    assert!(log.contains("sent --retry"), "{log}");
+}
+
+#[test]
+fn a_sent_setting_that_names_no_place_is_said_and_the_letter_still_goes() {
+    let (mut app, _) = app_with(
+        Settings {
+            sent: Some(smtpwire::settings::SentTo::Imap),
+            ..settings()
+        },
+        cyrillic(),
+    );
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("no send")
+    };
+    assert!(submission.copy.is_none());
+    let log = screen(&app, 200, 50);
+    assert!(log.contains("no copy in Sent for this letter"), "{log}");
 }
