@@ -8,6 +8,7 @@
 //! [`Msg::Tick`]; the runner sends one before every other message.
 
 pub mod attachments;
+mod complete;
 pub mod compose;
 mod jobs;
 mod keys;
@@ -24,6 +25,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 pub use self::{
     attachments::{AttachPrompt, AttachedFile, Attachments},
+    complete::Completion,
     compose::{ComposeField, ComposeForm, StoredDraft},
     jobs::setting_name,
     settings::{Login, SettingsField, SettingsForm},
@@ -147,6 +149,8 @@ pub enum Saved {
     Log,
     /// The draft.
     Draft,
+    /// The addresses sent to.
+    Addresses,
 }
 
 /// Everything that can happen to the model.
@@ -180,6 +184,13 @@ pub enum Msg {
     Attached(Result<mail::Attachment, String>),
     /// The editor (F4) closed: the body it left, or why there is none.
     Edited(Result<String, String>),
+    /// The address book command answered `query`.
+    AddressesFound {
+        /// The query it was asked.
+        query: String,
+        /// The addresses it printed, or why there are none.
+        result: Result<Vec<mail::Mailbox>, String>,
+    },
     /// A file was written (its path), or why not.
     Saved {
         /// Which file.
@@ -239,6 +250,22 @@ pub enum Action {
         dir: PathBuf,
         /// The name without extension, e.g. `log-20261130-154927`.
         stem: String,
+    },
+    /// Run the address book command for `query` off the UI thread; answer
+    /// with [`Msg::AddressesFound`].
+    QueryAddresses {
+        /// The command (`%s` is the query).
+        command: String,
+        /// The entry being typed.
+        query: String,
+    },
+    /// Write the history of addresses sent to (0600); answer with
+    /// [`Msg::Saved`] on failure.
+    SaveAddresses {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        history: crate::addresses::History,
     },
     /// Leave the program (the runner saves the draft on the way out).
     Quit,
@@ -347,6 +374,8 @@ pub struct Context {
     /// Each account's signature text, read at start (from its
     /// `signature_file`).
     pub signatures: std::collections::BTreeMap<String, String>,
+    /// The addresses sent to before, for completion.
+    pub addresses: crate::addresses::History,
 }
 
 /// A job waiting for the password command.
@@ -386,6 +415,11 @@ pub struct App {
     pub sent: bool,
     /// The copy in Sent being saved now (where, in words).
     pub copying: Option<String>,
+    /// The list of addresses offered for the entry being typed.
+    pub completion: Option<Completion>,
+    found: complete::Found,
+    /// The history of addresses changed since it was written.
+    addresses_unsaved: bool,
     /// The environment.
     pub context: Context,
     last_compose: ComposeField,
@@ -469,6 +503,9 @@ impl App {
             status: None,
             sent: false,
             copying: None,
+            completion: None,
+            found: complete::Found::default(),
+            addresses_unsaved: false,
             context,
             last_compose: first,
             last_settings: SettingsField::HOST,
@@ -656,6 +693,10 @@ impl App {
                 self.edited_body(result);
                 None
             }
+            Msg::AddressesFound { query, result } => {
+                self.addresses_found(query, result);
+                None
+            }
             Msg::Saved { what, result } => {
                 self.saved(what, result);
                 None
@@ -681,7 +722,7 @@ impl App {
                 return self.save_draft();
             }
         }
-        None
+        self.pending_addresses()
     }
 
     /// Marks the letter edited (it is saved a moment later).
@@ -700,7 +741,10 @@ impl App {
 
     fn saved(&mut self, what: Saved, result: Result<PathBuf, String>) {
         match (what, result) {
-            (Saved::Draft, Ok(_)) => {}
+            (Saved::Draft | Saved::Addresses, Ok(_)) => {}
+            (Saved::Addresses, Err(e)) => {
+                self.problem(&format!("cannot save the addresses for completion: {e}"));
+            }
             (Saved::Draft, Err(e)) => self.problem(&format!("cannot save the draft: {e}")),
             (Saved::Settings, Ok(path)) => {
                 let text = format!("settings saved to {} (no password)", path.display());

@@ -13,6 +13,7 @@
 //! [`tui`] (the runner); [`pathcomplete`] completes paths for its attach
 //! prompt.
 
+pub mod addresses;
 pub mod app;
 pub mod cli;
 pub mod config;

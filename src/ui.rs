@@ -51,8 +51,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     // The cursor goes into the focused field unless a window covers it.
     let cursor = app.overlay.is_none();
     settings::draw(frame, panes.settings, app, theme, cursor);
-    compose::draw(frame, panes.compose, app, theme, cursor);
+    let anchor = compose::draw(frame, panes.compose, app, theme, cursor);
     transcript::draw(frame, panes.log, app, theme);
+    if let (Some(anchor), true) = (anchor, cursor) {
+        compose::completion(frame, main, anchor, app, theme);
+    }
     status::status_line(frame, status_row, app, theme);
     status::hint_bar(frame, hints_row, app, theme);
     if let Some(overlay) = &app.overlay {

@@ -169,7 +169,7 @@ impl ComposeForm {
         }
     }
 
-    fn line_mut(&mut self, field: ComposeField) -> Option<&mut LineInput> {
+    pub(super) fn line_mut(&mut self, field: ComposeField) -> Option<&mut LineInput> {
         match field {
             ComposeField::From => Some(&mut self.from),
             ComposeField::ReplyTo => Some(&mut self.reply_to),

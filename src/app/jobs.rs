@@ -398,7 +398,10 @@ impl App {
             Outcome::Sent {
                 delivery,
                 message_id,
-            } => self.sent_report(delivery, message_id),
+            } => {
+                self.remember_recipients(&delivery);
+                self.sent_report(delivery, message_id);
+            }
             Outcome::Disconnected { reply } => {
                 let text = format!("disconnected: {reply}");
                 self.note(&text);

@@ -23,6 +23,9 @@ impl App {
         {
             return action;
         }
+        if self.completion_key(&key) {
+            return None;
+        }
         match key.code {
             KeyCode::F(1) => {
                 self.overlay = Some(Overlay::Help);
@@ -86,11 +89,10 @@ impl App {
                 _ => {}
             }
         }
-        self.field_key(key);
-        None
+        self.field_key(key)
     }
 
-    pub(super) fn field_key(&mut self, key: Key) {
+    pub(super) fn field_key(&mut self, key: Key) -> Option<Action> {
         let scroll_log = |log: &mut ProtocolLog, key: &Key| match key.code {
             KeyCode::PageUp => log.page_up(),
             KeyCode::PageDown => log.page_down(),
@@ -111,13 +113,21 @@ impl App {
             Focus::Compose(field) => {
                 if field != ComposeField::Body {
                     match key.code {
-                        KeyCode::Enter | KeyCode::Down => return self.step_focus(true),
-                        KeyCode::Up => return self.step_focus(false),
-                        KeyCode::PageUp | KeyCode::PageDown => {
-                            return scroll_log(&mut self.log, &key);
+                        KeyCode::Enter | KeyCode::Down => self.step_focus(true),
+                        KeyCode::Up => self.step_focus(false),
+                        KeyCode::PageUp | KeyCode::PageDown => scroll_log(&mut self.log, &key),
+                        _ => {
+                            if self.compose.key(field, &key) {
+                                self.edited();
+                                return self.complete(field);
+                            }
+                            // The cursor moved to another entry, or away.
+                            if self.completion.is_some() {
+                                return self.complete(field);
+                            }
                         }
-                        _ => {}
                     }
+                    return None;
                 }
                 if self.compose.key(field, &key) {
                     self.edited();
@@ -141,6 +151,7 @@ impl App {
                 }
             },
         }
+        None
     }
 
     pub(super) fn paste(&mut self, text: &str) {
@@ -278,6 +289,7 @@ impl App {
         if left == target {
             return;
         }
+        self.completion = None;
         match left {
             Focus::Settings(field) => self.settings.check(field),
             Focus::Compose(field) => {

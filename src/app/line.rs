@@ -42,6 +42,18 @@ impl LineInput {
         input
     }
 
+    /// A field holding `text` with the cursor after `cursor` bytes of it
+    /// (kept on a character boundary).
+    pub fn with_cursor(text: &str, cursor: usize) -> LineInput {
+        let mut input = LineInput::new(text);
+        let mut at = cursor.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        input.cursor = text[..at].chars().count();
+        input
+    }
+
     /// The text.
     pub fn text(&self) -> &str {
         &self.text
@@ -50,6 +62,11 @@ impl LineInput {
     /// The cursor, in characters.
     pub fn cursor(&self) -> usize {
         self.cursor
+    }
+
+    /// The cursor, in bytes of [`LineInput::text`].
+    pub fn cursor_byte(&self) -> usize {
+        self.byte_at(self.cursor)
     }
 
     /// True when there is nothing but white space.

@@ -14,6 +14,7 @@ use super::{
     input,
 };
 use crate::{
+    addresses::{self, History},
     files,
     mail::{self, LintContext},
     smtp::{self, Delivery, Session, Severity},
@@ -161,7 +162,36 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         &results,
     )
     .await;
+    if options.repeat == 1
+        && let Some(Ok(delivery)) = results.first()
+    {
+        remember(&draft, delivery, options.quiet);
+    }
     outcome
+}
+
+/// The accepted recipients go into the composer's completion history.
+fn remember(draft: &mail::Draft, delivery: &Delivery, quiet: bool) {
+    let Ok(dir) = crate::config::data_dir() else {
+        return;
+    };
+    let typed: Vec<mail::Mailbox> = draft
+        .to()
+        .iter()
+        .chain(draft.cc())
+        .chain(draft.bcc())
+        .cloned()
+        .collect();
+    let path = History::path(&dir);
+    let saved = History::load(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|mut history| {
+            history.remember(&addresses::accepted(&typed, delivery));
+            history.save(&path).map_err(|e| e.to_string())
+        });
+    if let (Err(e), false) = (saved, quiet) {
+        eprintln!("warning: the addresses for completion were not updated: {e}");
+    }
 }
 
 fn blank_file_warning(file: Option<&mail::FileBody>) {

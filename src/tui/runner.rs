@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::editor;
 use crate::{
+    addresses,
     app::{Action, App, Msg, Saved},
     cli::{Failure, exit},
     config, files, mail, password, pathcomplete, term, ui,
@@ -201,6 +202,9 @@ impl Runner {
         if let Some(action) = self.app.pending_draft() {
             self.perform(action);
         }
+        if let Some(action) = self.app.pending_addresses() {
+            self.perform(action);
+        }
     }
 
     /// A worker event as a message; log lines also go to `--transcript`.
@@ -299,6 +303,22 @@ impl Runner {
                 self.edit = Some(text);
                 None
             }
+            Action::QueryAddresses { command, query } => {
+                let effects = self.effects.clone();
+                tokio::spawn(async move {
+                    let result = addresses::query_command(&command, &query).await;
+                    // The runner may have quit meanwhile; nothing to do then.
+                    let _ = effects.send(Msg::AddressesFound { query, result });
+                });
+                None
+            }
+            Action::SaveAddresses { path, history } => match history.save(&path) {
+                Ok(()) => None,
+                Err(e) => self.app.update(Msg::Saved {
+                    what: Saved::Addresses,
+                    result: Err(e.to_string()),
+                }),
+            },
             Action::Quit => {
                 self.quit = true;
                 None

@@ -186,6 +186,16 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
             Some(opened.file)
         }
     };
+    let addresses = match &data_dir {
+        Some(dir) => crate::addresses::History::load(&crate::addresses::History::path(dir))
+            .unwrap_or_else(|e| {
+                notes.push(Note::Problem(format!(
+                    "the addresses for completion cannot be read: {e}"
+                )));
+                crate::addresses::History::default()
+            }),
+        None => crate::addresses::History::default(),
+    };
     let context = Context {
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         config_path,
@@ -196,6 +206,7 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
         account: account.name,
         command_line: options.settings.clone(),
         signatures,
+        addresses,
     };
     Ok(Startup {
         settings,

@@ -51,7 +51,15 @@ pub(super) fn fixed_height(app: &App) -> u16 {
     1 + HEADERS.len() as u16 + 1 + messages
 }
 
-pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, cursor: bool) {
+/// Draws the form; returns where the focused header field's value starts
+/// (for the completion list).
+pub(super) fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: Theme,
+    cursor: bool,
+) -> Option<Position> {
     let focused = match app.focus {
         Focus::Compose(field) => Some(field),
         _ => None,
@@ -66,9 +74,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
     let bottom = inner.y + inner.height;
     let value_width = inner.width.saturating_sub(LABEL);
     let mut y = inner.y;
+    let mut anchor = None;
     for field in HEADERS {
         if y >= bottom {
-            return;
+            return anchor;
         }
         let Some(input) = app.compose.line(field) else {
             continue;
@@ -89,6 +98,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
             value,
         ]);
         super::row(frame, inner, y, row);
+        if is_focused {
+            anchor = Some(Position::new(inner.x + LABEL, y));
+        }
         if is_focused && cursor {
             frame.set_cursor_position(Position::new(inner.x + LABEL + cursor_col as u16, y));
         }
@@ -106,7 +118,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
         }
     }
     if y >= bottom {
-        return;
+        return anchor;
     }
     attachments_row(
         frame,
@@ -118,7 +130,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
     );
     y += 1;
     if y >= bottom {
-        return;
+        return anchor;
     }
     let body_focused = focused == Some(ComposeField::Body);
     super::row(
@@ -153,6 +165,67 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, curso
             body_area.x + col.min(body_area.width.saturating_sub(1)),
             body_area.y + row.min(body_area.height.saturating_sub(1)),
         ));
+    }
+    anchor
+}
+
+/// The list of addresses under the field being typed in: the choices, the
+/// highlighted one reversed, and the keys in its title. It may cover the
+/// panes below; it goes up when there is no room below.
+pub(super) fn completion(
+    frame: &mut Frame,
+    screen: Rect,
+    anchor: Position,
+    app: &App,
+    theme: Theme,
+) {
+    let Some(completion) = &app.completion else {
+        return;
+    };
+    let title = " ↑↓ choose · Enter adds · Esc ";
+    let widest = completion
+        .choices
+        .iter()
+        .map(|m| width_of(&m.to_string()) + 2)
+        .max()
+        .unwrap_or(0)
+        .max(width_of(title));
+    let room = screen.x + screen.width - anchor.x;
+    let width = u16::try_from(widest + 2).unwrap_or(u16::MAX).min(room);
+    let height = u16::try_from(completion.choices.len() + 2).unwrap_or(u16::MAX);
+    let below = screen.y + screen.height - (anchor.y + 1);
+    let y = if below >= height {
+        anchor.y + 1
+    } else {
+        anchor.y.saturating_sub(height).max(screen.y)
+    };
+    let area = Rect {
+        x: anchor.x,
+        y,
+        width,
+        height: height.min(screen.height),
+    };
+    frame.render_widget(ratatui::widgets::Clear, area);
+    let block = ratatui::widgets::Block::bordered()
+        .title(Span::styled(title, theme.dim()))
+        .border_style(theme.dim());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    for (i, mailbox) in completion.choices.iter().enumerate() {
+        let Ok(offset) = u16::try_from(i) else { break };
+        if offset >= inner.height {
+            break;
+        }
+        // The marker shows the choice without colour or reverse video too.
+        let selected = i == completion.selected;
+        let marker = if selected { "› " } else { "  " };
+        let (text, _) = fit(&format!("{marker}{mailbox}"), usize::from(inner.width));
+        let style = if selected {
+            theme.selected()
+        } else {
+            theme.value()
+        };
+        super::row(frame, inner, inner.y + offset, Span::styled(text, style));
     }
 }
 

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 19] = [
+pub(super) const KEYS: [(&str, &str); 20] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
@@ -45,6 +45,10 @@ pub(super) const KEYS: [(&str, &str); 19] = [
         "↑ ↓ PgUp PgDn Home End, wheel; End follows; ← → sideways",
     ),
     ("Settings", "Space or ← → changes Account, Security, Auth"),
+    (
+        "To, Cc, Bcc",
+        "2 letters list addresses: ↑ ↓ choose, Enter adds",
+    ),
     (
         "Fields",
         "← → Home End, Ctrl+A/E/U/K, Alt+Backspace, PgUp/PgDn log",

@@ -182,6 +182,14 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
         }
         None => {}
     }
+    if app.completion.is_some() {
+        return &[
+            ("↑↓", "choose"),
+            ("Enter", "add the address"),
+            ("Esc", "close the list"),
+            ("Tab", "next field"),
+        ];
+    }
     if app.job.is_some() {
         return &[
             ("Esc", "cancel"),

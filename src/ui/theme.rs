@@ -128,4 +128,9 @@ impl Theme {
     pub fn dim(self) -> Style {
         self.fg(Color::DarkGray).add_modifier(Modifier::DIM)
     }
+
+    /// The highlighted choice of a list (reversed, with or without colour).
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
 }

@@ -89,22 +89,9 @@ impl Tmux {
     }
 
     fn write_config(&self, user: &str) {
-        let lab = lab();
         let dir = self.config_dir().join("smtpwire");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("config.toml"),
-            format!(
-                "server = \"{}\"\nport = {}\nsecurity = \"starttls\"\nhelo = \"client.lab.example\"\n\
-                 from = \"Алиса Селезнёва <{}>\"\nuser = \"{}\"\nca_file = \"{}\"\ntimeout = 30\n",
-                lab.host,
-                lab.submission_port,
-                lab.address(user),
-                lab.address(user),
-                lab.ca.display()
-            ),
-        )
-        .unwrap();
+        std::fs::write(dir.join("config.toml"), config_text(user)).unwrap();
     }
 
     fn tmux(&self) -> Command {
@@ -256,6 +243,20 @@ impl Tmux {
         }
         out
     }
+}
+
+/// The flat config of one lab user, with the lab's CA.
+fn config_text(user: &str) -> String {
+    let lab = lab();
+    format!(
+        "server = \"{}\"\nport = {}\nsecurity = \"starttls\"\nhelo = \"client.lab.example\"\n\
+         from = \"Алиса Селезнёва <{}>\"\nuser = \"{}\"\nca_file = \"{}\"\ntimeout = 30\n",
+        lab.host,
+        lab.submission_port,
+        lab.address(user),
+        lab.address(user),
+        lab.ca.display()
+    )
 }
 
 impl Drop for Tmux {
@@ -622,4 +623,92 @@ fn switch_account_send_and_find_the_copy_in_sent_in_tmux() {
         "the copy differs from what was delivered"
     );
     assert!(sent_by_subject("alice", &t).is_empty());
+}
+
+/// Completion as a person types it: a first letter to bob puts him in the
+/// history; in the next letter "bo" lists him, ↓ and Enter add him, and
+/// "ca" asks the address book command, which knows carol. Both get the
+/// letter.
+#[test]
+fn addresses_complete_from_the_history_and_the_address_book_in_tmux() {
+    let lab = lab();
+    let t = token("complete");
+    let book = tempfile::tempdir().unwrap();
+    let script = book.path().join("book.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho 'searching…'\ncase \"$1\" in ca*) printf '{}\\tCarol Lab\\n' ;; esac\n",
+            lab.address("carol")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = format!(
+        "{}address_book_command = \"{} %s\"\n",
+        config_text("alice"),
+        script.display()
+    );
+    let tmux = Tmux::start_config("complete", 100, 30, &config);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    // No password in the environment: typed into the settings.
+    tmux.keys(&["F2", "Tab", "Tab", "Tab", "Tab"]);
+    tmux.text(&lab.password("alice"));
+    tmux.keys(&["F2"]);
+    tmux.text(&lab.address("bob"));
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.text(&format!("First {t}"));
+    tmux.keys(&["Tab"]);
+    tmux.text("The first letter.");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("1 recipient accepted", Duration::from_secs(30));
+    tmux.keys(&["Enter", "C-n"]);
+    tmux.wait_for("new letter", Duration::from_secs(5));
+    tmux.text("bo");
+    let listed = tmux.wait_for("Enter adds", Duration::from_secs(5));
+    assert!(
+        listed.contains(&format!("› {}", lab.address("bob"))),
+        "{listed}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.text("ca");
+    tmux.wait_for(
+        &format!("› Carol Lab <{}>", lab.address("carol")),
+        Duration::from_secs(5),
+    );
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for(
+        &format!(
+            "To {}, Carol Lab <{}>,",
+            lab.address("bob"),
+            lab.address("carol")
+        ),
+        Duration::from_secs(5),
+    );
+    assert!(
+        !screen.contains("Enter adds"),
+        "the list is closed: {screen}"
+    );
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.text(&format!("Second {t}"));
+    tmux.keys(&["Tab"]);
+    tmux.text("The second letter.");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("2 recipients accepted", Duration::from_secs(30));
+    tmux.keys(&["Enter", "C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+    lab.fetch_by_subject("bob", &format!("Second {t}"), 1);
+    lab.fetch_by_subject("carol", &format!("Second {t}"), 1);
+    let history = std::fs::read_to_string(tmux.data_dir().join("smtpwire/addresses")).unwrap();
+    assert!(history.starts_with(&lab.address("bob")), "{history}");
+    assert!(
+        history.contains(&format!("{}\tCarol Lab", lab.address("carol"))),
+        "{history}"
+    );
+    let mode = std::fs::metadata(tmux.data_dir().join("smtpwire/addresses"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }

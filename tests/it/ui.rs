@@ -1451,3 +1451,184 @@ fn a_sent_setting_that_names_no_place_is_said_and_the_letter_still_goes() {
     let log = screen(&app, 200, 50);
     assert!(log.contains("no copy in Sent for this letter"), "{log}");
 }
+
+// ------------------------------------------------------------ completion
+
+fn with_history() -> (App, Clock) {
+    with_history_and(settings())
+}
+
+fn with_history_and(settings: Settings) -> (App, Clock) {
+    let mut history = smtpwire::addresses::History::default();
+    history.remember(
+        &[
+            "Мария Иванова <maria@example.org>",
+            "mark@example.net",
+            "Bob Marsh <bob@example.org>",
+        ]
+        .map(|m| smtpwire::mail::Mailbox::parse(m).unwrap()),
+    );
+    let clock = Clock::new();
+    let mut app = App::new(
+        &settings,
+        DraftInput {
+            from: "ivan@example.org".into(),
+            ..DraftInput::default()
+        },
+        Context {
+            addresses: history,
+            ..context()
+        },
+    );
+    app.update(clock.at(0));
+    (app, clock)
+}
+
+#[test]
+fn two_letters_open_the_list_arrows_choose_enter_adds() {
+    let (mut app, _) = with_history();
+    assert_eq!(app.focus, Focus::Compose(ComposeField::To));
+    typed(&mut app, "m");
+    assert!(app.completion.is_none(), "one letter opens nothing");
+    typed(&mut app, "a");
+    let shown: Vec<String> = app
+        .completion
+        .as_ref()
+        .unwrap()
+        .choices
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "Мария Иванова <maria@example.org>",
+            "mark@example.net",
+            "Bob Marsh <bob@example.org>"
+        ]
+    );
+    both_sizes(&mut app, "completion");
+    key(&mut app, Key::plain(KeyCode::Down));
+    key(&mut app, Key::plain(KeyCode::Down));
+    key(&mut app, Key::plain(KeyCode::Up));
+    assert!(key(&mut app, Key::plain(KeyCode::Enter)).is_none());
+    assert_eq!(app.compose.to.text(), "mark@example.net, ");
+    assert_eq!(app.focus, Focus::Compose(ComposeField::To), "Enter stays");
+    assert!(app.completion.is_none());
+    // The next entry completes too, without offering what is there.
+    typed(&mut app, "MAR");
+    let shown: Vec<String> = app
+        .completion
+        .as_ref()
+        .unwrap()
+        .choices
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "Мария Иванова <maria@example.org>",
+            "Bob Marsh <bob@example.org>"
+        ]
+    );
+    // Esc closes the list, and only the list.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert!(app.completion.is_none());
+    assert_eq!(app.focus, Focus::Compose(ComposeField::To));
+    // Tab moves on as ever, closing the list.
+    typed(&mut app, "i");
+    assert!(app.completion.is_some());
+    key(&mut app, Key::plain(KeyCode::Tab));
+    assert!(app.completion.is_none());
+    assert_eq!(app.focus, Focus::Compose(ComposeField::Cc));
+    assert_eq!(app.compose.to.text(), "mark@example.net, MARi");
+}
+
+#[test]
+fn the_address_book_command_is_asked_and_its_answer_merged() {
+    let (mut app, _) = with_history_and(Settings {
+        address_book_command: Some("khard email --parsable %s".into()),
+        ..settings()
+    });
+    typed(&mut app, "o");
+    let Some(Action::QueryAddresses { command, query }) = key(&mut app, Key::char('l')) else {
+        panic!("no query")
+    };
+    assert_eq!(command, "khard email --parsable %s");
+    assert_eq!(query, "ol");
+    // No history match yet: the list waits for the answer.
+    assert!(app.completion.is_none());
+    // An answer to an older query is dropped.
+    app.update(Msg::AddressesFound {
+        query: "o".into(),
+        result: Ok(vec![
+            smtpwire::mail::Mailbox::parse("oops@example.org").unwrap(),
+        ]),
+    });
+    assert!(app.completion.is_none());
+    app.update(Msg::AddressesFound {
+        query: "ol".into(),
+        result: Ok(vec![
+            smtpwire::mail::Mailbox::parse("Ольга <olga@example.org>").unwrap(),
+            smtpwire::mail::Mailbox::parse("Oleg <oleg@example.com>").unwrap(),
+        ]),
+    });
+    assert_eq!(app.completion.as_ref().unwrap().choices.len(), 2);
+    // A narrower query filters the answer at once while it asks again.
+    assert!(matches!(
+        key(&mut app, Key::char('e')),
+        Some(Action::QueryAddresses { .. })
+    ));
+    let shown: Vec<String> = app
+        .completion
+        .as_ref()
+        .unwrap()
+        .choices
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(shown, ["Oleg <oleg@example.com>"]);
+    // A failing command is said, and completion goes on from the history.
+    app.update(Msg::AddressesFound {
+        query: "ole".into(),
+        result: Err("the address book command failed (exit status: 1)".into()),
+    });
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("address book command failed")
+    );
+}
+
+#[test]
+fn accepted_recipients_go_into_the_history_with_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, clock) = app_with(
+        settings(),
+        DraftInput {
+            to: "Мария <maria@example.org>, bob@example.org".into(),
+            ..cyrillic()
+        },
+    );
+    app.context.data_dir = Some(dir.path().to_owned());
+    key(&mut app, Key::ctrl('s'));
+    app.update(clock.at(10));
+    worker(&mut app, WorkerEvent::Done(sent_delivery()));
+    let Some(Action::SaveAddresses { path, history }) = app.update(clock.at(20)) else {
+        panic!("the history is not saved")
+    };
+    assert_eq!(path, dir.path().join("addresses"));
+    let shown: Vec<String> = history.entries().iter().map(ToString::to_string).collect();
+    // olga was refused: not remembered.
+    assert_eq!(
+        shown,
+        [
+            "Мария <maria@example.org>",
+            "bob@example.org",
+            "Тайный <secret@example.org>"
+        ]
+    );
+}
