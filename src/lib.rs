@@ -7,14 +7,18 @@
 //! [`worker`] runs the engine for the UI over channels; [`cli`] runs it
 //! headless; [`config`] keeps settings on disk; [`files`] writes every file
 //! privately and decides whether a config file is trusted; [`providers`] is
-//! the built-in table of mail services' settings. The full-screen composer
+//! the built-in table of mail services' settings; [`export`] writes the
+//! protocol log as text or JSON Lines, and [`equivalent`] prints the swaks,
+//! curl or smtpwire command that sends the same letter. The full-screen composer
 //! is [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
 //! [`tui`] (the runner).
 
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod equivalent;
 pub mod explain;
+pub mod export;
 pub mod files;
 pub mod mail;
 pub mod password;
