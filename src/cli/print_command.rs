@@ -1,0 +1,148 @@
+//! `smtpwire send --print-command swaks|curl|smtpwire`: the command line
+//! that sends this letter with these settings (see [`equivalent`]), on
+//! standard output; nothing is sent.
+//!
+//! swaks and curl send a file: the letter as smtpwire builds it for a server
+//! that offers neither 8BITMIME nor SMTPUTF8 (7-bit, encoded headers), so
+//! it needs no MAIL FROM parameter either tool would have to send. It is
+//! saved in `--eml FILE` when given, else as `smtpwire-letter[-N].eml` in
+//! the current directory (0600, never overwriting), and named by its
+//! absolute path.
+
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+};
+
+use super::{
+    Options,
+    exit::{self, Failure},
+};
+use crate::{
+    equivalent::{self, BuiltLetter, DraftLetter, Tool},
+    files,
+    mail::{self, Draft, Stamp},
+    resolve::{PasswordSource, Resolved},
+    smtp::{self, Capabilities},
+    submit,
+};
+
+/// Prints the command for `tool` (saving the letter for swaks and curl).
+pub(super) fn print(
+    options: &Options,
+    tool: Tool,
+    resolved: &Resolved,
+    draft: &Draft,
+    file: Option<&mail::FileBody>,
+) -> Result<(), Failure> {
+    let text = match tool {
+        Tool::Smtpwire => {
+            if options.eml.is_some() {
+                save(options, &portable(draft, file)?.0)?;
+            }
+            let body_file = body_file(options)?;
+            equivalent::smtpwire(
+                resolved,
+                &DraftLetter {
+                    draft,
+                    body_file: body_file.as_deref(),
+                    repeat: options.repeat,
+                },
+            )
+        }
+        Tool::Swaks | Tool::Curl => {
+            let (bytes, envelope) = portable(draft, file)?;
+            let path = save(options, &bytes)?;
+            if !options.quiet {
+                eprintln!(
+                    "the letter ({} bytes, 7-bit) is saved in {}; the command sends that file",
+                    smtp::connection::group_digits(bytes.len() as u64),
+                    path.display()
+                );
+            }
+            if options.repeat > 1 {
+                eprintln!("warning: {tool} sends the letter once (--repeat is smtpwire's)");
+            }
+            let built = BuiltLetter {
+                file: &path,
+                envelope: &envelope,
+            };
+            match tool {
+                Tool::Swaks => equivalent::swaks(resolved, &built),
+                Tool::Curl | Tool::Smtpwire => equivalent::curl(resolved, &built),
+            }
+        }
+    };
+    if let Some(login) = &resolved.login
+        && login.password == PasswordSource::Ask
+        && !options.quiet
+    {
+        eprintln!(
+            "note: the command reads the password for {} from SMTPWIRE_PASSWORD; set it first",
+            login.user
+        );
+    }
+    writeln!(std::io::stdout().lock(), "{text}").map_err(|e| {
+        Failure::new(
+            exit::CANTCREAT,
+            format!("cannot write to standard output: {e}"),
+        )
+    })
+}
+
+/// The letter's bytes, 7-bit, and its envelope, ASCII wherever the
+/// addresses allow (a non-ASCII local part needs SMTPUTF8 whatever the
+/// client, so such a letter is built for a server that offers it).
+fn portable(
+    draft: &Draft,
+    file: Option<&mail::FileBody>,
+) -> Result<(Vec<u8>, smtp::Envelope), Failure> {
+    let stamp = Stamp::now();
+    let plain = Capabilities::default();
+    let utf8 = Capabilities {
+        smtputf8: true,
+        eight_bit_mime: true,
+        ..Capabilities::default()
+    };
+    let outgoing = match submit::letter_for(draft, file, &stamp, Some(&plain)) {
+        Ok(outgoing) => outgoing,
+        Err(_) => submit::letter_for(draft, file, &stamp, Some(&utf8))?,
+    };
+    let envelope = match submit::envelope_for(draft, &plain) {
+        Ok(envelope) => envelope,
+        Err(_) => submit::envelope_for(draft, &utf8)?,
+    };
+    let bytes = outgoing
+        .letter()
+        .to_bytes()
+        .map_err(|e| Failure::new(exit::DATAERR, format!("error: cannot read the body: {e}")))?;
+    Ok((bytes, envelope))
+}
+
+/// Saves the letter in `--eml FILE` or a new file here; its absolute path.
+fn save(options: &Options, bytes: &[u8]) -> Result<PathBuf, Failure> {
+    let saved = match &options.eml {
+        Some(path) => files::write_private(path, bytes).map(|()| path.clone()),
+        None => files::write_unique(Path::new("."), "smtpwire-letter", "eml", bytes),
+    }
+    .map_err(|e| exit::cannot_write("the letter", &e))?;
+    absolute(&saved)
+}
+
+/// The body's file as an absolute path (`-`, standard input, is in the
+/// draft already).
+fn body_file(options: &Options) -> Result<Option<PathBuf>, Failure> {
+    match &options.body_file {
+        Some(path) if options.body.is_none() && path != Path::new("-") => absolute(path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, Failure> {
+    std::path::absolute(path).map_err(|e| {
+        Failure::new(
+            exit::CANTCREAT,
+            format!("cannot name {} absolutely: {e}", path.display()),
+        )
+    })
+}
