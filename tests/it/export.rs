@@ -167,7 +167,9 @@ fn pipelined_script() -> Script {
 #[tokio::test(start_paused = true)]
 async fn each_transaction_knows_where_its_time_went() {
     use Phase::{Auth, Data, Ehlo, Envelope, FinalReply, Greeting, Tls};
-    let cases: Vec<(&str, Script, Security, bool, Vec<Vec<(Phase, u64)>>)> = vec![
+    /// Per letter, the phases it entered and their milliseconds.
+    type Expected = Vec<Vec<(Phase, u64)>>;
+    let cases: Vec<(&str, Script, Security, bool, Expected)> = vec![
         (
             "lockstep, STARTTLS and AUTH",
             lockstep_script(),
