@@ -3,7 +3,7 @@
 //! engine's own stage changes on the monotonic clock.
 //!
 //! The [`Transcript`](super::Transcript) sees every [`Stage`] change and
-//! keeps a [`StageClock`]: the time from one change to the next is added to
+//! keeps a `StageClock`: the time from one change to the next is added to
 //! the phase of the stage that was running. A transaction's timeline is
 //! taken when its final reply arrives (see `Session::send_many`), so it
 //! holds the opening of the session too when it was the first one on it;
