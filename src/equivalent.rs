@@ -29,10 +29,11 @@
 use std::{fmt::Write as _, path::Path};
 
 use crate::{
-    mail::Draft,
+    mail::{self, Draft, FileBody, Stamp},
     resolve::{PasswordSource, Resolved, Trust},
     settings::DEFAULT_TIMEOUT,
-    smtp::{AuthChoice, Envelope, Security, visible::is_unsafe},
+    smtp::{AuthChoice, Capabilities, Envelope, Security, visible::is_unsafe},
+    submit::{self, Outgoing},
 };
 
 /// Which client's command line.
@@ -75,6 +76,35 @@ pub struct DraftLetter<'a> {
     pub body_file: Option<&'a Path>,
     /// How many times to send it (`--repeat`).
     pub repeat: u32,
+}
+
+/// The letter swaks and curl send, and its envelope: built for a server
+/// that offers neither 8BITMIME nor SMTPUTF8, so it is 7-bit with encoded
+/// headers and needs no MAIL FROM parameter, and the envelope is ASCII
+/// (IDN domains as `xn--`). A non-ASCII local part needs SMTPUTF8 whatever
+/// the client; such a letter is built for a server that offers it. The
+/// caller saves `letter.letter().to_bytes()` and names the file in a
+/// [`BuiltLetter`].
+pub fn build_letter<'a>(
+    draft: &'a Draft,
+    file: Option<&'a FileBody>,
+    stamp: &Stamp,
+) -> Result<(Outgoing<'a>, Envelope), mail::Error> {
+    let plain = Capabilities::default();
+    let utf8 = Capabilities {
+        smtputf8: true,
+        eight_bit_mime: true,
+        ..Capabilities::default()
+    };
+    let letter = match submit::letter_for(draft, file, stamp, Some(&plain)) {
+        Ok(letter) => letter,
+        Err(_) => submit::letter_for(draft, file, stamp, Some(&utf8))?,
+    };
+    let envelope = match submit::envelope_for(draft, &plain) {
+        Ok(envelope) => envelope,
+        Err(_) => submit::envelope_for(draft, &utf8)?,
+    };
+    Ok((letter, envelope))
 }
 
 /// The command for `tool`: [`swaks`], [`curl`] or [`smtpwire`].

@@ -2,12 +2,10 @@
 //! that sends this letter with these settings (see [`equivalent`]), on
 //! standard output; nothing is sent.
 //!
-//! swaks and curl send a file: the letter as smtpwire builds it for a server
-//! that offers neither 8BITMIME nor SMTPUTF8 (7-bit, encoded headers), so
-//! it needs no MAIL FROM parameter either tool would have to send. It is
-//! saved in `--eml FILE` when given, else as `smtpwire-letter[-N].eml` in
-//! the current directory (0600, never overwriting), and named by its
-//! absolute path.
+//! swaks and curl send a file: the letter as [`equivalent::build_letter`]
+//! builds it (7-bit), saved in `--eml FILE` when given, else as
+//! `smtpwire-letter[-N].eml` in the current directory (0600, never
+//! overwriting), and named by its absolute path, as is the CA file.
 
 use std::{
     io::Write as _,
@@ -22,9 +20,8 @@ use crate::{
     equivalent::{self, BuiltLetter, DraftLetter, Tool},
     files,
     mail::{self, Draft, Stamp},
-    resolve::{PasswordSource, Resolved},
-    smtp::{self, Capabilities},
-    submit,
+    resolve::{PasswordSource, Resolved, Trust},
+    smtp,
 };
 
 /// Prints the command for `tool` (saving the letter for swaks and curl).
@@ -35,6 +32,15 @@ pub(super) fn print(
     draft: &Draft,
     file: Option<&mail::FileBody>,
 ) -> Result<(), Failure> {
+    // The command may run from elsewhere: the CA file by its absolute path.
+    let mut resolved = resolved.clone();
+    resolved.trust = match resolved.trust {
+        Trust::System { extra: Some(ca) } => Trust::System {
+            extra: Some(absolute(&ca)?),
+        },
+        Trust::Only(ca) => Trust::Only(absolute(&ca)?),
+        other @ Trust::System { extra: None } => other,
+    };
     let text = match tool {
         Tool::Smtpwire => {
             if options.eml.is_some() {
@@ -42,7 +48,7 @@ pub(super) fn print(
             }
             let body_file = body_file(options)?;
             equivalent::smtpwire(
-                resolved,
+                &resolved,
                 &DraftLetter {
                     draft,
                     body_file: body_file.as_deref(),
@@ -67,9 +73,10 @@ pub(super) fn print(
                 file: &path,
                 envelope: &envelope,
             };
-            match tool {
-                Tool::Swaks => equivalent::swaks(resolved, &built),
-                Tool::Curl | Tool::Smtpwire => equivalent::curl(resolved, &built),
+            if tool == Tool::Swaks {
+                equivalent::swaks(&resolved, &built)
+            } else {
+                equivalent::curl(&resolved, &built)
             }
         }
     };
@@ -90,29 +97,13 @@ pub(super) fn print(
     })
 }
 
-/// The letter's bytes, 7-bit, and its envelope, ASCII wherever the
-/// addresses allow (a non-ASCII local part needs SMTPUTF8 whatever the
-/// client, so such a letter is built for a server that offers it).
+/// The letter's bytes and its envelope, as swaks and curl send them.
 fn portable(
     draft: &Draft,
     file: Option<&mail::FileBody>,
 ) -> Result<(Vec<u8>, smtp::Envelope), Failure> {
-    let stamp = Stamp::now();
-    let plain = Capabilities::default();
-    let utf8 = Capabilities {
-        smtputf8: true,
-        eight_bit_mime: true,
-        ..Capabilities::default()
-    };
-    let outgoing = match submit::letter_for(draft, file, &stamp, Some(&plain)) {
-        Ok(outgoing) => outgoing,
-        Err(_) => submit::letter_for(draft, file, &stamp, Some(&utf8))?,
-    };
-    let envelope = match submit::envelope_for(draft, &plain) {
-        Ok(envelope) => envelope,
-        Err(_) => submit::envelope_for(draft, &utf8)?,
-    };
-    let bytes = outgoing
+    let (letter, envelope) = equivalent::build_letter(draft, file, &Stamp::now())?;
+    let bytes = letter
         .letter()
         .to_bytes()
         .map_err(|e| Failure::new(exit::DATAERR, format!("error: cannot read the body: {e}")))?;

@@ -355,3 +355,38 @@ line two
         assert!(syntax.status.success(), "{text}\n{syntax:?}");
     }
 }
+
+#[test]
+fn the_tools_letter_is_7_bit_and_its_envelope_ascii_where_it_can_be() {
+    for (from, body, envelope_from, ascii_letter) in [
+        (
+            "Иван <ivan@почта.рф>",
+            "Съешь же ещё этих мягких булок",
+            "ivan@xn--80a1acny.xn--p1ai",
+            true,
+        ),
+        (
+            "alice@lab.example",
+            ".a leading dot",
+            "alice@lab.example",
+            true,
+        ),
+        // A UTF-8 local part needs SMTPUTF8 whatever the client.
+        ("иван@почта.рф", "hi", "иван@почта.рф", false),
+    ] {
+        let draft = Draft::parse(&DraftInput {
+            from: from.into(),
+            to: "bob@lab.example".into(),
+            subject: "Тема".into(),
+            body: body.into(),
+            ..DraftInput::default()
+        })
+        .unwrap();
+        let (letter, envelope) = build_letter(&draft, None, &Stamp::now()).unwrap();
+        let bytes = letter.letter().to_bytes().unwrap();
+        assert_eq!(bytes.is_ascii(), ascii_letter, "{from}");
+        assert!(bytes.ends_with(b"\r\n"), "{from}");
+        assert_eq!(envelope.from, envelope_from);
+        assert_eq!(envelope.recipients, ["bob@lab.example"]);
+    }
+}
