@@ -238,8 +238,9 @@ show_logs() {
 # system service must not start either), tmux (the composer's test) and GNU
 # time (peak memory in the load test).
 # gdb: gcore, for the test that searches the composer's memory for the password.
+# curl (and swaks): the commands `send --print-command` prints are run and must deliver.
 PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-lmtpd spamassassin openssl swaks
-  libnet-ssleay-perl python3 procps ca-certificates rspamd tmux time gdb)
+  libnet-ssleay-perl python3 procps ca-certificates rspamd tmux time gdb curl)
 
 cmd_install() {
   need_root install

@@ -7,6 +7,7 @@ mod check;
 pub mod exit;
 mod info;
 mod input;
+mod print_command;
 mod send;
 mod sent;
 
@@ -23,6 +24,8 @@ pub use self::{
 };
 use crate::{
     config,
+    equivalent::Tool,
+    export::TranscriptFormat,
     resolve::{self, Context, Resolved},
     settings::Settings,
 };
@@ -131,6 +134,22 @@ pub struct Options {
     /// Append the transcript to this file.
     #[arg(long, global = true, value_name = "FILE")]
     pub transcript: Option<PathBuf>,
+    /// The --transcript file's format: text (as on stderr) or jsonl (JSON
+    /// Lines: time, dir, stage, text, code, enhanced, `latency_ms`, gloss).
+    #[arg(long, global = true, value_name = "FORMAT", value_enum,
+          default_value_t = TranscriptFormat::Text, requires = "transcript")]
+    pub transcript_format: TranscriptFormat,
+    /// Print the swaks, curl or smtpwire command that sends this letter
+    /// with these settings, and exit without sending (swaks and curl send
+    /// the letter saved in --eml FILE, else in the current directory).
+    #[arg(
+        long,
+        global = true,
+        value_name = "TOOL",
+        value_enum,
+        conflicts_with = "dry_run"
+    )]
+    pub print_command: Option<Tool>,
     /// Save the exact bytes of the letter to this file.
     #[arg(long, global = true, value_name = "FILE")]
     pub eml: Option<PathBuf>,

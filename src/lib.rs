@@ -8,7 +8,10 @@
 //! headless; [`config`] keeps settings on disk; [`files`] writes every file
 //! privately and decides whether a config file is trusted; [`providers`] is
 //! the built-in table of mail services' settings; [`sent`] keeps the copy
-//! of each sent letter (IMAP or Maildir) and the queue of copies to retry. The full-screen composer
+//! of each sent letter (IMAP or Maildir) and the queue of copies to retry;
+//! [`export`] writes the protocol log as text or JSON Lines, and
+//! [`equivalent`] prints the swaks, curl or smtpwire command that sends the
+//! same letter; [`addresses`] completes recipients. The full-screen composer
 //! is [`app`] (the model), [`ui`] (the view), [`term`] (terminal events) and
 //! [`tui`] (the runner); [`pathcomplete`] completes paths for its attach
 //! prompt.
@@ -17,7 +20,9 @@ pub mod addresses;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod equivalent;
 pub mod explain;
+pub mod export;
 pub mod files;
 pub mod mail;
 pub mod password;

@@ -23,6 +23,7 @@ pub mod error;
 pub mod reply;
 pub mod scrub;
 mod session;
+pub mod timeline;
 pub mod tls;
 mod transaction;
 pub mod transcript;
@@ -41,6 +42,7 @@ pub use self::{
     error::{Advice, Error},
     reply::{Code, Enhanced, Reply, Severity},
     session::Session,
+    timeline::{Phase, Timeline},
     transcript::{Dir, Event, LogLine, Stage, Transcript},
 };
 
@@ -140,6 +142,9 @@ pub struct Delivery {
     pub reply: Reply,
     /// Octets written during DATA, dot-stuffing included.
     pub size: u64,
+    /// Where the transaction's time went (with the session's opening when
+    /// it was the first on the session).
+    pub timeline: Timeline,
 }
 
 impl Delivery {
@@ -181,6 +186,7 @@ mod tests {
                 recipients: Vec::new(),
                 reply: Reply::new(Code::new(250).unwrap(), vec![text.to_owned()]),
                 size: 0,
+                timeline: Timeline::default(),
             };
             assert_eq!(d.queue_id(), id, "{text}");
         }

@@ -34,7 +34,7 @@ pub async fn check(options: &Options) -> Result<(), Failure> {
     let session = Session::connect(
         &config,
         &tls,
-        input::printer(options.quiet, transcript_file),
+        input::printer(options.quiet, transcript_file, options.transcript_format),
     )
     .await
     .map_err(|e| Failure::engine(&e, logged_in))?;

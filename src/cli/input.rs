@@ -13,6 +13,7 @@ use super::{
     exit::{self, Failure},
 };
 use crate::{
+    export::{Exporter, TranscriptFormat},
     files,
     mail::{self, Draft, DraftInput},
     password::{self, Password},
@@ -192,20 +193,38 @@ pub(super) fn open_transcript(path: &Path) -> Result<File, Failure> {
     Ok(opened.file)
 }
 
-/// The headless transcript: lines to stderr (unless quiet) and to the file.
-pub(super) fn printer(quiet: bool, mut file: Option<File>) -> Transcript {
+/// The headless transcript: lines to stderr as text (unless quiet), and to
+/// the file in its format (each line with the stage it was logged in).
+pub(super) fn printer(quiet: bool, file: Option<File>, format: TranscriptFormat) -> Transcript {
+    let mut file = file.map(|f| (f, Exporter::new(format, &date_anchor())));
+    let mut stage = None;
     Transcript::new(move |event| {
-        let Event::Line(line) = event else { return };
-        let text = line.to_string();
+        let line = match event {
+            Event::Line(line) => line,
+            Event::Stage(now) => {
+                stage = Some(now);
+                return;
+            }
+        };
         if !quiet {
             // stderr going away is no reason to stop sending.
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
         }
-        if let Some(f) = &mut file
-            && writeln!(f, "{text}").is_err()
+        if let Some((f, exporter)) = &mut file
+            && writeln!(f, "{}", exporter.line(&line, stage)).is_err()
         {
             eprintln!("warning: writing the transcript file failed; it stops here");
             file = None;
         }
     })
+}
+
+/// When the transcript starts, with its date: a line keeps only its time of
+/// day, and JSON Lines need the date too (see [`Exporter`]).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the headless transcript's one clock read, for the date of its lines"
+)]
+fn date_anchor() -> chrono::DateTime<chrono::Local> {
+    chrono::Local::now()
 }

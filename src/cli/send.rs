@@ -11,7 +11,7 @@ use std::{
 use super::{
     Layers, Options,
     exit::{self, Failure},
-    input,
+    input, print_command,
 };
 use crate::{
     addresses::{self, History},
@@ -59,6 +59,15 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
             eprintln!("warning: {warning}");
         }
     }
+    if let Some(tool) = options.print_command {
+        let file = input::finish_file_body(scanning).await?;
+        let parts = submit::Parts {
+            draft: &draft,
+            file: file.as_ref(),
+            attachments: &attachments,
+        };
+        return print_command::print(options, tool, &resolved?, parts);
+    }
     if options.dry_run {
         let file = input::finish_file_body(scanning).await?;
         blank_file_warning(file.as_ref());
@@ -104,7 +113,7 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     let mut session = Session::connect(
         &config,
         &tls,
-        input::printer(options.quiet, transcript_file),
+        input::printer(options.quiet, transcript_file, options.transcript_format),
     )
     .await
     .map_err(|e| Failure::engine(&e, logged_in))?;
@@ -270,6 +279,9 @@ fn report(
                     .map(|id| format!(", queued as {id}"))
                     .unwrap_or_default()
             );
+            if !delivery.timeline.is_empty() {
+                let _ = writeln!(out, "timeline: {}", delivery.timeline);
+            }
         }
     } else {
         let delivered = results.iter().filter(|r| r.is_ok()).count();
@@ -280,6 +292,13 @@ fn report(
             secs,
             delivered as f64 / secs
         );
+        let mut sum = smtp::Timeline::default();
+        for delivery in results.iter().flatten() {
+            sum.add(&delivery.timeline);
+        }
+        if !sum.is_empty() {
+            let _ = writeln!(out, "timeline of the {delivered} accepted letters: {sum}");
+        }
     }
     if !options.quiet {
         eprint!("{out}");

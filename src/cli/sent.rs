@@ -41,7 +41,7 @@ pub(super) async fn sent(options: &Options, retry: bool) -> Result<(), Failure> 
         Some(path) => Some(input::open_transcript(path)?),
         None => None,
     };
-    let mut transcript = input::printer(options.quiet, transcript);
+    let mut transcript = input::printer(options.quiet, transcript, options.transcript_format);
     let report = sent::retry_queue(
         &queue,
         &layers.command_line,
@@ -295,7 +295,7 @@ pub(super) async fn after_send(
         .transcript
         .as_deref()
         .and_then(|path| input::open_transcript(path).ok());
-    let mut transcript = input::printer(options.quiet, file);
+    let mut transcript = input::printer(options.quiet, file, options.transcript_format);
     let message_id = letter.letter().message_id().to_string();
     let origin = Origin {
         settings,

@@ -130,6 +130,8 @@ impl Session {
         {
             return Err(session.fail(e).await);
         }
+        // Open: the time until the caller's next command is nobody's.
+        session.conn.transcript().idle();
         Ok(session)
     }
 

@@ -72,6 +72,8 @@ impl Session {
             {
                 Ok(Ok(recipients)) => recipients,
                 Ok(Err(refused)) => {
+                    // A refused transaction's time is not the next one's.
+                    self.conn.transcript().lap();
                     results.push(Err(refused));
                     continue;
                 }
@@ -106,6 +108,9 @@ impl Session {
 
     /// Queues and writes MAIL, every RCPT and DATA (the pipelined group).
     async fn send_envelope<C: ?Sized>(&mut self, p: &Prepared<'_, C>) -> Result<(), Error> {
+        // The group's lines and its write belong to the transaction, not to
+        // whatever came before it.
+        self.conn.transcript().stage(Stage::Mail);
         self.queue_envelope(p);
         let limit = self.conn.timeouts().command;
         self.conn.flush(Stage::Mail, limit).await
@@ -325,6 +330,7 @@ impl Session {
         self.conn.transcript().stage(Stage::EndOfData);
         let limit = self.conn.timeouts().data_end;
         let reply = self.conn.read_reply(Stage::EndOfData, limit).await?;
+        let timeline = self.conn.transcript().lap();
         if !reply.is_positive() {
             return Ok(Err(Error::Rejected {
                 stage: Stage::EndOfData,
@@ -335,6 +341,7 @@ impl Session {
             recipients,
             reply,
             size,
+            timeline,
         }))
     }
 

@@ -25,6 +25,7 @@ use chrono::NaiveTime;
 use super::{
     reply::{Code, Reply},
     scrub::{Scrubber, WITHHELD},
+    timeline::{StageClock, Timeline},
 };
 
 /// Who a line is from.
@@ -145,6 +146,29 @@ pub enum Stage {
     Quit,
 }
 
+impl Stage {
+    /// The stage's name in machine-readable output (JSON Lines): `connect`,
+    /// `tls`, `greeting`, `ehlo`, `starttls`, `auth`, `mail`, `rcpt`,
+    /// `data`, `message`, `final_reply`, `rset`, `quit`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Stage::Connect => "connect",
+            Stage::TlsHandshake => "tls",
+            Stage::Greeting => "greeting",
+            Stage::Ehlo => "ehlo",
+            Stage::StartTls => "starttls",
+            Stage::Auth => "auth",
+            Stage::Mail => "mail",
+            Stage::Rcpt => "rcpt",
+            Stage::Data => "data",
+            Stage::Content => "message",
+            Stage::EndOfData => "final_reply",
+            Stage::Rset => "rset",
+            Stage::Quit => "quit",
+        }
+    }
+}
+
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -185,6 +209,10 @@ pub struct Transcript {
     scrubber: Scrubber,
     /// Whether the note about a short password was given.
     short_noted: bool,
+    /// The stage last reported.
+    current: Option<Stage>,
+    /// The time spent per stage, for [`Timeline`]s.
+    clock: StageClock,
 }
 
 impl fmt::Debug for Transcript {
@@ -206,6 +234,8 @@ impl Transcript {
             sink: Box::new(sink),
             scrubber: Scrubber::new(),
             short_noted: false,
+            current: None,
+            clock: StageClock::default(),
         }
     }
 
@@ -286,9 +316,41 @@ impl Transcript {
         }
     }
 
-    /// Reports a stage change.
+    /// Reports a stage change (a repeat of the current stage is not
+    /// reported again) and times it.
     pub fn stage(&mut self, stage: Stage) {
-        (self.sink)(Event::Stage(stage));
+        let repeat = self.current == Some(stage);
+        if !repeat || !self.clock.is_running() {
+            self.clock.enter(stage);
+        }
+        if !repeat {
+            self.current = Some(stage);
+            (self.sink)(Event::Stage(stage));
+        }
+    }
+
+    /// The stage last reported.
+    pub fn current_stage(&self) -> Option<Stage> {
+        self.current
+    }
+
+    /// The engine waits for its caller: the time until the next stage
+    /// counts toward no [`Timeline`] phase.
+    pub fn idle(&mut self) {
+        self.clock.idle();
+    }
+
+    /// The timeline measured since the last lap (the transaction that just
+    /// ended, and the session's opening if it was the first); the next
+    /// starts empty.
+    pub fn lap(&mut self) -> Timeline {
+        self.clock.lap()
+    }
+
+    /// What [`Transcript::lap`] would return now, without ending anything
+    /// (e.g. the opening of a session that has sent nothing yet).
+    pub fn timeline(&self) -> Timeline {
+        self.clock.peek()
     }
 
     /// A line written by the client (already in its redacted form).

@@ -14,6 +14,7 @@
     reason = "test helpers take what the table gives them"
 )]
 
+mod export;
 mod imap;
 mod letters;
 mod load;

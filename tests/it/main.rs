@@ -12,6 +12,7 @@
 )]
 
 mod cli;
+mod export;
 mod faults;
 mod hostile;
 mod mail;

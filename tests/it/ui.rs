@@ -287,6 +287,7 @@ fn sent_delivery() -> Outcome {
             ],
             reply: reply(250, "2.0.0 Ok: queued as 4Xb2kL0sFz"),
             size: 1234,
+            timeline: smtp::Timeline::default(),
         },
         message_id: "<20250314084102.5f3a9c@example.org>".into(),
     }
@@ -818,6 +819,7 @@ fn a_fully_accepted_letter_is_marked_sent_and_saved_so() {
                 }],
                 reply: reply(250, "2.0.0 Ok: queued as ABC"),
                 size: 10,
+                timeline: smtp::Timeline::default(),
             },
             message_id: "x@example.org".into(),
         }),
