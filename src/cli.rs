@@ -134,6 +134,11 @@ pub struct Options {
     /// Append the transcript to this file.
     #[arg(long, global = true, value_name = "FILE")]
     pub transcript: Option<PathBuf>,
+    /// The composer only: start with this saved log (text or JSON Lines,
+    /// as Ctrl+L or --transcript wrote it) in the protocol log, to read and
+    /// inspect it.
+    #[arg(long, value_name = "FILE")]
+    pub open_log: Option<PathBuf>,
     /// The --transcript file's format: text (as on stderr) or jsonl (JSON
     /// Lines: time, dir, stage, text, code, enhanced, `latency_ms`, gloss).
     #[arg(long, global = true, value_name = "FORMAT", value_enum,

@@ -7,6 +7,7 @@
 //! the log gets its own column on the right.
 
 mod compose;
+mod inspect;
 mod overlay;
 mod settings;
 mod status;

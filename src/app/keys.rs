@@ -78,6 +78,9 @@ impl App {
                 KeyCode::Char('d' | 'D') => return self.disconnect(),
                 KeyCode::Char('w' | 'W') => return self.save_settings(),
                 KeyCode::Char('l' | 'L') => return self.save_log(),
+                KeyCode::Char('p' | 'P') => {
+                    return self.print_command(crate::equivalent::Tool::Swaks);
+                }
                 KeyCode::Char('n' | 'N') => {
                     if self.compose.has_letter() && !self.sent {
                         self.overlay = Some(Overlay::ConfirmNew);
@@ -100,12 +103,18 @@ impl App {
         };
         match self.focus {
             Focus::Log => match key.code {
-                KeyCode::Up => self.log.up(1),
-                KeyCode::Down => self.log.down(1),
-                KeyCode::PageUp => self.log.page_up(),
-                KeyCode::PageDown => self.log.page_down(),
-                KeyCode::Home => self.log.home(),
-                KeyCode::End => self.log.end(),
+                KeyCode::Up => self.log.select(true, 1),
+                KeyCode::Down => self.log.select(false, 1),
+                KeyCode::PageUp => self
+                    .log
+                    .select(true, self.log.page().saturating_sub(1).max(1)),
+                KeyCode::PageDown => {
+                    self.log
+                        .select(false, self.log.page().saturating_sub(1).max(1));
+                }
+                KeyCode::Home => self.log.select_first(),
+                KeyCode::End => self.log.select_last(),
+                KeyCode::Enter => self.inspect(),
                 KeyCode::Left => self.log.sideways(false),
                 KeyCode::Right => self.log.sideways(true),
                 _ => {}
@@ -207,6 +216,20 @@ impl App {
                 ControlFlow::Break(None)
             }
             Overlay::Attach(_) => ControlFlow::Break(self.attach_prompt_key(key)),
+            Overlay::SaveLog => {
+                self.overlay = None;
+                ControlFlow::Break(match key.code {
+                    KeyCode::Char('t' | 'T') | KeyCode::Enter => {
+                        self.save_log_as(crate::export::TranscriptFormat::Text)
+                    }
+                    KeyCode::Char('j' | 'J') => {
+                        self.save_log_as(crate::export::TranscriptFormat::Jsonl)
+                    }
+                    _ => None,
+                })
+            }
+            Overlay::Inspect(_) => ControlFlow::Break(self.inspector_key(&key)),
+            Overlay::Command(_) => ControlFlow::Break(self.command_key(&key)),
             Overlay::Results { .. } => {
                 // Any key closes it; keys other than these also do their job.
                 self.overlay = None;

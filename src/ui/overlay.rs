@@ -95,7 +95,68 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: Them
             delivery,
         } => results(frame, area, message_id, delivery, theme),
         Overlay::Attach(prompt) => attach(frame, area, prompt, theme),
+        Overlay::SaveLog => {
+            let lines = vec![
+                Line::from("Save the protocol log in the data folder's logs, as:"),
+                Line::from(""),
+                keys_line(
+                    &[
+                        ("t", "text, as on screen (.txt)"),
+                        ("j", "JSON Lines (.jsonl)"),
+                        ("Esc", "cancel"),
+                    ],
+                    theme,
+                ),
+            ];
+            window(frame, area, " Save the log · Ctrl+L ", lines, 78, theme);
+        }
+        Overlay::Inspect(inspector) => super::inspect::draw(frame, area, inspector, theme),
+        Overlay::Command(view) => command(frame, area, view, theme),
     }
+}
+
+/// Ctrl+P: the command, what it needs, and the keys for the other tools.
+/// Long lines are cut here: the whole command is in the file named above
+/// it.
+fn command(frame: &mut Frame, area: Rect, view: &crate::app::CommandView, theme: Theme) {
+    let room = usize::from(area.width.saturating_sub(6));
+    let note = |text: &str, style| Line::from(Span::styled(fit(text, room).0, style));
+    let mut lines = Vec::new();
+    if let Some(file) = &view.script {
+        lines.push(note(
+            &format!("Saved in {}: sh runs it.", file.display()),
+            theme.dim(),
+        ));
+    }
+    if let Some(letter) = &view.letter {
+        lines.push(note(
+            &format!("It sends {} (the letter, 7-bit).", letter.display()),
+            theme.dim(),
+        ));
+    }
+    if view.needs_password_variable {
+        lines.push(note(
+            "It reads the password from SMTPWIRE_PASSWORD: export it first.",
+            theme.status(Tone::Warning),
+        ));
+    }
+    lines.push(Line::from(""));
+    match &view.text {
+        Ok(text) => lines.extend(text.lines().map(|l| note(l, theme.value()))),
+        Err(why) => lines.push(note(why, theme.dim())),
+    }
+    lines.push(Line::from(""));
+    lines.push(keys_line(
+        &[
+            ("s", "swaks"),
+            ("c", "curl"),
+            ("w", "smtpwire"),
+            ("Esc", "close"),
+        ],
+        theme,
+    ));
+    let title = format!(" The same letter with {} · Ctrl+P ", view.tool);
+    window(frame, area, &title, lines, area.width, theme);
 }
 
 /// The F5 prompt: the path being typed (the cursor in it), what Tab found,

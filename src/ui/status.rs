@@ -180,6 +180,24 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
         Some(Overlay::Attach(_)) => {
             return &[("Tab", "complete"), ("Enter", "attach"), ("Esc", "close")];
         }
+        Some(Overlay::Command(_)) => {
+            return &[
+                ("s", "swaks"),
+                ("c", "curl"),
+                ("w", "smtpwire"),
+                ("Esc", "close"),
+            ];
+        }
+        Some(Overlay::SaveLog) => {
+            return &[("t", "text"), ("j", "JSON Lines"), ("Esc", "cancel")];
+        }
+        Some(Overlay::Inspect(_)) => {
+            return &[
+                ("↑↓", "scroll"),
+                ("←→", "previous/next line"),
+                ("Esc", "close"),
+            ];
+        }
         None => {}
     }
     if app.completion.is_some() {
@@ -200,7 +218,8 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     }
     match app.focus {
         Focus::Log => &[
-            ("↑↓", "scroll"),
+            ("↑↓", "choose a line"),
+            ("Enter", "details"),
             ("PgUp/PgDn", "page"),
             ("Home/End", "top/follow"),
             ("←→", "sideways"),
