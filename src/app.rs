@@ -434,6 +434,10 @@ pub struct App {
     pub copying: Option<String>,
     /// The list of addresses offered for the entry being typed.
     pub completion: Option<Completion>,
+    /// The first row of the help shown (F1 on a short screen).
+    pub help_scroll: usize,
+    /// The largest useful `help_scroll`, recorded by the view.
+    pub help_max: std::cell::Cell<usize>,
     found: complete::Found,
     /// The history of addresses changed since it was written.
     addresses_unsaved: bool,
@@ -526,6 +530,8 @@ impl App {
             sent: false,
             copying: None,
             completion: None,
+            help_scroll: 0,
+            help_max: std::cell::Cell::new(0),
             found: complete::Found::default(),
             addresses_unsaved: false,
             letters: Vec::new(),

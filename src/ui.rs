@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     status::status_line(frame, status_row, app, theme);
     status::hint_bar(frame, hints_row, app, theme);
     if let Some(overlay) = &app.overlay {
-        overlay::draw(frame, main, overlay, theme);
+        overlay::draw(frame, main, app, overlay, theme);
     }
 }
 

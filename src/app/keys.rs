@@ -28,6 +28,7 @@ impl App {
         }
         match key.code {
             KeyCode::F(1) => {
+                self.help_scroll = 0;
                 self.overlay = Some(Overlay::Help);
                 return None;
             }
@@ -188,11 +189,16 @@ impl App {
         let no = matches!(key.code, KeyCode::Esc | KeyCode::Char('n' | 'N')) && !key.ctrl;
         match overlay {
             Overlay::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter | KeyCode::Char('q')
-                ) {
-                    self.overlay = None;
+                let max = self.help_max.get();
+                match key.code {
+                    KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter | KeyCode::Char('q') => {
+                        self.overlay = None;
+                    }
+                    KeyCode::Up => self.help_scroll = self.help_scroll.min(max).saturating_sub(1),
+                    KeyCode::Down => self.help_scroll = (self.help_scroll + 1).min(max),
+                    KeyCode::PageUp | KeyCode::Home => self.help_scroll = 0,
+                    KeyCode::PageDown | KeyCode::End => self.help_scroll = max,
+                    _ => {}
                 }
                 ControlFlow::Break(None)
             }

@@ -1,6 +1,8 @@
 //! Windows over the screen: the help, the lint warnings before sending,
 //! the per-recipient result of a send, and the new-letter confirmation.
 
+use std::cell::Cell;
+
 use ratatui::{
     Frame,
     layout::Rect,
@@ -10,18 +12,21 @@ use ratatui::{
 
 use super::{fit, theme::Theme, width_of};
 use crate::{
-    app::{AttachPrompt, Overlay, Tone},
+    app::{App, AttachPrompt, Overlay, Tone},
     smtp::Delivery,
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 20] = [
+pub(super) const KEYS: [(&str, &str); 22] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
     ),
     ("F2", "settings pane; again: back to the letter"),
-    ("F3", "protocol log; again: back"),
+    (
+        "F3",
+        "protocol log: ↑ ↓ a line, Enter its details; again: back",
+    ),
     ("F4", "write the body in $VISUAL / $EDITOR / vi"),
     ("F5", "attach a file (Tab completes the path)"),
     (
@@ -37,12 +42,20 @@ pub(super) const KEYS: [(&str, &str); 20] = [
         "Ctrl+W",
         "save the settings to the config file (never the password)",
     ),
-    ("Ctrl+L", "save the protocol log to a file"),
+    ("Ctrl+L", "save the protocol log: text or JSON Lines"),
+    (
+        "Ctrl+P",
+        "the same letter as a swaks, curl or smtpwire command",
+    ),
     ("Ctrl+Q, Ctrl+C", "quit (QUIT first if a session is open)"),
     ("F1", "this help"),
     (
         "Log",
         "↑ ↓ PgUp PgDn Home End, wheel; End follows; ← → sideways",
+    ),
+    (
+        "Inspector",
+        "↑ ↓ PgUp PgDn scroll; ← → the previous or next line; Esc",
     ),
     ("Settings", "Space or ← → changes Account, Security, Auth"),
     (
@@ -59,9 +72,9 @@ pub(super) const KEYS: [(&str, &str); 20] = [
     ),
 ];
 
-pub(super) fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: Theme) {
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: Theme) {
     match overlay {
-        Overlay::Help => help(frame, area, theme),
+        Overlay::Help => help(frame, area, app.help_scroll, &app.help_max, theme),
         Overlay::Lint(warnings) => {
             let mut lines = vec![Line::from(
                 "This letter may be scored as spam, bounced or misread:",
@@ -204,10 +217,18 @@ fn attach(frame: &mut Frame, area: Rect, prompt: &AttachPrompt, theme: Theme) {
     ));
 }
 
-fn help(frame: &mut Frame, area: Rect, theme: Theme) {
+/// Every key; on a short screen, from row `scroll` on (↑ ↓ scroll; the
+/// largest useful value goes back through `max_scroll`).
+fn help(frame: &mut Frame, area: Rect, scroll: usize, max_scroll: &Cell<usize>, theme: Theme) {
     let key_width = KEYS.iter().map(|(k, _)| width_of(k)).max().unwrap_or(0);
+    // The window's border takes two rows.
+    let room = usize::from(area.height.saturating_sub(2)).max(1);
+    max_scroll.set(KEYS.len().saturating_sub(room));
+    let first = scroll.min(max_scroll.get());
     let lines = KEYS
         .iter()
+        .skip(first)
+        .take(room)
         .map(|(key, what)| {
             Line::from(vec![
                 Span::styled(format!("{key:<key_width$}"), theme.label(false)),
@@ -216,7 +237,17 @@ fn help(frame: &mut Frame, area: Rect, theme: Theme) {
             ])
         })
         .collect();
-    window(frame, area, " Keys · Esc closes ", lines, 78, theme);
+    let title = if KEYS.len() > room {
+        format!(
+            " Keys {}–{} of {} · ↑↓ scroll · Esc closes ",
+            first + 1,
+            first + room.min(KEYS.len()),
+            KEYS.len()
+        )
+    } else {
+        " Keys · Esc closes ".to_owned()
+    };
+    window(frame, area, &title, lines, 78, theme);
 }
 
 fn results(frame: &mut Frame, area: Rect, message_id: &str, delivery: &Delivery, theme: Theme) {

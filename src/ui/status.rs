@@ -169,7 +169,7 @@ pub(super) fn hint_bar(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 /// The keys worth showing now, most useful first (the bar cuts the rest).
 fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     match &app.overlay {
-        Some(Overlay::Help) => return &[("Esc", "close the help")],
+        Some(Overlay::Help) => return &[("↑↓", "scroll"), ("Esc", "close the help")],
         Some(Overlay::Lint(_)) => {
             return &[("Ctrl+S", "send anyway"), ("Esc", "back to the letter")];
         }

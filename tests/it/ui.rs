@@ -1786,3 +1786,21 @@ fn ctrl_p_asks_for_the_command_and_shows_it() {
     key(&mut app, Key::plain(KeyCode::Esc));
     assert_eq!(app.overlay, None);
 }
+
+#[test]
+fn the_help_scrolls_on_a_short_screen() {
+    let (mut app, _) = filled();
+    key(&mut app, Key::plain(KeyCode::F(1)));
+    let top = screen(&app, 80, 24);
+    assert!(top.contains("Keys 1–20 of 22"), "{top}");
+    key(&mut app, Key::plain(KeyCode::End));
+    let bottom = screen(&app, 80, 24);
+    assert!(bottom.contains("Keys 3–22 of 22"), "{bottom}");
+    assert!(bottom.contains("Enter new line, Ctrl+U undo"), "{bottom}");
+    key(&mut app, Key::plain(KeyCode::Down));
+    assert_eq!(app.help_scroll, 2, "no further than the end");
+    key(&mut app, Key::plain(KeyCode::Up));
+    assert_eq!(app.help_scroll, 1);
+    // At 200×50 everything shows at once.
+    assert!(screen(&app, 200, 50).contains("Keys · Esc closes"));
+}
