@@ -55,7 +55,10 @@ impl FileBody {
         };
         let mut file = std::fs::File::open(path).map_err(read_error)?;
         let mut scanner = Scanner::new();
-        let mut buf = vec![0u8; FILE_PIECE];
+        // No larger than the file: zeroing and faulting in 64 KiB for a
+        // letter of a few lines cost more than reading it.
+        let size = file.metadata().map_or(FILE_PIECE as u64, |m| m.len());
+        let mut buf = vec![0u8; piece_for(size)];
         // Up to three octets of a UTF-8 sequence split by the piece boundary.
         let (mut carry, mut offset) = (0usize, 0u64);
         loop {
@@ -96,6 +99,15 @@ impl FileBody {
     }
 }
 
+/// The size of the pieces to read a body of `size` octets in: the whole
+/// body and a little slack when it is smaller than [`FILE_PIECE`] (so one
+/// read finds it all, and the next the end), else [`FILE_PIECE`].
+fn piece_for(size: u64) -> usize {
+    usize::try_from(size)
+        .map_or(FILE_PIECE, |size| size.saturating_add(64))
+        .min(FILE_PIECE)
+}
+
 /// How many octets at the end of `data` begin a UTF-8 sequence that
 /// continues past it (0 to 3).
 fn incomplete_utf8_tail(data: &[u8]) -> usize {
@@ -121,7 +133,11 @@ fn incomplete_utf8_tail(data: &[u8]) -> usize {
 pub(super) struct FileStream<'a> {
     body: &'a FileBody,
     file: Option<std::fs::File>,
+    /// Allocated and zeroed once, on the first read; the body's octets are
+    /// `window[used..filled]`.
     window: Vec<u8>,
+    /// Octets of `window` read from the file.
+    filled: usize,
     /// Octets of `window` the encoder has used.
     used: usize,
     eof: bool,
@@ -137,7 +153,8 @@ impl<'a> FileStream<'a> {
         FileStream {
             body,
             file: None,
-            window: Vec::with_capacity(FILE_PIECE + encode::LOOKAHEAD),
+            window: Vec::new(),
+            filled: 0,
             used: 0,
             eof: false,
             encoder: Encoder::new(encoding),
@@ -159,15 +176,18 @@ impl<'a> FileStream<'a> {
         let start = out.written();
         while !self.encoder.is_done() && out.written() - start < limit {
             if !self.eof
-                && self.window.len() - self.used <= encode::LOOKAHEAD
+                && self.filled - self.used <= encode::LOOKAHEAD
                 && let Err(e) = self.refill()
             {
                 self.failed = true;
                 return Err(e);
             }
-            self.used += self
-                .encoder
-                .run(&self.window[self.used..], self.eof, out, start + limit);
+            self.used += self.encoder.run(
+                &self.window[self.used..self.filled],
+                self.eof,
+                out,
+                start + limit,
+            );
         }
         Ok(!self.encoder.is_done())
     }
@@ -178,13 +198,19 @@ impl<'a> FileStream<'a> {
             Some(file) => file,
             None => self.file.insert(std::fs::File::open(path)?),
         };
-        self.window.drain(..self.used);
+        if self.window.is_empty() {
+            // Zeroed once per letter, not once per piece: a 20 MB body
+            // read into a re-zeroed window cost 20 MB of memset.
+            let piece = piece_for(self.body.scan.plain_len);
+            self.window = vec![0; piece + encode::LOOKAHEAD];
+        }
+        // What the encoder left for lookahead moves to the front.
+        self.window.copy_within(self.used..self.filled, 0);
+        let have = self.filled - self.used;
         self.used = 0;
-        let have = self.window.len();
-        self.window.resize(have + FILE_PIECE, 0);
         let n = file.read(&mut self.window[have..])?;
-        self.window.truncate(have + n);
-        self.scanner.feed(&self.window[have..]);
+        self.filled = have + n;
+        self.scanner.feed(&self.window[have..self.filled]);
         if n == 0 {
             self.eof = true;
             let again = std::mem::replace(&mut self.scanner, Scanner::new()).finish();
