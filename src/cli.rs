@@ -38,6 +38,27 @@ pub struct Cli {
     pub options: Options,
 }
 
+impl Cli {
+    /// Whether this run may open a TLS connection: not for the commands
+    /// that print tables, a dry run, or `--security none` on the command
+    /// line (which no config file can override). The composer may: its
+    /// settings can change while it runs.
+    pub fn may_use_tls(&self) -> bool {
+        let plain = self.options.settings.security == Some(crate::smtp::Security::None);
+        match &self.command {
+            None => true,
+            Some(CliCommand::Send) => !plain && !self.options.dry_run,
+            Some(CliCommand::Check) => !plain,
+            Some(
+                CliCommand::Explain { .. }
+                | CliCommand::Providers
+                | CliCommand::Completions { .. }
+                | CliCommand::Man,
+            ) => false,
+        }
+    }
+}
+
 /// The headless commands.
 #[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
 pub enum CliCommand {
