@@ -7,6 +7,7 @@ mod check;
 pub mod exit;
 mod info;
 mod input;
+mod load;
 mod send;
 
 use std::path::PathBuf;
@@ -143,6 +144,10 @@ pub struct Options {
     #[arg(long, global = true, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub repeat: u32,
+    /// Spread --repeat's letters over N concurrent sessions (load tests; 1 to 64).
+    #[arg(long, global = true, value_name = "N", default_value_t = 1, requires = "repeat",
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
     /// Print only errors and warnings, no transcript or table.
     #[arg(long, global = true)]
     pub quiet: bool,

@@ -193,16 +193,27 @@ pub(super) fn open_transcript(path: &Path) -> Result<File, Failure> {
 }
 
 /// The headless transcript: lines to stderr (unless quiet) and to the file.
-pub(super) fn printer(quiet: bool, mut file: Option<File>) -> Transcript {
+pub(super) fn printer(quiet: bool, file: Option<File>) -> Transcript {
+    printer_tagged(quiet, file, None)
+}
+
+/// [`printer`] whose lines on stderr start with `tag` (which of several
+/// sessions); the file gets the lines as they are.
+pub(super) fn printer_tagged(
+    quiet: bool,
+    mut file: Option<File>,
+    tag: Option<String>,
+) -> Transcript {
     if quiet && file.is_none() {
         return Transcript::discard();
     }
+    let tag = tag.unwrap_or_default();
     Transcript::new(move |event| {
         let Event::Line(line) = event else { return };
         let text = line.to_string();
         if !quiet {
             // stderr going away is no reason to stop sending.
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
+            let _ = writeln!(std::io::stderr().lock(), "{tag}{text}");
         }
         if let Some(f) = &mut file
             && writeln!(f, "{text}").is_err()

@@ -1,17 +1,14 @@
-//! `smtpwire send`: build the letter, open a session, send it (`--repeat`
-//! times, pipelined), report per recipient, and exit with the status of the
-//! first failure.
+//! `smtpwire send`: build the letter, open a session, send it, report per
+//! recipient, and exit with the status of the first failure. `--repeat`
+//! (and `--parallel`) runs go through [`load`](super::load).
 
-use std::{
-    fmt::Write as _,
-    io::Write as _,
-    time::{Duration, Instant},
-};
+use std::{fmt::Write as _, io::Write as _};
 
 use super::{
     Layers, Options,
     exit::{self, Failure},
     input,
+    load::{self, Load},
 };
 use crate::{
     files,
@@ -74,7 +71,16 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     let credentials = input::credentials(resolved.login.as_ref())?;
     let logged_in = credentials.is_some();
     let config = resolved.session_config(credentials);
-    let started = Instant::now();
+    let count = options.repeat as usize;
+    if count > 1 {
+        let load = Load {
+            draft: &draft,
+            count,
+            sessions: usize::from(options.parallel),
+            logged_in,
+        };
+        return load::send(options, &load, scanning, &config, &tls, transcript_file).await;
+    }
     let mut session = Session::connect(
         &config,
         &tls,
@@ -92,9 +98,8 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     };
     blank_file_warning(file.as_ref());
 
-    let count = options.repeat as usize;
     let caps = session.capabilities().clone();
-    let prepared = match submit::prepare(&draft, file.as_ref(), count, &caps) {
+    let prepared = match submit::prepare(&draft, file.as_ref(), 1, &caps) {
         Ok(p) => p,
         Err(e) => {
             // The server lacks what the letter needs (SMTPUTF8); end politely.
@@ -112,14 +117,7 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         // A failed QUIT is in the transcript; the letters' fate is what counts.
         let _ = session.quit().await;
     }
-    report(
-        options,
-        &prepared.letters,
-        &results,
-        count,
-        started.elapsed(),
-        logged_in,
-    )
+    report(options, &prepared.letters, &results, logged_in)
 }
 
 fn blank_file_warning(file: Option<&mail::FileBody>) {
@@ -173,85 +171,65 @@ fn unreadable(e: &std::io::Error) -> Failure {
 }
 
 /// `--eml FILE`: the exact bytes, 0600.
-fn save_eml(path: &std::path::Path, letter: &mail::Letter<'_>) -> Result<(), Failure> {
+pub(super) fn save_eml(path: &std::path::Path, letter: &mail::Letter<'_>) -> Result<(), Failure> {
     let bytes = letter.to_bytes().map_err(|e| unreadable(&e))?;
     files::write_private(path, &bytes).map_err(|e| exit::cannot_write("the letter", &e))
 }
 
-/// Prints the per-recipient table (or a summary for `--repeat`) and picks
-/// the exit status.
+/// Prints the per-recipient table and picks the exit status.
 fn report(
     options: &Options,
     letters: &[submit::Outgoing<'_>],
     results: &[Result<Delivery, smtp::Error>],
-    count: usize,
-    elapsed: Duration,
     logged_in: bool,
 ) -> Result<(), Failure> {
     let mut out = String::new();
-    if count == 1 {
-        if let (Some(Ok(delivery)), Some(letter)) = (results.first(), letters.first()) {
-            out.push_str(&recipient_table(delivery));
-            let _ = writeln!(
-                out,
-                "letter: {} bytes, Message-ID {}{}",
-                smtp::connection::group_digits(letter.letter().len()),
-                letter.letter().message_id(),
-                delivery
-                    .queue_id()
-                    .map(|id| format!(", queued as {id}"))
-                    .unwrap_or_default()
-            );
-        }
-    } else {
-        let delivered = results.iter().filter(|r| r.is_ok()).count();
-        let secs = elapsed.as_secs_f64().max(1e-9);
+    if let (Some(Ok(delivery)), Some(letter)) = (results.first(), letters.first()) {
+        out.push_str(&recipient_table(delivery));
         let _ = writeln!(
             out,
-            "{delivered} of {count} letters accepted in {:.2} s ({:.0} letters/s)",
-            secs,
-            delivered as f64 / secs
+            "letter: {} bytes, Message-ID {}{}",
+            smtp::connection::group_digits(letter.letter().len()),
+            letter.letter().message_id(),
+            delivery
+                .queue_id()
+                .map(|id| format!(", queued as {id}"))
+                .unwrap_or_default()
         );
     }
     if !options.quiet {
         eprint!("{out}");
     }
-    // The first failure decides the status; partial refusals count too.
-    for result in results {
-        match result {
-            Err(e) => return Err(Failure::engine(e, logged_in)),
-            Ok(delivery) => {
-                if let Some(refused) = delivery.refused().next() {
-                    let code = if delivery
-                        .refused()
-                        .any(|r| r.reply.severity() == Severity::TransientNegative)
-                    {
-                        exit::TEMPFAIL
-                    } else {
-                        exit::UNAVAILABLE
-                    };
-                    let n = delivery.refused().count();
-                    return Err(Failure::new(
-                        code,
-                        format!(
-                            "error: {n} recipient(s) refused, e.g. <{}>: {}",
-                            refused.address, refused.reply
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    if results.len() < count {
-        return Err(Failure::new(
+    match results.first() {
+        Some(Err(e)) => Err(Failure::engine(e, logged_in)),
+        Some(Ok(delivery)) => partial_refusal(delivery).map_or(Ok(()), Err),
+        None => Err(Failure::new(
             exit::TEMPFAIL,
-            format!(
-                "error: only {} of {count} letters were tried before the session broke",
-                results.len()
-            ),
-        ));
+            "error: the letter was not tried before the session broke",
+        )),
     }
-    Ok(())
+}
+
+/// The failure of a letter the server took for only some recipients
+/// (temporary if any refusal was), or none when it took them all.
+pub(super) fn partial_refusal(delivery: &Delivery) -> Option<Failure> {
+    let refused = delivery.refused().next()?;
+    let code = if delivery
+        .refused()
+        .any(|r| r.reply.severity() == Severity::TransientNegative)
+    {
+        exit::TEMPFAIL
+    } else {
+        exit::UNAVAILABLE
+    };
+    let n = delivery.refused().count();
+    Some(Failure::new(
+        code,
+        format!(
+            "error: {n} recipient(s) refused, e.g. <{}>: {}",
+            refused.address, refused.reply
+        ),
+    ))
 }
 
 /// `recipient  result  server reply` lines.

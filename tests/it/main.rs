@@ -15,6 +15,7 @@ mod cli;
 mod faults;
 mod hostile;
 mod mail;
+mod parallel;
 mod secrets;
 mod smtp;
 mod support;
