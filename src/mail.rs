@@ -35,6 +35,7 @@ mod file_body;
 mod header;
 mod letter;
 mod lint;
+mod predict;
 
 pub use address::{Address, BadEntry, Mailbox};
 pub use draft::{Draft, DraftInput, Envelope};

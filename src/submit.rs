@@ -39,7 +39,8 @@ impl smtp::Content for Outgoing<'_> {
     }
 
     fn pieces(&self) -> Box<dyn Iterator<Item = std::io::Result<Cow<'_, [u8]>>> + Send + '_> {
-        Box::new(self.letter.chunks().map(|chunk| chunk.map(Cow::Owned)))
+        // The engine's dot-stuffer makes every line end CRLF.
+        Box::new(self.letter.wire_chunks().map(|chunk| chunk.map(Cow::Owned)))
     }
 }
 

@@ -91,6 +91,13 @@ pub(super) fn start_file_body(options: &Options) -> Result<Option<Scanning>, Fai
             if size <= SCAN_IN_PLACE {
                 return Ok(Some(Scanning::Done(mail::FileBody::open(path))));
             }
+            // One letter to a server: sent on a prediction from its first
+            // piece, so the only reading of the file is the one that sends
+            // it (send.rs sends again if the prediction fails). A dry run
+            // and --eml read the letter whole before sending: no gain there.
+            if options.repeat == 1 && !options.dry_run && options.eml.is_none() {
+                return Ok(Some(Scanning::Done(mail::FileBody::predict(path))));
+            }
             let path = path.clone();
             Ok(Some(Scanning::Running(tokio::task::spawn_blocking(
                 move || mail::FileBody::open(&path),

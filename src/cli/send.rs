@@ -81,7 +81,10 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         };
         return load::send(options, &load, scanning, &config, &tls, transcript_file).await;
     }
-    let mut session = Session::connect(
+    // A second session is opened only if a predicted body needs sending
+    // again; it writes to the same transcript file.
+    let retry_file = transcript_file.as_ref().and_then(|f| f.try_clone().ok());
+    let session = Session::connect(
         &config,
         &tls,
         input::printer(options.quiet, transcript_file),
@@ -97,9 +100,35 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         }
     };
     blank_file_warning(file.as_ref());
+    let first = deliver(options, &draft, file.as_ref(), session, logged_in).await;
+    let Some(corrected) = file.as_ref().and_then(mail::FileBody::corrected) else {
+        return first;
+    };
+    // Not UTF-8 after all: the same failure a scan before sending gives.
+    let corrected = corrected?;
+    // The body's beginning chose an encoding its rest cannot go in; the
+    // letter was stopped before its final dot, so it was not delivered.
+    if !options.quiet {
+        eprintln!(
+            "note: the body needs another encoding than its first 64 KiB suggested; sending it again"
+        );
+    }
+    let session = Session::connect(&config, &tls, input::printer(options.quiet, retry_file))
+        .await
+        .map_err(|e| Failure::engine(&e, logged_in))?;
+    deliver(options, &draft, Some(&corrected), session, logged_in).await
+}
 
+/// Sends the one letter over `session`, quits, and reports.
+async fn deliver(
+    options: &Options,
+    draft: &mail::Draft,
+    file: Option<&mail::FileBody>,
+    mut session: Session,
+    logged_in: bool,
+) -> Result<(), Failure> {
     let caps = session.capabilities().clone();
-    let prepared = match submit::prepare(&draft, file.as_ref(), 1, &caps) {
+    let prepared = match submit::prepare(draft, file, 1, &caps) {
         Ok(p) => p,
         Err(e) => {
             // The server lacks what the letter needs (SMTPUTF8); end politely.

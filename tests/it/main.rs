@@ -16,6 +16,7 @@ mod faults;
 mod hostile;
 mod mail;
 mod parallel;
+mod predict;
 mod secrets;
 mod smtp;
 mod support;

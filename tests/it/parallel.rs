@@ -16,16 +16,18 @@ use tokio::{
 
 /// What one connection of the sink saw.
 #[derive(Debug, Default)]
-struct Seen {
+pub(crate) struct Seen {
     /// Message-IDs of the letters answered with 250.
-    accepted: Vec<String>,
+    pub(crate) accepted: Vec<String>,
     /// Final dots read, answered or not.
-    dots: usize,
+    pub(crate) dots: usize,
+    /// Every Content-Transfer-Encoding header line of the message data.
+    pub(crate) encodings: Vec<String>,
 }
 
 /// A pipelining sink. With `hang_up_after = Some(k)`, it reads the k-th
 /// final dot and closes without answering, as a crashing server would.
-async fn serve_one(mut tcp: TcpStream, hang_up_after: Option<usize>) -> Seen {
+pub(crate) async fn serve_one(mut tcp: TcpStream, hang_up_after: Option<usize>) -> Seen {
     tcp.write_all(b"220 sink.test ESMTP\r\n").await.unwrap();
     let (mut seen, mut pending, mut chunk) = (Seen::default(), Vec::new(), vec![0u8; 65536]);
     let (mut in_data, mut message_id) = (false, String::new());
@@ -42,6 +44,9 @@ async fn serve_one(mut tcp: TcpStream, hang_up_after: Option<usize>) -> Seen {
             if in_data {
                 if let Some(id) = line.strip_prefix("Message-ID: ") {
                     id.clone_into(&mut message_id);
+                }
+                if line.starts_with("Content-Transfer-Encoding:") {
+                    seen.encodings.push(line.clone());
                 }
                 if line == "." {
                     in_data = false;
