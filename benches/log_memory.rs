@@ -98,7 +98,7 @@ fn line(i: usize) -> LogLine {
 fn main() {
     println!(
         "size_of::<LogLine>() = {} bytes; the ring's slots grow by doubling",
-        std::mem::size_of::<LogLine>()
+        size_of::<LogLine>()
     );
     println!();
     println!(
@@ -118,16 +118,16 @@ fn main() {
         PEAK.store(live, Ordering::Relaxed);
         let mut text = 0usize;
         for i in 0..lines {
-            let line = line(i);
-            text += line.text.len();
-            app.update(Msg::Worker(WorkerEvent::Line(line)));
+            let next = line(i);
+            text += next.text.len();
+            app.update(Msg::Worker(WorkerEvent::Line(next)));
         }
         let heap = LIVE.load(Ordering::Relaxed) - live;
         let peak = PEAK.load(Ordering::Relaxed) - live;
         let rss = (rss_kib().saturating_sub(rss) * 1024).saturating_sub(text);
         println!(
             "| {lines} | {:.1} | {:.0} / {:.0} bytes | {:.0} bytes |",
-            text as f64 / (1 << 20) as f64,
+            text as f64 / f64::from(1 << 20),
             heap.saturating_sub(text) as f64 / lines as f64,
             peak.saturating_sub(text) as f64 / lines as f64,
             rss as f64 / lines as f64,
