@@ -239,7 +239,7 @@ def write_report(a, p, cases, results):
         version(["msmtp", "--version"]),
         version(["swaks", "--version"]),
         "Python " + sys.version.split()[0],
-        "Postfix " + version(["/usr/sbin/postconf", "-h", "mail_version"]),
+        "Postfix " + version(["/usr/sbin/postconf", "-d", "-h", "mail_version"]),
     ]) + ".")
     lines.append("")
     lines.append("The exact commands (ports and paths as in this run; `$PASSWORD` stands for the lab user's password; "
