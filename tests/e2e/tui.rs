@@ -322,9 +322,36 @@ fn compose_send_disconnect_and_quit_in_tmux() {
     }
 
     // Close the result, save the log and the settings, disconnect, quit.
+    // The log both ways: text, then JSON Lines (every line parses).
     tmux.keys(&["Enter"]);
     tmux.keys(&["C-l"]);
+    tmux.wait_for("JSON Lines", Duration::from_secs(5));
+    tmux.keys(&["t"]);
     tmux.wait_for("log saved", Duration::from_secs(5));
+    tmux.keys(&["C-l"]);
+    tmux.wait_for("JSON Lines", Duration::from_secs(5));
+    tmux.keys(&["j"]);
+    tmux.wait_for(".jsonl", Duration::from_secs(5));
+    let logs = tmux.data_dir().join("smtpwire/logs");
+    let jsonl = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a .jsonl log");
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let mut stages = Vec::new();
+    for line in text.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(stage) = record.get("stage").and_then(|s| s.as_str()) {
+            stages.push(stage.to_owned());
+        }
+    }
+    assert!(
+        ["ehlo", "auth", "rcpt", "final_reply"]
+            .iter()
+            .all(|s| stages.iter().any(|t| t == s)),
+        "{stages:?}"
+    );
     tmux.keys(&["F2"]);
     tmux.keys(&["C-w"]);
     tmux.wait_for("settings saved", Duration::from_secs(5));
@@ -358,7 +385,9 @@ fn compose_send_disconnect_and_quit_in_tmux() {
     }
     let saved_log = files
         .iter()
-        .find(|(p, _)| p.to_string_lossy().contains("/logs/"))
+        .find(|(p, _)| {
+            p.to_string_lossy().contains("/logs/") && p.extension().is_some_and(|x| x == "txt")
+        })
         .unwrap();
     let log = String::from_utf8_lossy(&saved_log.1);
     // Saved before the disconnect: the AUTH (redacted) and the queued letter are in it.
