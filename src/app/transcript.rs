@@ -5,8 +5,9 @@
 //!
 //! A million lines must cost little beyond their text: each line is a
 //! 24-byte record (time in ms, latency in µs, the stage it was logged in,
-//! where its text and gloss sit) and the texts share one growing buffer,
-//! so there is no allocation per line.
+//! where its text and gloss sit), and the texts fill 1 MiB blocks that are
+//! dropped whole with the oldest lines: no allocation per line, and no
+//! buffer that doubles.
 
 use std::{cell::Cell, collections::VecDeque, time::Duration};
 
@@ -20,11 +21,64 @@ pub const MAX_LINES: usize = 1_000_000;
 /// A gloss longer than this is cut (they are a few words: `Username:`).
 const GLOSS_MAX: usize = u16::MAX as usize;
 
-/// One line's record; its text and gloss are in [`ProtocolLog::text`].
+/// The size of a block of text (a longer line gets a block of its own).
+const BLOCK: usize = 1 << 20;
+
+/// The lines' texts, back to back in blocks, addressed by a session-wide
+/// offset.
+#[derive(Debug, Default)]
+struct Texts {
+    /// Each block with the offset of its first byte.
+    blocks: VecDeque<(u64, Vec<u8>)>,
+    /// The offset the next text gets.
+    end: u64,
+}
+
+impl Texts {
+    /// Stores the pieces back to back; their offset.
+    fn push(&mut self, pieces: &[&[u8]]) -> u64 {
+        let need: usize = pieces.iter().map(|p| p.len()).sum();
+        let fits = self
+            .blocks
+            .back()
+            .is_some_and(|(_, b)| b.capacity() - b.len() >= need);
+        if !fits {
+            self.blocks
+                .push_back((self.end, Vec::with_capacity(need.max(BLOCK))));
+        }
+        let start = self.end;
+        if let Some((_, block)) = self.blocks.back_mut() {
+            for piece in pieces {
+                block.extend_from_slice(piece);
+            }
+        }
+        self.end += need as u64;
+        start
+    }
+
+    /// `len` bytes from `start`.
+    fn get(&self, start: u64, len: usize) -> Option<&[u8]> {
+        let i = self
+            .blocks
+            .partition_point(|(base, _)| *base <= start)
+            .checked_sub(1)?;
+        let (base, block) = self.blocks.get(i)?;
+        let from = usize::try_from(start - base).ok()?;
+        block.get(from..from.checked_add(len)?)
+    }
+
+    /// Drops the blocks that hold nothing from `start` on.
+    fn forget_before(&mut self, start: u64) {
+        while self.blocks.get(1).is_some_and(|(base, _)| *base <= start) {
+            self.blocks.pop_front();
+        }
+    }
+}
+
+/// One line's record; its text and gloss are in the log's [`Texts`].
 #[derive(Clone, Copy, Debug)]
 struct Record {
-    /// Where its text starts, counted over the whole session (the buffer
-    /// drops what the ring dropped).
+    /// Where its text starts, counted over the whole session.
     start: u64,
     /// Milliseconds since midnight.
     time_ms: u32,
@@ -75,10 +129,8 @@ impl Entry<'_> {
 #[derive(Debug)]
 pub struct ProtocolLog {
     records: VecDeque<Record>,
-    /// Every kept line's text and gloss, back to back.
-    text: Vec<u8>,
-    /// The session-wide offset of `text[0]`.
-    base: u64,
+    /// Every kept line's text and gloss.
+    texts: Texts,
     cap: usize,
     /// How many lines fell out of the ring so far: the index of the first
     /// kept line in the whole session's numbering.
@@ -108,8 +160,7 @@ impl ProtocolLog {
     pub fn with_capacity(cap: usize) -> ProtocolLog {
         ProtocolLog {
             records: VecDeque::new(),
-            text: Vec::new(),
-            base: 0,
+            texts: Texts::default(),
             cap: cap.max(1),
             dropped: 0,
             stage: None,
@@ -137,15 +188,15 @@ impl ProtocolLog {
         if self.records.len() == self.cap {
             self.records.pop_front();
             self.dropped += 1;
-            self.forget_text();
+            if let Some(first) = self.records.front() {
+                self.texts.forget_before(first.start);
+            }
         }
-        let start = self.base + self.text.len() as u64;
         // A line is at most a reply line or a note; 4 GiB cannot happen, but
         // a cut is better than a wrong length.
         let text = cut(&line.text, u32::MAX as usize);
-        self.text.extend_from_slice(text.as_bytes());
         let gloss = line.gloss.as_deref().map_or("", |g| cut(g, GLOSS_MAX));
-        self.text.extend_from_slice(gloss.as_bytes());
+        let start = self.texts.push(&[text.as_bytes(), gloss.as_bytes()]);
         self.records.push_back(Record {
             start,
             time_ms: line.time.num_seconds_from_midnight() * 1000
@@ -160,30 +211,16 @@ impl ProtocolLog {
         });
     }
 
-    /// Gives back the text of dropped lines once it is most of the buffer
-    /// (so the copy is paid for by the lines that filled it).
-    fn forget_text(&mut self) {
-        let Some(first) = self.records.front() else {
-            self.text.clear();
-            self.base += self.text.len() as u64;
-            return;
-        };
-        let unused = usize::try_from(first.start - self.base).unwrap_or(usize::MAX);
-        if unused > (1 << 20) && unused * 2 > self.text.len() {
-            self.text.drain(..unused);
-            self.base = first.start;
-        }
-    }
-
     fn entry(&self, index: usize) -> Option<Entry<'_>> {
         let r = self.records.get(index)?;
-        let from = usize::try_from(r.start - self.base).ok()?;
-        let text_end = from + r.text_len as usize;
-        let gloss_end = text_end + usize::from(r.gloss_len);
+        let both = self
+            .texts
+            .get(r.start, r.text_len as usize + usize::from(r.gloss_len))?;
+        let (text, gloss) = both.split_at(r.text_len as usize);
         // Every piece was pushed as a whole `str`; the cuts are on char
         // boundaries.
-        let text = std::str::from_utf8(self.text.get(from..text_end)?).unwrap_or_default();
-        let gloss = std::str::from_utf8(self.text.get(text_end..gloss_end)?).unwrap_or_default();
+        let text = std::str::from_utf8(text).unwrap_or_default();
+        let gloss = std::str::from_utf8(gloss).unwrap_or_default();
         Some(Entry {
             number: self.dropped + index as u64,
             time: NaiveTime::from_num_seconds_from_midnight_opt(
@@ -520,13 +557,9 @@ mod tests {
             });
         }
         assert_eq!(log.len(), 1_000);
-        // At most the kept lines' text, twice over, plus the slack before a
-        // compaction.
-        assert!(
-            log.text.len() < 2 * 1_000 * 1_010 + (1 << 20) * 2,
-            "{}",
-            log.text.len()
-        );
+        // The kept lines' text, in as many blocks as it needs and one more.
+        let kept: usize = log.texts.blocks.iter().map(|(_, b)| b.capacity()).sum();
+        assert!(kept <= 1_000 * 1_010 + 2 * BLOCK, "{kept}");
         assert!(log.get(19_999).unwrap().text.starts_with("19999 "));
         assert!(log.get(19_000).unwrap().text.starts_with("19000 "));
         assert_eq!(log.get(18_999), None);

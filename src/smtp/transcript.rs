@@ -68,19 +68,22 @@ pub struct LogLine {
 }
 
 /// The column where latency and glosses start, after the text.
-const SUFFIX_COLUMN: usize = 53;
+pub const SUFFIX_COLUMN: usize = 53;
 
 impl LogLine {
     /// The right-hand annotation: `[25 ms]` or `(Username:)`.
     pub fn suffix(&self) -> Option<String> {
-        match (&self.gloss, self.latency) {
-            (Some(gloss), Some(latency)) => {
-                Some(format!("({gloss}) [{}]", format_latency(latency)))
-            }
-            (Some(gloss), None) => Some(format!("({gloss})")),
-            (None, Some(latency)) => Some(format!("[{}]", format_latency(latency))),
-            (None, None) => None,
-        }
+        suffix(self.gloss.as_deref(), self.latency)
+    }
+}
+
+/// The right-hand annotation of a line: `[25 ms]`, `(Username:)` or both.
+pub fn suffix(gloss: Option<&str>, latency: Option<Duration>) -> Option<String> {
+    match (gloss, latency) {
+        (Some(gloss), Some(latency)) => Some(format!("({gloss}) [{}]", format_latency(latency))),
+        (Some(gloss), None) => Some(format!("({gloss})")),
+        (None, Some(latency)) => Some(format!("[{}]", format_latency(latency))),
+        (None, None) => None,
     }
 }
 

@@ -11,9 +11,14 @@ use ratatui::{
 };
 
 use super::{fit, pane, theme::Theme, width_of};
+use chrono::Timelike as _;
+
 use crate::{
-    app::{App, Focus},
-    smtp::{LogLine, connection::group_digits},
+    app::{App, Focus, transcript::Entry},
+    smtp::{
+        connection::group_digits,
+        transcript::{SUFFIX_COLUMN, suffix},
+    },
 };
 
 /// `08:41:02.139 S: ` — the time, the prefix and their spaces.
@@ -67,7 +72,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let scrollbar = total > usize::from(inner.height);
     let width = usize::from(inner.width.saturating_sub(u16::from(scrollbar)));
     for (y, entry) in (inner.y..).zip(log.visible(usize::from(inner.height))) {
-        let mut line = render_line(&entry.to_line(), width, log.hscroll, theme);
+        let mut line = render_line(&entry, width, log.hscroll, theme);
         if focused && selected == Some(entry.number) {
             // The cursor: reversed, and a marker for a screen without
             // attributes.
@@ -96,39 +101,49 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
 /// One log line in `width` columns: time, prefix, text (from `hscroll`
 /// characters on), padding and the annotation, as in the transcript format.
-fn render_line<'a>(line: &LogLine, width: usize, hscroll: usize, theme: Theme) -> Line<'a> {
-    let full = line.to_string();
-    let suffix = line.suffix().unwrap_or_default();
-    let head: String = full.chars().take(HEAD).collect();
-    let body_end = full.len() - suffix.len();
-    let body: String = full
-        .get(head.len()..body_end)
-        .unwrap_or_default()
-        .chars()
-        .skip(hscroll)
-        .collect();
+/// Drawn every frame for every visible row, so it formats by hand and
+/// allocates only what the spans keep.
+fn render_line<'a>(line: &Entry<'_>, width: usize, hscroll: usize, theme: Theme) -> Line<'a> {
+    let t = line.time;
+    let time = format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() / 1_000_000 % 1000
+    );
     let style = theme.log(line.dir);
-    let (time, prefix) = head.split_at(head.find(' ').unwrap_or(0));
     let mut spans = vec![
-        Span::styled(time.to_owned(), theme.time()),
-        Span::styled(prefix.to_owned(), style),
+        Span::styled(time, theme.time()),
+        Span::styled(format!(" {} ", line.dir.prefix()), style),
     ];
+    let body = match line.text.char_indices().nth(hscroll) {
+        Some((at, _)) => &line.text[at..],
+        None if hscroll == 0 => line.text,
+        None => "",
+    };
     let room = width.saturating_sub(HEAD);
-    if suffix.is_empty() {
-        let (text, _) = fit(&body, room);
-        spans.push(Span::styled(text, style));
-    } else {
-        // The annotation stays visible: the text gives way.
-        let suffix_width = width_of(&suffix);
-        let text_room = room.saturating_sub(suffix_width + 1);
-        let body = body.trim_end();
-        let (text, used) = fit(body, text_room);
-        let padded = width_of(&full[head.len()..body_end]).saturating_sub(hscroll);
-        let pad = padded.clamp(used + 1, text_room + 1) - used;
-        spans.push(Span::styled(text, style));
-        spans.push(Span::raw(" ".repeat(pad)));
-        let (suffix, _) = fit(&suffix, room.saturating_sub(used + pad));
-        spans.push(Span::styled(suffix, theme.suffix()));
+    match suffix(line.gloss, line.latency) {
+        None => {
+            let (text, _) = fit(body, room);
+            spans.push(Span::styled(text, style));
+        }
+        Some(suffix) => {
+            // The annotation stays visible: the text gives way.
+            let suffix_width = width_of(&suffix);
+            let text_room = room.saturating_sub(suffix_width + 1);
+            let (text, used) = fit(body.trim_end(), text_room);
+            // The transcript pads the text to the annotation's column.
+            let pad_chars = SUFFIX_COLUMN
+                .saturating_sub(line.text.chars().count())
+                .max(1);
+            let padded = (width_of(line.text) + pad_chars).saturating_sub(hscroll);
+            let pad = padded.clamp(used + 1, text_room + 1) - used;
+            spans.push(Span::styled(text, style));
+            spans.push(Span::raw(" ".repeat(pad)));
+            let (suffix, _) = fit(&suffix, room.saturating_sub(used + pad));
+            spans.push(Span::styled(suffix, theme.suffix()));
+        }
     }
     Line::from(spans)
 }
@@ -140,10 +155,22 @@ mod tests {
     use chrono::NaiveTime;
 
     use super::*;
-    use crate::smtp::Dir;
+    use crate::smtp::{Dir, LogLine};
 
     fn text(line: &Line) -> String {
         line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn entry(line: &LogLine) -> Entry<'_> {
+        Entry {
+            number: 0,
+            time: line.time,
+            dir: line.dir,
+            text: &line.text,
+            latency: line.latency,
+            gloss: line.gloss.as_deref(),
+            stage: None,
+        }
     }
 
     #[test]
@@ -157,10 +184,19 @@ mod tests {
             gloss: None,
         };
         assert_eq!(
-            text(&render_line(&server, 100, 0, theme)),
+            text(&render_line(&entry(&server), 100, 0, theme)),
             server.to_string()
         );
-        let cut = text(&render_line(&server, 50, 0, theme));
+        let prompt = LogLine {
+            text: "334 VXNlcm5hbWU6".into(),
+            gloss: Some("Username:".into()),
+            ..server.clone()
+        };
+        assert_eq!(
+            text(&render_line(&entry(&prompt), 120, 0, theme)),
+            prompt.to_string()
+        );
+        let cut = text(&render_line(&entry(&server), 50, 0, theme));
         assert_eq!(cut, "08:41:02.139 S: 220 mx.example.org ESMTP … [25 ms]");
         assert_eq!(width_of(&cut), 50);
         let note = LogLine {
@@ -170,11 +206,11 @@ mod tests {
             ..server.clone()
         };
         assert_eq!(
-            text(&render_line(&note, 40, 0, theme)),
+            text(&render_line(&entry(&note), 40, 0, theme)),
             "08:41:02.139 *  connecting to smtp.exam…"
         );
         assert_eq!(
-            text(&render_line(&note, 80, 14, theme)),
+            text(&render_line(&entry(&note), 80, 14, theme)),
             "08:41:02.139 *  smtp.example.org:587"
         );
     }
