@@ -13,6 +13,7 @@ pub mod compose;
 mod jobs;
 mod keys;
 pub mod line;
+pub mod preview;
 pub mod settings;
 pub mod transcript;
 
@@ -28,6 +29,7 @@ pub use self::{
     complete::Completion,
     compose::{ComposeField, ComposeForm, StoredDraft},
     jobs::setting_name,
+    preview::{LineKind, PreviewLine, PreviewView},
     settings::{Login, SettingsField, SettingsForm},
     transcript::ProtocolLog,
 };
@@ -37,6 +39,7 @@ use crate::{
     mail::{self, Draft, DraftInput, Warning},
     settings::{Key as SettingKey, Settings},
     smtp::{Delivery, Dir, LogLine, Stage},
+    submit::preview::{Preview, Request},
     worker::{Job, SessionState, WorkerEvent},
 };
 
@@ -182,6 +185,8 @@ pub enum Msg {
     Completed(crate::pathcomplete::Completion),
     /// Enter in the attach prompt: the file, opened, or why not.
     Attached(Result<mail::Attachment, String>),
+    /// The preview (F6) is built, or why not.
+    Previewed(Result<Box<Preview>, String>),
     /// The editor (F4) closed: the body it left, or why there is none.
     Edited(Result<String, String>),
     /// The address book command answered `query`.
@@ -218,6 +223,9 @@ pub enum Action {
         /// What is typed (`~` is expanded).
         typed: String,
     },
+    /// Build the preview off the UI thread (it reads the attached files),
+    /// with a new [`mail::Stamp`]; answer with [`Msg::Previewed`].
+    Preview(Box<Request>),
     /// Save the draft, suspend the screen, run `$VISUAL`/`$EDITOR`/`vi` on
     /// the body in a temporary file, restore the screen; answer with
     /// [`Msg::Edited`].
@@ -350,6 +358,8 @@ pub enum Overlay {
     ConfirmNew,
     /// F5: a path to attach, with Tab completion.
     Attach(AttachPrompt),
+    /// F6: the letter as it would go out (its state is [`App::preview`]).
+    Preview,
 }
 
 /// What the runner knows about the environment, handed to [`App::new`].
@@ -390,6 +400,8 @@ enum Pending {
 struct Outgoing {
     draft: Draft,
     attachments: Vec<mail::Attachment>,
+    /// The preview's Date and Message-ID, when sent from the preview.
+    stamp: Option<mail::Stamp>,
 }
 
 /// The model.
@@ -417,6 +429,10 @@ pub struct App {
     pub copying: Option<String>,
     /// The list of addresses offered for the entry being typed.
     pub completion: Option<Completion>,
+    /// The preview window's state, while [`Overlay::Preview`] is open.
+    pub preview: Option<Box<PreviewView>>,
+    /// The preview's Date and Message-ID, for the send started from it.
+    stamp: Option<mail::Stamp>,
     found: complete::Found,
     /// The history of addresses changed since it was written.
     addresses_unsaved: bool,
@@ -504,6 +520,8 @@ impl App {
             sent: false,
             copying: None,
             completion: None,
+            preview: None,
+            stamp: None,
             found: complete::Found::default(),
             addresses_unsaved: false,
             context,
@@ -659,12 +677,14 @@ impl App {
                 self.paste(&text);
                 None
             }
-            Msg::Wheel(Wheel::Up) => {
-                self.log.up(WHEEL_LINES);
-                None
-            }
-            Msg::Wheel(Wheel::Down) => {
-                self.log.down(WHEEL_LINES);
+            Msg::Wheel(wheel) => {
+                match (&mut self.preview, wheel) {
+                    (Some(view), _) if self.overlay == Some(Overlay::Preview) => {
+                        view.wheel(wheel == Wheel::Down, WHEEL_LINES);
+                    }
+                    (_, Wheel::Up) => self.log.up(WHEEL_LINES),
+                    (_, Wheel::Down) => self.log.down(WHEEL_LINES),
+                }
                 None
             }
             Msg::Resize => {
@@ -687,6 +707,10 @@ impl App {
             }
             Msg::Attached(result) => {
                 self.attached(result);
+                None
+            }
+            Msg::Previewed(result) => {
+                self.previewed(result);
                 None
             }
             Msg::Edited(result) => {
@@ -729,6 +753,8 @@ impl App {
     fn edited(&mut self) {
         self.unsaved = Some(Unsaved::from(self.now));
         self.sent = false;
+        // An edited letter is no longer the one previewed.
+        self.stamp = None;
     }
 
     /// A problem to show in the status line and as a red log note (one

@@ -8,6 +8,7 @@
 
 mod compose;
 mod overlay;
+mod preview;
 mod settings;
 mod status;
 pub mod theme;
@@ -22,7 +23,10 @@ use ratatui::{
 use unicode_width::UnicodeWidthChar as _;
 
 use self::theme::Theme;
-use crate::{app::App, smtp::visible};
+use crate::{
+    app::{App, Overlay},
+    smtp::visible,
+};
 
 /// The smallest screen the composer draws on.
 pub const MIN_WIDTH: u16 = 80;
@@ -58,8 +62,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     status::status_line(frame, status_row, app, theme);
     status::hint_bar(frame, hints_row, app, theme);
-    if let Some(overlay) = &app.overlay {
-        overlay::draw(frame, main, overlay, theme);
+    match (&app.overlay, &app.preview) {
+        (Some(Overlay::Preview), Some(view)) => preview::draw(frame, main, view, theme),
+        (Some(overlay), _) => overlay::draw(frame, main, overlay, theme),
+        (None, _) => {}
     }
 }
 

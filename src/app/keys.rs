@@ -49,6 +49,7 @@ impl App {
                 self.overlay = Some(Overlay::Attach(AttachPrompt::default()));
                 return None;
             }
+            KeyCode::F(6) => return self.open_preview(),
             KeyCode::F(3) => {
                 let target = match self.focus {
                     Focus::Log => self.before_log,
@@ -193,6 +194,7 @@ impl App {
                     ControlFlow::Break(self.send(true))
                 } else if no {
                     self.overlay = None;
+                    self.stamp = None;
                     self.set_status(Tone::Info, "not sent: the letter is back for editing");
                     ControlFlow::Break(None)
                 } else {
@@ -207,6 +209,7 @@ impl App {
                 ControlFlow::Break(None)
             }
             Overlay::Attach(_) => ControlFlow::Break(self.attach_prompt_key(key)),
+            Overlay::Preview => self.preview_key(key),
             Overlay::Results { .. } => {
                 // Any key closes it; keys other than these also do their job.
                 self.overlay = None;

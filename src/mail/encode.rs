@@ -56,9 +56,9 @@ pub enum EncodingReason {
 impl fmt::Display for EncodingReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            EncodingReason::Ascii => "ASCII text, every line at most 998 octets: it goes as it is",
+            EncodingReason::Ascii => "ASCII text, no line over 998 octets: it goes as it is",
             EncodingReason::EightBitMime => {
-                "UTF-8 text with lines of at most 998 octets, and the server offers 8BITMIME"
+                "UTF-8 text, no line over 998 octets, and the server offers 8BITMIME"
             }
             EncodingReason::No8BitMime => "non-ASCII text, and the server does not offer 8BITMIME",
             EncodingReason::LongLine => {

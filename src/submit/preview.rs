@@ -237,7 +237,7 @@ fn decisions(outgoing: &Outgoing<'_>, caps: &Capabilities, params: MailParams) -
             what: file.name().to_owned(),
             how: "base64".to_owned(),
             why: format!(
-                "{}, {}: a file always goes in base64, in lines of 76",
+                "{}, {}: a file always goes in base64",
                 file.content_type(),
                 human_size(file.size())
             ),
@@ -246,7 +246,7 @@ fn decisions(outgoing: &Outgoing<'_>, caps: &Capabilities, params: MailParams) -
             out.push(Decision {
                 what: file.name().to_owned(),
                 how: "name in RFC 2231 and RFC 2047 form".to_owned(),
-                why: "the name is not plain ASCII (or holds characters some readers mangle)"
+                why: "the name is not plain ASCII, or has characters some readers mangle"
                     .to_owned(),
             });
         }
@@ -269,8 +269,7 @@ fn decisions(outgoing: &Outgoing<'_>, caps: &Capabilities, params: MailParams) -
         let (how, why) = match form {
             HeaderForm::EncodedWords => (
                 "RFC 2047 encoded words",
-                "non-ASCII text; header text stays ASCII on the wire, so every reader and \
-                 filter decodes it, SMTPUTF8 or not",
+                "non-ASCII text; headers stay ASCII, which every reader decodes, SMTPUTF8 or not",
             ),
             HeaderForm::Utf8Address => (
                 "address in UTF-8 (RFC 6532)",
@@ -295,7 +294,7 @@ fn decisions(outgoing: &Outgoing<'_>, caps: &Capabilities, params: MailParams) -
     match params.size {
         Some(size) => out.push(mail(
             format!("SIZE={size}"),
-            "the server offers SIZE (RFC 1870): the letter's exact size, before dot-stuffing",
+            "the server offers SIZE (RFC 1870): the size before dot-stuffing",
         )),
         None if caps.size.is_none() => out.push(mail(
             "no SIZE=".to_owned(),
@@ -306,7 +305,7 @@ fn decisions(outgoing: &Outgoing<'_>, caps: &Capabilities, params: MailParams) -
     if params.eight_bit {
         out.push(mail(
             "BODY=8BITMIME".to_owned(),
-            "the letter holds octets over 127, and the server offers 8BITMIME (RFC 6152)",
+            "octets over 127, and the server offers 8BITMIME (RFC 6152)",
         ));
     }
     if params.smtputf8 {

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 20] = [
+pub(super) const KEYS: [(&str, &str); 21] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
@@ -24,6 +24,10 @@ pub(super) const KEYS: [(&str, &str); 20] = [
     ("F3", "protocol log; again: back"),
     ("F4", "write the body in $VISUAL / $EDITOR / vi"),
     ("F5", "attach a file (Tab completes the path)"),
+    (
+        "F6",
+        "preview the exact envelope, DATA, encodings; Ctrl+S sends",
+    ),
     (
         "Delete",
         "on the Attach row: remove the chosen file (← → choose)",
@@ -95,6 +99,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: Them
             delivery,
         } => results(frame, area, message_id, delivery, theme),
         Overlay::Attach(prompt) => attach(frame, area, prompt, theme),
+        // Drawn from the model's preview state, by `super::preview`.
+        Overlay::Preview => {}
     }
 }
 
