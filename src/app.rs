@@ -186,7 +186,12 @@ pub enum Msg {
     /// Enter in the attach prompt: the file, opened, or why not.
     Attached(Result<mail::Attachment, String>),
     /// The preview (F6) is built, or why not.
-    Previewed(Result<Box<Preview>, String>),
+    Previewed {
+        /// Which request it answers ([`Action::Preview`]'s).
+        id: u64,
+        /// The preview, or why there is none.
+        result: Result<Box<Preview>, String>,
+    },
     /// The editor (F4) closed: the body it left, or why there is none.
     Edited(Result<String, String>),
     /// The address book command answered `query`.
@@ -225,7 +230,12 @@ pub enum Action {
     },
     /// Build the preview off the UI thread (it reads the attached files),
     /// with a new [`mail::Stamp`]; answer with [`Msg::Previewed`].
-    Preview(Box<Request>),
+    Preview {
+        /// Given back with the answer, so a late one is told apart.
+        id: u64,
+        /// The letter and the server.
+        request: Box<Request>,
+    },
     /// Save the draft, suspend the screen, run `$VISUAL`/`$EDITOR`/`vi` on
     /// the body in a temporary file, restore the screen; answer with
     /// [`Msg::Edited`].
@@ -433,6 +443,8 @@ pub struct App {
     pub preview: Option<Box<PreviewView>>,
     /// The preview's Date and Message-ID, for the send started from it.
     stamp: Option<mail::Stamp>,
+    /// The number of the last preview asked for.
+    preview_id: u64,
     found: complete::Found,
     /// The history of addresses changed since it was written.
     addresses_unsaved: bool,
@@ -522,6 +534,7 @@ impl App {
             completion: None,
             preview: None,
             stamp: None,
+            preview_id: 0,
             found: complete::Found::default(),
             addresses_unsaved: false,
             context,
@@ -709,8 +722,8 @@ impl App {
                 self.attached(result);
                 None
             }
-            Msg::Previewed(result) => {
-                self.previewed(result);
+            Msg::Previewed { id, result } => {
+                self.previewed(id, result);
                 None
             }
             Msg::Edited(result) => {

@@ -190,17 +190,21 @@ impl App {
         };
         self.preview = Some(Box::new(PreviewView::building(warnings, server)));
         self.overlay = Some(Overlay::Preview);
-        Some(Action::Preview(Box::new(Request {
-            draft,
-            attachments,
-            capabilities,
-        })))
+        self.preview_id += 1;
+        Some(Action::Preview {
+            id: self.preview_id,
+            request: Box::new(Request {
+                draft,
+                attachments,
+                capabilities,
+            }),
+        })
     }
 
     /// The runner built the preview; dropped if the window was closed
-    /// meanwhile.
-    pub(super) fn previewed(&mut self, result: Result<Box<Preview>, String>) {
-        if self.overlay != Some(Overlay::Preview) {
+    /// meanwhile, or opened again for a letter that may differ.
+    pub(super) fn previewed(&mut self, id: u64, result: Result<Box<Preview>, String>) {
+        if self.overlay != Some(Overlay::Preview) || id != self.preview_id {
             return;
         }
         let Some(view) = self.preview.as_mut().filter(|v| v.is_building()) else {

@@ -294,7 +294,7 @@ impl Runner {
                 let result = mail::Attachment::open(&path).map_err(|e| e.to_string());
                 self.app.update(Msg::Attached(result))
             }
-            Action::Preview(request) => {
+            Action::Preview { id, request } => {
                 let effects = self.effects.clone();
                 tokio::spawn(async move {
                     // It reads every attached file: off the UI thread.
@@ -304,7 +304,7 @@ impl Runner {
                             .map(Box::new)
                             .map_err(|e| format!("building it did not finish: {e}"));
                     // The runner may have quit meanwhile; nothing to do then.
-                    let _ = effects.send(Msg::Previewed(built));
+                    let _ = effects.send(Msg::Previewed { id, result: built });
                 });
                 None
             }

@@ -1652,13 +1652,14 @@ fn preview_stamp() -> smtpwire::mail::Stamp {
 /// F6, and the runner's part: the preview built (with the pinned stamp)
 /// and handed back.
 fn preview(app: &mut App) {
-    let Some(Action::Preview(request)) = key(app, Key::plain(KeyCode::F(6))) else {
+    let Some(Action::Preview { id, request }) = key(app, Key::plain(KeyCode::F(6))) else {
         panic!("F6 asks for no preview: {:?}", app.status)
     };
     assert_eq!(app.overlay, Some(Overlay::Preview));
     assert!(app.preview.as_ref().unwrap().is_building());
     let built = request.build(preview_stamp());
-    assert!(app.update(Msg::Previewed(Ok(Box::new(built)))).is_none());
+    let result = Ok(Box::new(built));
+    assert!(app.update(Msg::Previewed { id, result }).is_none());
     assert!(!app.preview.as_ref().unwrap().is_building());
 }
 
@@ -1824,21 +1825,31 @@ fn an_invalid_letter_opens_no_preview_but_shows_its_errors() {
 #[test]
 fn a_preview_that_arrives_after_esc_is_dropped() {
     let (mut app, _) = filled();
-    let Some(Action::Preview(request)) = key(&mut app, Key::plain(KeyCode::F(6))) else {
+    let Some(Action::Preview { id, request }) = key(&mut app, Key::plain(KeyCode::F(6))) else {
         panic!("no preview")
     };
     assert!(screen(&app, 80, 24).contains("building the letter"));
     key(&mut app, Key::plain(KeyCode::Esc));
-    app.update(Msg::Previewed(Ok(Box::new(request.build(preview_stamp())))));
+    let late = || Ok(Box::new(request.build(preview_stamp())));
+    app.update(Msg::Previewed { id, result: late() });
     assert_eq!(app.overlay, None);
     assert!(app.preview.is_none());
-    // A build that failed is said.
-    let Some(Action::Preview(_)) = key(&mut app, Key::plain(KeyCode::F(6))) else {
+    // Nor is it taken for the answer to the next F6.
+    let Some(Action::Preview { id: next, .. }) = key(&mut app, Key::plain(KeyCode::F(6))) else {
         panic!("no preview")
     };
-    app.update(Msg::Previewed(Err(
-        "building it did not finish: panicked".into()
-    )));
+    app.update(Msg::Previewed { id, result: late() });
+    assert!(app.preview.as_ref().unwrap().is_building());
+    key(&mut app, Key::plain(KeyCode::Esc));
+    // A build that failed is said.
+    let Some(Action::Preview { id, .. }) = key(&mut app, Key::plain(KeyCode::F(6))) else {
+        panic!("no preview")
+    };
+    assert!(id > next);
+    app.update(Msg::Previewed {
+        id,
+        result: Err("building it did not finish: panicked".into()),
+    });
     assert_eq!(app.overlay, None);
     assert!(
         app.status
