@@ -1,6 +1,8 @@
 //! One frame of the composer drawn into a `TestBackend` at 200×50 with a log
 //! of 1 000, 100 000 and 1 000 000 lines: the cost must not grow with the
-//! log (only the visible lines are drawn). `cargo bench --bench ui`.
+//! log (only the visible lines are drawn). And a keystroke in the body with
+//! the log full: `App::update` and the frame it causes, as the composer's
+//! loop does them. `cargo bench --bench ui`.
 
 // Bench code: a panic is the failure report.
 #![allow(clippy::unwrap_used, reason = "a benchmark's failure is a panic")]
@@ -11,7 +13,7 @@ use chrono::{NaiveDate, NaiveTime};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::{Terminal, backend::TestBackend};
 use smtpwire::{
-    app::{App, Context, Msg},
+    app::{App, ComposeField, Context, Focus, Key, KeyCode, Msg},
     config::Settings,
     mail::DraftInput,
     smtp::{Dir, LogLine, Security},
@@ -94,5 +96,33 @@ fn frame(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frame);
+/// A key typed into the body and taken back, each followed by its frame:
+/// the model stays the same from one iteration to the next.
+fn keystroke(c: &mut Criterion) {
+    let mut group = c.benchmark_group("keystroke in the body 200x50");
+    for lines in [1_000, 1_000_000] {
+        let mut app = app(lines);
+        app.focus = Focus::Compose(ComposeField::Body);
+        let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+        terminal
+            .draw(|frame| smtpwire::ui::draw(frame, &app))
+            .unwrap();
+        group.bench_function(
+            BenchmarkId::new("update + draw, twice, log lines", lines),
+            |b| {
+                b.iter(|| {
+                    for code in [KeyCode::Char('x'), KeyCode::Backspace] {
+                        app.update(Msg::Key(Key::plain(code)));
+                        terminal
+                            .draw(|frame| smtpwire::ui::draw(frame, &app))
+                            .unwrap();
+                    }
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frame, keystroke);
 criterion_main!(benches);

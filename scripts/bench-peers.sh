@@ -7,6 +7,9 @@
 # - Peers from Debian's packages: curl, msmtp, swaks, Python's smtplib, and
 #   Postfix's smtp-source (the C load-generator reference). Installed here
 #   when missing (as root).
+# - The floor: scripts/floor/floor.rs, a std-only Rust client that sends a
+#   prepared letter with the least work (compiled here with rustc -O). The
+#   targets for smtpwire are ratios to it, measured in the same run.
 # - Plain-text cases go to Postfix's smtp-sink on 127.0.0.1 (started here,
 #   stopped by its PID on exit). smtp-sink has no TLS, so the STARTTLS + AUTH
 #   case goes to the project's lab Postfix (submission port, scripts/lab.sh).
@@ -32,6 +35,7 @@ for tool in curl msmtp swaks /usr/sbin/smtp-sink /usr/sbin/smtp-source /usr/bin/
 done
 
 cargo build --release --locked --quiet
+target=${CARGO_TARGET_DIR:-target}
 
 work=$(mktemp -d)
 sink_pid=
@@ -42,6 +46,14 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# A copy: with a target directory shared between worktrees, another build
+# may replace the binary while this runs.
+cp "$target/release/smtpwire" "$work/smtpwire"
+if ldd "$work/smtpwire" | grep -q libcrypto; then
+  echo "note: this smtpwire loads OpenSSL as a shared library (see .cargo/config.toml)" >&2
+fi
+rustc -O --edition 2021 -o "$work/floor" scripts/floor/floor.rs
 
 sink_port=${SMTPWIRE_BENCH_SINK_PORT:-2600}
 # -u: smtp-sink refuses to run as root without a user to drop to.
@@ -62,4 +74,4 @@ eval "$(scripts/lab.sh env)"
 
 python3 scripts/bench_peers.py \
   --runs "$runs" --work "$work" --sink-port "$sink_port" \
-  --binary "$PWD/target/release/smtpwire" --report docs/PERFORMANCE.md
+  --binary "$work/smtpwire" --floor "$work/floor" --report docs/PERFORMANCE.md

@@ -83,6 +83,7 @@ def commands(a, p):
         "import smtplib,sys;s=smtplib.SMTP(sys.argv[1],int(sys.argv[2]),local_hostname=sys.argv[3]);"
         "m=open(sys.argv[6],'rb').read();[s.sendmail(sys.argv[4],[sys.argv[5]],m) for _ in range(1000)];s.quit()"
     )
+    fl = [a.floor, f"{host}:{sink}", helo, frm, to]
     curl_next = []
     for _ in range(999):
         curl_next += ["--next", f"smtp://{host}:{sink}/{helo}", "--mail-from", frm, "--mail-rcpt", to, "-T", p["small_eml"]]
@@ -95,6 +96,7 @@ def commands(a, p):
             ("swaks", ["swaks", "--server", f"{host}:{sink}", "--helo", helo, "--from", frm, "--to", to, "--data", p["small_eml"], "--silent", "2"], {}, None),
             ("python smtplib", ["python3", "-c", py_plain, host, sink, helo, frm, to, p["small_eml"]], {}, None),
             ("smtp-source", ["/usr/sbin/smtp-source", "-s", "1", "-m", "1", "-l", "200", "-f", frm, "-t", to, f"{host}:{sink}"], {}, None),
+            ("floor", fl + [p["small_eml"]], {}, None),
         ],
         "one small letter, STARTTLS + AUTH": [
             ("smtpwire", sw + ["--port", sub, "--security", "starttls", "--ca-file", ca, "--user", user, "--body-file", p["small_body"]], pw, None),
@@ -110,12 +112,19 @@ def commands(a, p):
             ("swaks", ["swaks", "--server", f"{host}:{sink}", "--helo", helo, "--from", frm, "--to", to, "--data", p["big_eml"], "--silent", "2"], {}, None),
             ("python smtplib", ["python3", "-c", py_plain, host, sink, helo, frm, to, p["big_eml"]], {}, None),
             ("smtp-source", ["/usr/sbin/smtp-source", "-s", "1", "-m", "1", "-l", str(20 * 1024 * 1024), "-f", frm, "-t", to, f"{host}:{sink}"], {}, None),
+            ("floor", fl + [p["big_eml"]], {}, None),
         ],
         "1000 letters, one connection": [
             ("smtpwire", sw + ["--port", sink, "--security", "none", "--body-file", p["small_body"], "--repeat", "1000"], {}, None),
             ("curl", ["curl", "-s", f"smtp://{host}:{sink}/{helo}", "--mail-from", frm, "--mail-rcpt", to, "-T", p["small_eml"]] + curl_next, {}, None),
             ("python smtplib", ["python3", "-c", py_many, host, sink, helo, frm, to, p["small_eml"]], {}, None),
             ("smtp-source", ["/usr/sbin/smtp-source", "-d", "-s", "1", "-m", "1000", "-l", "200", "-f", frm, "-t", to, f"{host}:{sink}"], {}, None),
+            ("floor", fl + [p["small_eml"], "1000"], {}, None),
+        ],
+        "1000 letters, 4 sessions": [
+            ("smtpwire", sw + ["--port", sink, "--security", "none", "--body-file", p["small_body"], "--repeat", "1000", "--parallel", "4"], {}, None),
+            ("smtp-source", ["/usr/sbin/smtp-source", "-d", "-s", "4", "-m", "1000", "-l", "200", "-f", frm, "-t", to, f"{host}:{sink}"], {}, None),
+            ("floor", fl + [p["small_eml"], "1000", "4"], {}, None),
         ],
     }
 
@@ -154,6 +163,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--sink-port", type=int, required=True)
     ap.add_argument("--binary", required=True)
+    ap.add_argument("--floor", required=True, help="the compiled scripts/floor/floor.rs")
     ap.add_argument("--report", required=True)
     a = ap.parse_args()
     p = write_inputs(a.work)
@@ -216,6 +226,9 @@ def write_report(a, p, cases, results):
         if ratios:
             lines.append("smtpwire's speed relative to each peer (peer's median ÷ smtpwire's; above 1 = smtpwire faster): "
                          + ", ".join(ratios) + ".")
+        if "floor" in medians and sw:
+            lines.append(f"smtpwire's time relative to the floor client (smtpwire's median ÷ the floor's): "
+                         f"{sw / medians['floor']:.2f}×.")
         if big:
             sw_rss = statistics.median(r for _, r in samples["smtpwire"]) / 1024
             lines.append(f"smtpwire's peak memory is {sw_rss / p['body_mb']:.2f}× the body size ({p['body_mb']:.1f} MiB).")
@@ -226,10 +239,11 @@ def write_report(a, p, cases, results):
         version(["msmtp", "--version"]),
         version(["swaks", "--version"]),
         "Python " + sys.version.split()[0],
-        "Postfix " + version(["/usr/sbin/postconf", "-h", "mail_version"]),
+        "Postfix " + version(["/usr/sbin/postconf", "-d", "-h", "mail_version"]),
     ]) + ".")
     lines.append("")
-    lines.append("The exact commands (ports and paths as in this run; `$PASSWORD` stands for the lab user's password):")
+    lines.append("The exact commands (ports and paths as in this run; `$PASSWORD` stands for the lab user's password; "
+                 "`floor` is scripts/floor/floor.rs built with `rustc -O --edition 2021`):")
     lines.append("")
     lines.append("```")
     password = env("SMTPWIRE_LAB_ALICE_PASSWORD")
@@ -237,6 +251,8 @@ def write_report(a, p, cases, results):
         lines.append(f"# {case}")
         for name, argv, extra, stdin in tools:
             shown = argv if name != "curl" or not case.startswith("1000") else argv[:10] + ["--next … (999 more, the same)"]
+            if name == "floor":
+                shown = ["floor"] + argv[1:]
             cmd = " ".join(shlex.quote(x) for x in shown)
             cmd = cmd.replace(shlex.quote(password), "$PASSWORD").replace(password, "$PASSWORD")
             prefix = "SMTPWIRE_PASSWORD=$PASSWORD " if extra else ""

@@ -8,8 +8,10 @@
 //! [`Msg::Tick`]; the runner sends one before every other message.
 
 pub mod attachments;
+mod command;
 mod complete;
 pub mod compose;
+mod inspect;
 mod jobs;
 mod keys;
 pub mod line;
@@ -26,8 +28,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 pub use self::{
     attachments::{AttachPrompt, AttachedFile, Attachments},
+    command::{CommandRequest, CommandView, Written},
     complete::Completion,
     compose::{ComposeField, ComposeForm, StoredDraft},
+    inspect::{Inspector, LetterView},
     jobs::setting_name,
     preview::{LineKind, PreviewLine, PreviewView},
     settings::{Login, SettingsField, SettingsForm},
@@ -194,6 +198,8 @@ pub enum Msg {
     },
     /// The editor (F4) closed: the body it left, or why there is none.
     Edited(Result<String, String>),
+    /// The equivalent command and the letter file it sends, or why not.
+    CommandWritten(Result<Written, String>),
     /// The address book command answered `query`.
     AddressesFound {
         /// The query it was asked.
@@ -268,6 +274,8 @@ pub enum Action {
         dir: PathBuf,
         /// The name without extension, e.g. `log-20261130-154927`.
         stem: String,
+        /// Text as on screen, or JSON Lines.
+        format: crate::export::TranscriptFormat,
     },
     /// Run the address book command for `query` off the UI thread; answer
     /// with [`Msg::AddressesFound`].
@@ -285,6 +293,9 @@ pub enum Action {
         /// What.
         history: crate::addresses::History,
     },
+    /// Write the equivalent command (saving the letter for swaks and
+    /// curl); answer with [`Msg::CommandWritten`].
+    PrintCommand(Box<CommandRequest>),
     /// Leave the program (the runner saves the draft on the way out).
     Quit,
 }
@@ -370,6 +381,12 @@ pub enum Overlay {
     Attach(AttachPrompt),
     /// F6: the letter as it would go out (its state is [`App::preview`]).
     Preview,
+    /// Ctrl+L: save the log as text or JSON Lines?
+    SaveLog,
+    /// F3, then Enter: one log line in detail.
+    Inspect(Inspector),
+    /// Ctrl+P: the equivalent command line.
+    Command(CommandView),
 }
 
 /// What the runner knows about the environment, handed to [`App::new`].
@@ -445,9 +462,15 @@ pub struct App {
     stamp: Option<mail::Stamp>,
     /// The number of the last preview asked for.
     preview_id: u64,
+    /// The first row of the help shown (F1 on a short screen).
+    pub help_scroll: usize,
+    /// The largest useful `help_scroll`, recorded by the view.
+    pub help_max: std::cell::Cell<usize>,
     found: complete::Found,
     /// The history of addresses changed since it was written.
     addresses_unsaved: bool,
+    /// The last letters sent, for the inspector.
+    letters: Vec<inspect::SentBytes>,
     /// The environment.
     pub context: Context,
     last_compose: ComposeField,
@@ -458,6 +481,9 @@ pub struct App {
     quitting: Option<Quitting>,
     now: Option<Instant>,
     wall: NaiveDateTime,
+    /// The wall time of the first tick: before the first log line, the
+    /// anchor that dates the log's lines when it is saved.
+    started: Option<NaiveDateTime>,
     /// An edit not saved yet.
     unsaved: Option<Unsaved>,
 }
@@ -535,8 +561,11 @@ impl App {
             preview: None,
             stamp: None,
             preview_id: 0,
+            help_scroll: 0,
+            help_max: std::cell::Cell::new(0),
             found: complete::Found::default(),
             addresses_unsaved: false,
+            letters: Vec::new(),
             context,
             last_compose: first,
             last_settings: SettingsField::HOST,
@@ -544,6 +573,7 @@ impl App {
             pending: None,
             quitting: None,
             now: None,
+            started: None,
             wall: NaiveDate::default().and_time(chrono::NaiveTime::MIN),
             unsaved: None,
         }
@@ -560,7 +590,7 @@ impl App {
     }
 
     fn push_own(&mut self, dir: Dir, text: &str) {
-        self.log.push(LogLine {
+        self.log.push(&LogLine {
             time: self.wall.time(),
             dir,
             text: text.to_owned(),
@@ -730,6 +760,10 @@ impl App {
                 self.edited_body(result);
                 None
             }
+            Msg::CommandWritten(result) => {
+                self.command_written(result);
+                None
+            }
             Msg::AddressesFound { query, result } => {
                 self.addresses_found(query, result);
                 None
@@ -743,6 +777,7 @@ impl App {
 
     fn tick(&mut self, now: Instant, wall: NaiveDateTime) -> Option<Action> {
         self.now = Some(now);
+        self.started.get_or_insert(wall);
         self.wall = wall;
         if let Some(Quitting::Until(deadline)) = self.quitting
             && now >= deadline
@@ -828,14 +863,28 @@ impl App {
         })
     }
 
+    /// When the app started (its first tick), local time.
+    pub fn started(&self) -> NaiveDateTime {
+        self.started.unwrap_or(self.wall)
+    }
+
+    /// Ctrl+L: asks which format (text or JSON Lines).
     fn save_log(&mut self) -> Option<Action> {
-        let Some(dir) = self.context.data_dir.clone() else {
+        if self.context.data_dir.is_none() {
             self.problem("log not saved: no data directory (set HOME or XDG_DATA_HOME)");
             return None;
-        };
+        }
+        self.overlay = Some(Overlay::SaveLog);
+        None
+    }
+
+    /// The log in `format`, in the data folder's `logs`.
+    fn save_log_as(&mut self, format: crate::export::TranscriptFormat) -> Option<Action> {
+        let dir = self.context.data_dir.clone()?;
         Some(Action::SaveLog {
             dir: dir.join("logs"),
             stem: format!("log-{}", self.wall.format("%Y%m%d-%H%M%S")),
+            format,
         })
     }
 

@@ -7,6 +7,7 @@ mod check;
 pub mod exit;
 mod info;
 mod input;
+mod load;
 mod print_command;
 mod send;
 mod sent;
@@ -40,6 +41,27 @@ pub struct Cli {
     /// Options (also accepted by the composer; they override the config file).
     #[command(flatten)]
     pub options: Options,
+}
+
+impl Cli {
+    /// Whether this run may open a TLS connection: not for the commands
+    /// that print tables, a dry run, or `--security none` on the command
+    /// line (which no config file can override). The composer may: its
+    /// settings can change while it runs.
+    pub fn may_use_tls(&self) -> bool {
+        let plain = self.options.settings.security == Some(crate::smtp::Security::None);
+        match &self.command {
+            None => true,
+            Some(CliCommand::Send) => !plain && !self.options.dry_run,
+            Some(CliCommand::Check | CliCommand::Sent { .. }) => !plain,
+            Some(
+                CliCommand::Explain { .. }
+                | CliCommand::Providers
+                | CliCommand::Completions { .. }
+                | CliCommand::Man,
+            ) => false,
+        }
+    }
 }
 
 /// The headless commands.
@@ -134,6 +156,11 @@ pub struct Options {
     /// Append the transcript to this file.
     #[arg(long, global = true, value_name = "FILE")]
     pub transcript: Option<PathBuf>,
+    /// The composer only: start with this saved log (text or JSON Lines,
+    /// as Ctrl+L or --transcript wrote it) in the protocol log, to read and
+    /// inspect it.
+    #[arg(long, value_name = "FILE")]
+    pub open_log: Option<PathBuf>,
     /// The --transcript file's format: text (as on stderr) or jsonl (JSON
     /// Lines: time, dir, stage, text, code, enhanced, `latency_ms`, gloss).
     #[arg(long, global = true, value_name = "FORMAT", value_enum,
@@ -160,6 +187,10 @@ pub struct Options {
     #[arg(long, global = true, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub repeat: u32,
+    /// Spread --repeat's letters over N concurrent sessions (load tests; 1 to 64).
+    #[arg(long, global = true, value_name = "N", default_value_t = 1, requires = "repeat",
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
     /// Print only errors and warnings, no transcript or table.
     #[arg(long, global = true)]
     pub quiet: bool,

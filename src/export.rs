@@ -212,6 +212,144 @@ where
     })
 }
 
+/// A saved log read back (`--open-log`): JSON Lines exactly, the text
+/// format as well as it can be read (a note and an error look alike there,
+/// and an annotation is recognised by its shape). Lines that are neither
+/// are skipped and counted.
+pub fn read(text: &str) -> (Vec<(LogLine, Option<Stage>)>, usize) {
+    let jsonl = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_start().starts_with('{'));
+    let mut skipped = 0;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let read = if jsonl {
+            read_jsonl(line)
+        } else {
+            read_text(line).map(|l| (l, None))
+        };
+        match read {
+            Some(read) => out.push(read),
+            None => skipped += 1,
+        }
+    }
+    (out, skipped)
+}
+
+/// The stage named by [`Stage::key`].
+fn stage_of(key: &str) -> Option<Stage> {
+    [
+        Stage::Connect,
+        Stage::TlsHandshake,
+        Stage::Greeting,
+        Stage::Ehlo,
+        Stage::StartTls,
+        Stage::Auth,
+        Stage::Mail,
+        Stage::Rcpt,
+        Stage::Data,
+        Stage::Content,
+        Stage::EndOfData,
+        Stage::Rset,
+        Stage::Quit,
+    ]
+    .into_iter()
+    .find(|s| s.key() == key)
+}
+
+fn read_jsonl(line: &str) -> Option<(LogLine, Option<Stage>)> {
+    #[derive(serde::Deserialize)]
+    struct In {
+        time: String,
+        dir: String,
+        stage: Option<String>,
+        text: String,
+        latency_ms: Option<f64>,
+        gloss: Option<String>,
+    }
+    let record: In = serde_json::from_str(line).ok()?;
+    let dir = match record.dir.as_str() {
+        "client" => Dir::Client,
+        "server" => Dir::Server,
+        "note" => Dir::Note,
+        "error" => Dir::Error,
+        _ => return None,
+    };
+    let time = DateTime::parse_from_rfc3339(&record.time).ok()?.time();
+    Some((
+        LogLine {
+            time,
+            dir,
+            // Read from a file: whatever it holds is shown made visible.
+            text: crate::smtp::visible::visible(&record.text).into_owned(),
+            latency: record
+                .latency_ms
+                .filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e12)
+                .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0)),
+            gloss: record
+                .gloss
+                .map(|g| crate::smtp::visible::visible(&g).into_owned()),
+        },
+        record.stage.as_deref().and_then(stage_of),
+    ))
+}
+
+fn read_text(line: &str) -> Option<LogLine> {
+    let (time, rest) = line.split_once(' ')?;
+    let time = chrono::NaiveTime::parse_from_str(time, "%H:%M:%S%.3f").ok()?;
+    let (dir, rest) = if let Some(rest) = rest.strip_prefix("C: ") {
+        (Dir::Client, rest)
+    } else if let Some(rest) = rest.strip_prefix("S: ") {
+        (Dir::Server, rest)
+    } else if let Some(rest) = rest.strip_prefix("*  ") {
+        (Dir::Note, rest)
+    } else {
+        return None;
+    };
+    let mut text = rest;
+    let mut latency = None;
+    let mut gloss = None;
+    // `… [25 ms]`, `… (Username:)`, `… (Username:) [25 ms]`, after spaces.
+    if let Some(open) = text.rfind(" [")
+        && (text.ends_with(" ms]") || text.ends_with(" s]"))
+    {
+        let inner = &text[open + 2..text.len() - 1];
+        latency = inner
+            .strip_suffix(" ms")
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|ms| ms / 1000.0)
+            .or_else(|| inner.strip_suffix(" s").and_then(|v| v.parse::<f64>().ok()))
+            .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
+            .map(std::time::Duration::from_secs_f64);
+        if latency.is_some() {
+            text = text[..open].trim_end();
+        }
+    }
+    if text.ends_with(')')
+        && let Some(open) = text.rfind("  (").or_else(|| text.rfind(" ("))
+    {
+        let before = &text[..open];
+        // A gloss stands after the padding; a parenthesis in the text
+        // itself has no run of spaces before it.
+        if before.len() >= 40 || text[open..].starts_with("  ") {
+            gloss = Some(
+                text[open..].trim_start()[1..]
+                    .trim_end_matches(')')
+                    .to_owned(),
+            );
+            text = before.trim_end();
+        }
+    }
+    Some(LogLine {
+        time,
+        dir,
+        text: crate::smtp::visible::visible(text).into_owned(),
+        latency,
+        gloss: gloss.map(|g| crate::smtp::visible::visible(&g).into_owned()),
+    })
+}
+
 /// The reply code and enhanced code of a logged server line (`250-…` or
 /// `250 2.1.5 …`), read by the reply parser itself: the line is one line of
 /// a reply, so it is parsed as a reply of its own.
@@ -457,5 +595,57 @@ mod tests {
                 Ok(format)
             );
         }
+    }
+
+    #[test]
+    fn a_saved_log_reads_back() {
+        let lines = vec![
+            LogLine {
+                latency: Some(Duration::from_millis(25)),
+                ..line(Dir::Server, (8, 41, 2, 25), "220 mx.example.org ESMTP")
+            },
+            line(
+                Dir::Client,
+                (8, 41, 2, 26),
+                "EHLO client.example.org (home)",
+            ),
+            LogLine {
+                latency: Some(Duration::from_micros(21_400)),
+                gloss: Some("Username:".into()),
+                ..line(Dir::Server, (8, 41, 2, 50), "334 VXNlcm5hbWU6")
+            },
+            line(Dir::Note, (8, 41, 3, 0), "TLS established"),
+        ];
+        let stages = [None, Some(Stage::Ehlo), Some(Stage::Auth), None];
+        let jsonl = render(
+            TranscriptFormat::Jsonl,
+            &anchor(8, 0),
+            lines.iter().zip(stages),
+        );
+        let (back, skipped) = read(&jsonl);
+        assert_eq!(skipped, 0);
+        assert_eq!(back.iter().map(|b| b.1).collect::<Vec<_>>(), stages);
+        assert_eq!(back.into_iter().map(|b| b.0).collect::<Vec<_>>(), lines);
+        let text = render(
+            TranscriptFormat::Text,
+            &anchor(8, 0),
+            lines.iter().map(|l| (l, None)),
+        );
+        let (back, skipped) = read(&format!("{text}not a log line\n"));
+        assert_eq!(skipped, 1);
+        let texts: Vec<&str> = back.iter().map(|b| b.0.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "220 mx.example.org ESMTP",
+                "EHLO client.example.org (home)",
+                "334 VXNlcm5hbWU6",
+                "TLS established"
+            ]
+        );
+        assert_eq!(back[0].0.latency, Some(Duration::from_millis(25)));
+        assert_eq!(back[2].0.gloss.as_deref(), Some("Username:"));
+        // The text format shows whole milliseconds from 10 ms on.
+        assert_eq!(back[2].0.latency, Some(Duration::from_millis(21)));
     }
 }

@@ -44,6 +44,7 @@ mod letter;
 mod lint;
 mod mime;
 mod multipart;
+mod predict;
 
 pub use address::{Address, BadEntry, Mailbox};
 pub use attachment::{Attachment, AttachmentError};

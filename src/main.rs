@@ -7,7 +7,19 @@ use clap::Parser as _;
 use smtpwire::cli::{self, Cli, exit};
 
 fn main() -> ExitCode {
-    if smtpwire::smtp::tls::hashed_system_roots() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            // --help and --version are not errors.
+            let _ = e.print();
+            return ExitCode::from(if usage { exit::USAGE } else { exit::OK });
+        }
+    };
+    // Parsing starts no thread, so this is still before any other exists.
+    // Only when TLS may be used: reading /etc/ssl/certs costs a plain send
+    // about a tenth of a millisecond.
+    if cli.may_use_tls() && smtpwire::smtp::tls::hashed_system_roots() {
         let original = std::env::var_os(smtpwire::smtp::tls::CERT_FILE_VAR);
         // SAFETY: first thing in main, before the runtime or any other thread
         // exists, so nothing can read the environment concurrently. See
@@ -21,15 +33,6 @@ fn main() -> ExitCode {
         }
         smtpwire::smtp::tls::note_steered(original);
     }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let usage = e.use_stderr();
-            // --help and --version are not errors.
-            let _ = e.print();
-            return ExitCode::from(if usage { exit::USAGE } else { exit::OK });
-        }
-    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

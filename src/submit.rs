@@ -41,7 +41,8 @@ impl smtp::Content for Outgoing<'_> {
     }
 
     fn pieces(&self) -> Box<dyn Iterator<Item = std::io::Result<Cow<'_, [u8]>>> + Send + '_> {
-        Box::new(self.letter.chunks().map(|chunk| chunk.map(Cow::Owned)))
+        // The engine's dot-stuffer makes every line end CRLF.
+        Box::new(self.letter.wire_chunks().map(|chunk| chunk.map(Cow::Owned)))
     }
 }
 
@@ -179,15 +180,21 @@ pub fn prepare_stamped<'a>(
 /// the Message-ID's left side numbered so each letter has its own.
 pub fn stamps(count: usize) -> Vec<Stamp> {
     let base = Stamp::now();
+    (0..count).map(|i| stamp_for(&base, i, count)).collect()
+}
+
+/// The stamp of letter `index` (from 0) of `count` sent in one go: `base`
+/// itself for a single letter, else `base` with `.{index + 1}` after the
+/// Message-ID's left side. Built one at a time, so a long run holds no
+/// list of stamps.
+pub fn stamp_for(base: &Stamp, index: usize, count: usize) -> Stamp {
     if count <= 1 {
-        return vec![base];
+        return base.clone();
     }
-    (1..=count)
-        .map(|i| Stamp {
-            date: base.date,
-            unique: format!("{}.{i}", base.unique),
-        })
-        .collect()
+    Stamp {
+        date: base.date,
+        unique: format!("{}.{}", base.unique, index + 1),
+    }
 }
 
 #[cfg(test)]

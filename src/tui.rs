@@ -37,6 +37,9 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     app.compose.attachments = Attachments::new(startup.attachments);
     app.place_signature();
     app.update(tick());
+    for (line, stage) in startup.opened_log {
+        app.log.push_staged(&line, stage);
+    }
     for note in startup.notes {
         match note {
             Note::Info(text) => app.note(&text),
@@ -46,7 +49,8 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     let mut terminal = Terminal::enter()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot use the terminal: {e}")))?;
     let (jobs, events) = spawn_worker()?;
-    let mut runner = Runner::new(app, jobs, startup.transcript);
+    let mut runner = Runner::new(app, jobs, startup.transcript)
+        .with_transcript_format(options.transcript_format);
     let result = runner
         .run(&mut terminal.inner, &mut Crossterm, events, stop_signal())
         .await;

@@ -7,6 +7,7 @@
 //! the log gets its own column on the right.
 
 mod compose;
+mod inspect;
 mod overlay;
 mod preview;
 mod settings;
@@ -23,10 +24,7 @@ use ratatui::{
 use unicode_width::UnicodeWidthChar as _;
 
 use self::theme::Theme;
-use crate::{
-    app::{App, Overlay},
-    smtp::visible,
-};
+use crate::{app::App, smtp::visible};
 
 /// The smallest screen the composer draws on.
 pub const MIN_WIDTH: u16 = 80;
@@ -62,10 +60,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     status::status_line(frame, status_row, app, theme);
     status::hint_bar(frame, hints_row, app, theme);
-    match (&app.overlay, &app.preview) {
-        (Some(Overlay::Preview), Some(view)) => preview::draw(frame, main, view, theme),
-        (Some(overlay), _) => overlay::draw(frame, main, overlay, theme),
-        (None, _) => {}
+    if let Some(overlay) = &app.overlay {
+        overlay::draw(frame, main, app, overlay, theme);
     }
 }
 

@@ -197,7 +197,13 @@ pub enum WorkerEvent {
     Done(Outcome),
     /// The copy in Sent, after a send.
     Copy(CopyReport),
+    /// The bytes of the letter just sent (before dot-stuffing), for the
+    /// log inspector; only letters up to [`INSPECT_MAX`] bytes.
+    Letter(Arc<[u8]>),
 }
+
+/// The largest letter whose bytes go to the UI for the inspector.
+pub const INSPECT_MAX: u64 = 32 << 20;
 
 /// The sending half of the event channel.
 pub type Events = mpsc::UnboundedSender<WorkerEvent>;
@@ -494,16 +500,30 @@ async fn send(
     let Some(first) = prepared.letters.first() else {
         return Outcome::Failed(smtp::Error::Broken.into());
     };
+    // The bytes as sent, for the inspector (and the copy below); a very
+    // large letter only when a copy needs it.
+    let wanted = submission.copy.is_some() || first.letter().len() <= INSPECT_MAX;
+    let bytes = if wanted && (result.is_ok() || session_started_data(&result)) {
+        match first.letter().to_bytes() {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                transcript_on(events).error(&format!("the letter cannot be read again: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(bytes) = &bytes
+        && bytes.len() as u64 <= INSPECT_MAX
+    {
+        emit(events, WorkerEvent::Letter(Arc::from(bytes.as_slice())));
+    }
     match result {
         Ok(delivery) => {
             if submission.copy.is_some() {
                 // The exact bytes the server accepted, for the copy.
-                match first.letter().to_bytes() {
-                    Ok(bytes) => *letter_out = Some(bytes),
-                    Err(e) => transcript_on(events).error(&format!(
-                        "no copy in Sent: the letter cannot be read again: {e}"
-                    )),
-                }
+                *letter_out = bytes;
             }
             Outcome::Sent {
                 message_id: first.letter().message_id().to_owned(),
@@ -512,6 +532,12 @@ async fn send(
         }
         Err(e) => Outcome::Failed(e.into()),
     }
+}
+
+/// Whether a failed send got as far as the letter's bytes (refused after
+/// the final dot): the inspector shows them then too.
+fn session_started_data(result: &Result<Delivery, smtp::Error>) -> bool {
+    matches!(result, Err(e) if matches!(e.stage(), Some(Stage::EndOfData | Stage::Content)))
 }
 
 /// Saves the copy of a sent letter (or keeps it to retry), then tries the

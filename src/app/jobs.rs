@@ -377,8 +377,9 @@ impl App {
 
     pub(super) fn worker(&mut self, event: WorkerEvent) -> Option<Action> {
         match event {
-            WorkerEvent::Line(line) => self.log.push(line),
+            WorkerEvent::Line(line) => self.log.push(&line),
             WorkerEvent::Stage(stage) => {
+                self.log.set_stage(stage);
                 if let Some(job) = &mut self.job {
                     job.stage = Some(stage);
                 }
@@ -404,6 +405,7 @@ impl App {
             }
             WorkerEvent::Done(outcome) => return self.done(outcome),
             WorkerEvent::Copy(report) => return self.copy_report(report),
+            WorkerEvent::Letter(bytes) => self.keep_letter(bytes),
         }
         None
     }
@@ -466,6 +468,12 @@ impl App {
         for r in delivery.refused() {
             self.error_note(&format!("refused <{}>: {}", r.address, r.reply));
         }
+        // Where the time went, phase by phase, after the result.
+        let timeline = if delivery.timeline.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", delivery.timeline)
+        };
         if refused == 0 {
             self.sent = true;
             // Saved at once so a restart does not bring the sent letter back.
@@ -475,12 +483,15 @@ impl App {
                 if accepted == 1 { "" } else { "s" }
             );
             self.note(&text);
-            self.set_status(Tone::Success, &text);
+            self.set_status(Tone::Success, &format!("{text}{timeline}"));
         } else {
             let text =
                 format!("sent to {accepted} of {total} recipients; {refused} refused{queued}");
             self.note(&text);
-            self.set_status(Tone::Warning, &text);
+            self.set_status(Tone::Warning, &format!("{text}{timeline}"));
+        }
+        if !delivery.timeline.is_empty() {
+            self.note(&format!("timeline: {}", delivery.timeline));
         }
         self.overlay = Some(Overlay::Results {
             message_id,

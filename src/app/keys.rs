@@ -28,6 +28,7 @@ impl App {
         }
         match key.code {
             KeyCode::F(1) => {
+                self.help_scroll = 0;
                 self.overlay = Some(Overlay::Help);
                 return None;
             }
@@ -79,6 +80,9 @@ impl App {
                 KeyCode::Char('d' | 'D') => return self.disconnect(),
                 KeyCode::Char('w' | 'W') => return self.save_settings(),
                 KeyCode::Char('l' | 'L') => return self.save_log(),
+                KeyCode::Char('p' | 'P') => {
+                    return self.print_command(crate::equivalent::Tool::Swaks);
+                }
                 KeyCode::Char('n' | 'N') => {
                     if self.compose.has_letter() && !self.sent {
                         self.overlay = Some(Overlay::ConfirmNew);
@@ -101,12 +105,18 @@ impl App {
         };
         match self.focus {
             Focus::Log => match key.code {
-                KeyCode::Up => self.log.up(1),
-                KeyCode::Down => self.log.down(1),
-                KeyCode::PageUp => self.log.page_up(),
-                KeyCode::PageDown => self.log.page_down(),
-                KeyCode::Home => self.log.home(),
-                KeyCode::End => self.log.end(),
+                KeyCode::Up => self.log.select(true, 1),
+                KeyCode::Down => self.log.select(false, 1),
+                KeyCode::PageUp => self
+                    .log
+                    .select(true, self.log.page().saturating_sub(1).max(1)),
+                KeyCode::PageDown => {
+                    self.log
+                        .select(false, self.log.page().saturating_sub(1).max(1));
+                }
+                KeyCode::Home => self.log.select_first(),
+                KeyCode::End => self.log.select_last(),
+                KeyCode::Enter => self.inspect(),
                 KeyCode::Left => self.log.sideways(false),
                 KeyCode::Right => self.log.sideways(true),
                 _ => {}
@@ -180,11 +190,16 @@ impl App {
         let no = matches!(key.code, KeyCode::Esc | KeyCode::Char('n' | 'N')) && !key.ctrl;
         match overlay {
             Overlay::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter | KeyCode::Char('q')
-                ) {
-                    self.overlay = None;
+                let max = self.help_max.get();
+                match key.code {
+                    KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter | KeyCode::Char('q') => {
+                        self.overlay = None;
+                    }
+                    KeyCode::Up => self.help_scroll = self.help_scroll.min(max).saturating_sub(1),
+                    KeyCode::Down => self.help_scroll = (self.help_scroll + 1).min(max),
+                    KeyCode::PageUp | KeyCode::Home => self.help_scroll = 0,
+                    KeyCode::PageDown | KeyCode::End => self.help_scroll = max,
+                    _ => {}
                 }
                 ControlFlow::Break(None)
             }
@@ -210,6 +225,20 @@ impl App {
             }
             Overlay::Attach(_) => ControlFlow::Break(self.attach_prompt_key(key)),
             Overlay::Preview => self.preview_key(key),
+            Overlay::SaveLog => {
+                self.overlay = None;
+                ControlFlow::Break(match key.code {
+                    KeyCode::Char('t' | 'T') | KeyCode::Enter => {
+                        self.save_log_as(crate::export::TranscriptFormat::Text)
+                    }
+                    KeyCode::Char('j' | 'J') => {
+                        self.save_log_as(crate::export::TranscriptFormat::Jsonl)
+                    }
+                    _ => None,
+                })
+            }
+            Overlay::Inspect(_) => ControlFlow::Break(self.inspector_key(&key)),
+            Overlay::Command(_) => ControlFlow::Break(self.command_key(&key)),
             Overlay::Results { .. } => {
                 // Any key closes it; keys other than these also do their job.
                 self.overlay = None;

@@ -1,17 +1,15 @@
-//! `smtpwire send`: build the letter, open a session, send it (`--repeat`
-//! times, pipelined), report per recipient, and exit with the status of the
-//! first failure.
+//! `smtpwire send`: build the letter, open a session, send it, report per
+//! recipient, and exit with the status of the first failure. `--repeat`
+//! (and `--parallel`) runs go through [`load`](super::load).
 
-use std::{
-    fmt::Write as _,
-    io::Write as _,
-    time::{Duration, Instant},
-};
+use std::{fmt::Write as _, io::Write as _};
 
 use super::{
     Layers, Options,
     exit::{self, Failure},
-    input, print_command,
+    input,
+    load::{self, Load},
+    print_command,
 };
 use crate::{
     addresses::{self, History},
@@ -109,8 +107,21 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
     super::sent::retry_at_start(&settings, credentials.as_ref(), options.quiet).await;
     let logged_in = credentials.is_some();
     let config = resolved.session_config(credentials);
-    let started = Instant::now();
-    let mut session = Session::connect(
+    let count = options.repeat as usize;
+    if count > 1 {
+        let load = Load {
+            draft: &draft,
+            attachments: &attachments,
+            count,
+            sessions: usize::from(options.parallel),
+            logged_in,
+        };
+        return load::send(options, &load, scanning, &config, &tls, transcript_file).await;
+    }
+    // A second session is opened only if a predicted body needs sending
+    // again; it writes to the same transcript file.
+    let retry_file = transcript_file.as_ref().and_then(|f| f.try_clone().ok());
+    let session = Session::connect(
         &config,
         &tls,
         input::printer(options.quiet, transcript_file, options.transcript_format),
@@ -126,57 +137,98 @@ pub async fn send(options: &Options) -> Result<(), Failure> {
         }
     };
     blank_file_warning(file.as_ref());
-
-    let count = options.repeat as usize;
-    let caps = session.capabilities().clone();
-    let parts = submit::Parts {
+    let letter = Letter {
+        options,
+        account: layers.account_name(),
+        settings: &settings,
+        config: &config,
         draft: &draft,
-        file: file.as_ref(),
         attachments: &attachments,
-    };
-    let prepared = match submit::prepare(parts, count, &caps) {
-        Ok(p) => p,
-        Err(e) => {
-            // The server lacks what the letter needs (SMTPUTF8); end politely.
-            let _ = session.quit().await;
-            return Err(e.into());
-        }
-    };
-    // A letter over the server's SIZE is refused by the engine before MAIL
-    // FROM, with both sizes in the message; no separate lint pass here.
-    if let (Some(path), Some(first)) = (&options.eml, prepared.letters.first()) {
-        save_eml(path, first.letter())?;
-    }
-    let results = session.send_many(prepared.iter()).await;
-    if !session.is_broken() {
-        // A failed QUIT is in the transcript; the letters' fate is what counts.
-        let _ = session.quit().await;
-    }
-    let outcome = report(
-        options,
-        &prepared.letters,
-        &results,
-        count,
-        started.elapsed(),
         logged_in,
-    );
-    // The copy in Sent; it never changes the exit status (issue 12).
-    let credentials = config.credentials.as_ref();
-    super::sent::after_send(
-        options,
-        layers.account_name(),
-        &settings,
-        credentials,
-        &prepared.letters,
-        &results,
-    )
-    .await;
-    if options.repeat == 1
-        && let Some(Ok(delivery)) = results.first()
-    {
-        remember(&draft, delivery, options.quiet);
+    };
+    let first = letter.deliver(file.as_ref(), session).await;
+    let Some(corrected) = file.as_ref().and_then(mail::FileBody::corrected) else {
+        return first;
+    };
+    // Not UTF-8 after all: the same failure a scan before sending gives.
+    let corrected = corrected?;
+    // The body's beginning chose an encoding its rest cannot go in; the
+    // letter was stopped before its final dot, so it was not delivered.
+    if !options.quiet {
+        eprintln!(
+            "note: the body needs another encoding than its first 64 KiB suggested; sending it again"
+        );
     }
-    outcome
+    let session = Session::connect(
+        &config,
+        &tls,
+        input::printer(options.quiet, retry_file, options.transcript_format),
+    )
+    .await
+    .map_err(|e| Failure::engine(&e, logged_in))?;
+    letter.deliver(Some(&corrected), session).await
+}
+
+/// One letter to send, and what goes with it.
+struct Letter<'a> {
+    options: &'a Options,
+    account: Option<&'a str>,
+    settings: &'a crate::settings::Settings,
+    config: &'a smtp::SessionConfig,
+    draft: &'a mail::Draft,
+    attachments: &'a [mail::Attachment],
+    logged_in: bool,
+}
+
+impl Letter<'_> {
+    /// Sends the letter over `session`, quits, reports, saves the copy in
+    /// Sent and remembers the recipients.
+    async fn deliver(
+        &self,
+        file: Option<&mail::FileBody>,
+        mut session: Session,
+    ) -> Result<(), Failure> {
+        let options = self.options;
+        let caps = session.capabilities().clone();
+        let parts = submit::Parts {
+            draft: self.draft,
+            file,
+            attachments: self.attachments,
+        };
+        let prepared = match submit::prepare(parts, 1, &caps) {
+            Ok(p) => p,
+            Err(e) => {
+                // The server lacks what the letter needs (SMTPUTF8); end politely.
+                let _ = session.quit().await;
+                return Err(e.into());
+            }
+        };
+        // A letter over the server's SIZE is refused by the engine before MAIL
+        // FROM, with both sizes in the message; no separate lint pass here.
+        if let (Some(path), Some(first)) = (&options.eml, prepared.letters.first()) {
+            save_eml(path, first.letter())?;
+        }
+        let results = session.send_many(prepared.iter()).await;
+        if !session.is_broken() {
+            // A failed QUIT is in the transcript; the letter's fate is what counts.
+            let _ = session.quit().await;
+        }
+        let outcome = report(options, &prepared.letters, &results, self.logged_in);
+        // The copy in Sent; it never changes the exit status (issue 12).
+        super::sent::after_send(
+            options,
+            self.account,
+            self.settings,
+            self.config.credentials.as_ref(),
+            &prepared.letters,
+            &results,
+        )
+        .await;
+        if let Some(Ok(delivery)) = results.first() {
+            remember(self.draft, delivery, options.quiet);
+        }
+        outcome
+    }
 }
 
 /// The accepted recipients go into the composer's completion history.
@@ -250,95 +302,69 @@ fn unreadable(e: &std::io::Error) -> Failure {
 }
 
 /// `--eml FILE`: the exact bytes, 0600.
-fn save_eml(path: &std::path::Path, letter: &mail::Letter<'_>) -> Result<(), Failure> {
+pub(super) fn save_eml(path: &std::path::Path, letter: &mail::Letter<'_>) -> Result<(), Failure> {
     let bytes = letter.to_bytes().map_err(|e| unreadable(&e))?;
     files::write_private(path, &bytes).map_err(|e| exit::cannot_write("the letter", &e))
 }
 
-/// Prints the per-recipient table (or a summary for `--repeat`) and picks
-/// the exit status.
+/// Prints the per-recipient table and the timeline, and picks the exit
+/// status.
 fn report(
     options: &Options,
     letters: &[submit::Outgoing<'_>],
     results: &[Result<Delivery, smtp::Error>],
-    count: usize,
-    elapsed: Duration,
     logged_in: bool,
 ) -> Result<(), Failure> {
     let mut out = String::new();
-    if count == 1 {
-        if let (Some(Ok(delivery)), Some(letter)) = (results.first(), letters.first()) {
-            out.push_str(&recipient_table(delivery));
-            let _ = writeln!(
-                out,
-                "letter: {} bytes, Message-ID {}{}",
-                smtp::connection::group_digits(letter.letter().len()),
-                letter.letter().message_id(),
-                delivery
-                    .queue_id()
-                    .map(|id| format!(", queued as {id}"))
-                    .unwrap_or_default()
-            );
-            if !delivery.timeline.is_empty() {
-                let _ = writeln!(out, "timeline: {}", delivery.timeline);
-            }
-        }
-    } else {
-        let delivered = results.iter().filter(|r| r.is_ok()).count();
-        let secs = elapsed.as_secs_f64().max(1e-9);
+    if let (Some(Ok(delivery)), Some(letter)) = (results.first(), letters.first()) {
+        out.push_str(&recipient_table(delivery));
         let _ = writeln!(
             out,
-            "{delivered} of {count} letters accepted in {:.2} s ({:.0} letters/s)",
-            secs,
-            delivered as f64 / secs
+            "letter: {} bytes, Message-ID {}{}",
+            smtp::connection::group_digits(letter.letter().len()),
+            letter.letter().message_id(),
+            delivery
+                .queue_id()
+                .map(|id| format!(", queued as {id}"))
+                .unwrap_or_default()
         );
-        let mut sum = smtp::Timeline::default();
-        for delivery in results.iter().flatten() {
-            sum.add(&delivery.timeline);
-        }
-        if !sum.is_empty() {
-            let _ = writeln!(out, "timeline of the {delivered} accepted letters: {sum}");
+        if !delivery.timeline.is_empty() {
+            let _ = writeln!(out, "timeline: {}", delivery.timeline);
         }
     }
     if !options.quiet {
         eprint!("{out}");
     }
-    // The first failure decides the status; partial refusals count too.
-    for result in results {
-        match result {
-            Err(e) => return Err(Failure::engine(e, logged_in)),
-            Ok(delivery) => {
-                if let Some(refused) = delivery.refused().next() {
-                    let code = if delivery
-                        .refused()
-                        .any(|r| r.reply.severity() == Severity::TransientNegative)
-                    {
-                        exit::TEMPFAIL
-                    } else {
-                        exit::UNAVAILABLE
-                    };
-                    let n = delivery.refused().count();
-                    return Err(Failure::new(
-                        code,
-                        format!(
-                            "error: {n} recipient(s) refused, e.g. <{}>: {}",
-                            refused.address, refused.reply
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    if results.len() < count {
-        return Err(Failure::new(
+    match results.first() {
+        Some(Err(e)) => Err(Failure::engine(e, logged_in)),
+        Some(Ok(delivery)) => partial_refusal(delivery).map_or(Ok(()), Err),
+        None => Err(Failure::new(
             exit::TEMPFAIL,
-            format!(
-                "error: only {} of {count} letters were tried before the session broke",
-                results.len()
-            ),
-        ));
+            "error: the letter was not tried before the session broke",
+        )),
     }
-    Ok(())
+}
+
+/// The failure of a letter the server took for only some recipients
+/// (temporary if any refusal was), or none when it took them all.
+pub(super) fn partial_refusal(delivery: &Delivery) -> Option<Failure> {
+    let refused = delivery.refused().next()?;
+    let code = if delivery
+        .refused()
+        .any(|r| r.reply.severity() == Severity::TransientNegative)
+    {
+        exit::TEMPFAIL
+    } else {
+        exit::UNAVAILABLE
+    };
+    let n = delivery.refused().count();
+    Some(Failure::new(
+        code,
+        format!(
+            "error: {n} recipient(s) refused, e.g. <{}>: {}",
+            refused.address, refused.reply
+        ),
+    ))
 }
 
 /// `recipient  result  server reply` lines.

@@ -5,18 +5,26 @@
 use std::{
     io::Read as _,
     path::{Path, PathBuf},
+    sync::OnceLock,
 };
 
-use super::encode::{self, Encoder, Scan, Scanner, TransferEncoding};
+use super::{
+    encode::{self, Encoder, Scan, Scanner, TransferEncoding},
+    predict::{Utf8Check, Whole},
+};
 
 /// A body too large to hold twice: read from its file once to choose the
 /// encoding and count the size ([`FileBody::open`]), and again, piece by
 /// piece, while the letter is sent. Memory stays at a few hundred KiB
-/// whatever the size, and no 20 MB buffer is ever faulted in.
+/// whatever the size, and no 20 MB buffer is ever faulted in. A large file
+/// can instead be sent on a prediction from its first piece, and read only
+/// once ([`FileBody::predict`]).
 #[derive(Clone, Debug)]
 pub struct FileBody {
-    path: PathBuf,
+    pub(super) path: PathBuf,
     pub(super) scan: Scan,
+    /// For a predicted body: what the reading that sends it found.
+    pub(super) whole: Option<OnceLock<Whole>>,
 }
 
 /// Why a body file cannot be used.
@@ -43,7 +51,7 @@ pub enum FileBodyError {
 /// The size of the pieces a body file is read in: small enough that the
 /// kernel's copy lands in cache (reading 20 MB took 5 ms in 64 KiB pieces,
 /// 17 ms in 256 KiB ones on the development VM).
-const FILE_PIECE: usize = 64 * 1024;
+pub(super) const FILE_PIECE: usize = 64 * 1024;
 
 impl FileBody {
     /// Reads the file once: checks it is UTF-8 and scans it.
@@ -55,7 +63,10 @@ impl FileBody {
         };
         let mut file = std::fs::File::open(path).map_err(read_error)?;
         let mut scanner = Scanner::new();
-        let mut buf = vec![0u8; FILE_PIECE];
+        // No larger than the file: zeroing and faulting in 64 KiB for a
+        // letter of a few lines cost more than reading it.
+        let size = file.metadata().map_or(FILE_PIECE as u64, |m| m.len());
+        let mut buf = vec![0u8; piece_for(size)];
         // Up to three octets of a UTF-8 sequence split by the piece boundary.
         let (mut carry, mut offset) = (0usize, 0u64);
         loop {
@@ -87,6 +98,7 @@ impl FileBody {
         Ok(FileBody {
             path: path.to_owned(),
             scan: scanner.finish(),
+            whole: None,
         })
     }
 
@@ -123,9 +135,18 @@ impl FileBody {
     }
 }
 
+/// The size of the pieces to read a body of `size` octets in: the whole
+/// body and a little slack when it is smaller than [`FILE_PIECE`] (so one
+/// read finds it all, and the next the end), else [`FILE_PIECE`].
+fn piece_for(size: u64) -> usize {
+    usize::try_from(size)
+        .map_or(FILE_PIECE, |size| size.saturating_add(64))
+        .min(FILE_PIECE)
+}
+
 /// How many octets at the end of `data` begin a UTF-8 sequence that
 /// continues past it (0 to 3).
-fn incomplete_utf8_tail(data: &[u8]) -> usize {
+pub(super) fn incomplete_utf8_tail(data: &[u8]) -> usize {
     for back in 1..=data.len().min(3) {
         let b = data[data.len() - back];
         if b & 0xC0 == 0x80 {
@@ -143,18 +164,24 @@ fn incomplete_utf8_tail(data: &[u8]) -> usize {
 }
 
 /// The second reading of a [`FileBody`]: pieces of the file through the
-/// encoder, checked against the first reading as they go.
+/// encoder, checked against the first reading as they go (or, for a
+/// predicted body, against the prediction, UTF-8 included).
 #[derive(Debug)]
 pub(super) struct FileStream<'a> {
     body: &'a FileBody,
     file: Option<std::fs::File>,
+    /// Allocated and zeroed once, on the first read; the body's octets are
+    /// `window[used..filled]`.
     window: Vec<u8>,
+    /// Octets of `window` read from the file.
+    filled: usize,
     /// Octets of `window` the encoder has used.
     used: usize,
     eof: bool,
     encoder: Encoder,
-    /// The same scan as `FileBody::open`, repeated to notice a change.
-    scanner: Scanner,
+    checks: Checks,
+    /// Pieces go out as read ([`FileStream::pass_through`]).
+    raw: bool,
     /// After an error nothing more comes: a letter is whole or not at all.
     failed: bool,
 }
@@ -164,11 +191,17 @@ impl<'a> FileStream<'a> {
         FileStream {
             body,
             file: None,
-            window: Vec::with_capacity(FILE_PIECE + encode::LOOKAHEAD),
+            window: Vec::new(),
+            filled: 0,
             used: 0,
             eof: false,
             encoder: Encoder::new(encoding),
-            scanner: Scanner::new(),
+            checks: Checks {
+                encoding,
+                scanner: Scanner::new(),
+                utf8: Utf8Check::default(),
+            },
+            raw: false,
             failed: false,
         }
     }
@@ -186,44 +219,161 @@ impl<'a> FileStream<'a> {
         let start = out.written();
         while !self.encoder.is_done() && out.written() - start < limit {
             if !self.eof
-                && self.window.len() - self.used <= encode::LOOKAHEAD
+                && self.filled - self.used <= encode::LOOKAHEAD
                 && let Err(e) = self.refill()
             {
                 self.failed = true;
                 return Err(e);
             }
-            self.used += self
-                .encoder
-                .run(&self.window[self.used..], self.eof, out, start + limit);
+            self.used += self.encoder.run(
+                &self.window[self.used..self.filled],
+                self.eof,
+                out,
+                start + limit,
+            );
         }
         Ok(!self.encoder.is_done())
     }
 
     fn refill(&mut self) -> std::io::Result<()> {
-        let path = &self.body.path;
         let file = match &mut self.file {
             Some(file) => file,
-            None => self.file.insert(std::fs::File::open(path)?),
+            None => self.file.insert(std::fs::File::open(&self.body.path)?),
         };
-        self.window.drain(..self.used);
+        if self.window.is_empty() {
+            // Zeroed once per letter, not once per piece: a 20 MB body
+            // read into a re-zeroed window cost 20 MB of memset.
+            let piece = piece_for(self.body.scan.plain_len);
+            self.window = vec![0; piece + encode::LOOKAHEAD];
+        }
+        // What the encoder left for lookahead moves to the front.
+        self.window.copy_within(self.used..self.filled, 0);
+        let have = self.filled - self.used;
         self.used = 0;
-        let have = self.window.len();
-        self.window.resize(have + FILE_PIECE, 0);
         let n = file.read(&mut self.window[have..])?;
-        self.window.truncate(have + n);
-        self.scanner.feed(&self.window[have..]);
-        if n == 0 {
-            self.eof = true;
+        self.filled = have + n;
+        self.eof = n == 0;
+        self.checks
+            .piece(self.body, &self.window[have..self.filled])
+    }
+
+    /// Passes the pieces through as they are read instead of encoding
+    /// them: for a 7bit or 8bit body whose consumer makes every line end
+    /// CRLF itself (see [`Letter::wire_chunks`](super::Letter::wire_chunks)).
+    pub(super) fn pass_through(&mut self) {
+        self.raw = true;
+    }
+
+    pub(super) fn is_raw(&self) -> bool {
+        self.raw
+    }
+
+    /// The next piece as read from the file, checked like every reading;
+    /// `None` at the end.
+    pub(super) fn next_raw(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        if self.failed || self.eof {
+            return Ok(None);
+        }
+        let result = self.read_raw();
+        self.failed = result.is_err();
+        result
+    }
+
+    fn read_raw(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(std::fs::File::open(&self.body.path)?),
+        };
+        let mut piece = vec![0; piece_for(self.body.scan.plain_len)];
+        let n = file.read(&mut piece)?;
+        piece.truncate(n);
+        self.eof = n == 0;
+        self.checks.piece(self.body, &piece)?;
+        Ok((n > 0).then_some(piece))
+    }
+}
+
+/// What every reading of a body file checks: the same scan as the first
+/// reading, repeated to notice a change, and for a predicted body the
+/// UTF-8 nobody has checked yet.
+#[derive(Debug)]
+struct Checks {
+    encoding: TransferEncoding,
+    scanner: Scanner,
+    utf8: Utf8Check,
+}
+
+impl Checks {
+    /// Checks the next piece; an empty one is the end of the file.
+    fn piece(&mut self, body: &FileBody, piece: &[u8]) -> std::io::Result<()> {
+        let ascii = self.scanner.feed(piece);
+        if let Some(whole) = &body.whole {
+            let checked = if ascii {
+                self.utf8.skip_ascii(piece)
+            } else {
+                self.utf8.feed(piece)
+            };
+            if let Err(offset) = checked {
+                let _ = whole.set(Whole {
+                    scan: self.scanner.clone().finish(),
+                    fits: false,
+                    not_utf8: Some(offset),
+                });
+                return Err(not_utf8(&body.path, offset));
+            }
+        }
+        if piece.is_empty() {
             let again = std::mem::replace(&mut self.scanner, Scanner::new()).finish();
-            if again != self.body.scan {
+            return self.whole(body, again);
+        }
+        Ok(())
+    }
+
+    /// At the end of the file, before the final dot: a body scanned at the
+    /// start must not have changed; a predicted one must suit the encoding
+    /// it is sent in. Either failure stops the letter unfinished.
+    fn whole(&self, body: &FileBody, again: Scan) -> std::io::Result<()> {
+        let path = &body.path;
+        let Some(whole) = &body.whole else {
+            if again != body.scan {
                 return Err(std::io::Error::other(format!(
                     "{} changed while the letter was being sent",
                     path.display()
                 )));
             }
+            return Ok(());
+        };
+        let not_utf8_at = self.utf8.finish().err();
+        let fits = not_utf8_at.is_none() && again.allows(self.encoding);
+        // The first complete reading is the one that counts.
+        let _ = whole.set(Whole {
+            scan: again,
+            fits,
+            not_utf8: not_utf8_at,
+        });
+        if let Some(offset) = not_utf8_at {
+            return Err(not_utf8(path, offset));
         }
-        Ok(())
+        if fits {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!(
+                "{} needs another encoding than its first 64 KiB suggested ({} will not do)",
+                path.display(),
+                self.encoding
+            )))
+        }
     }
+}
+
+fn not_utf8(path: &Path, offset: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "the body in {} is not UTF-8 text (invalid byte at offset {offset})",
+            path.display()
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -375,6 +375,13 @@ impl<'a> Letter<'a> {
         reason = "a letter always has its header block"
     )]
     pub fn len(&self) -> u64 {
+        // A predicted body's size was an estimate until it was read through.
+        if let Body::File(file) = &self.body
+            && self.encoding != TransferEncoding::QuotedPrintable
+            && let Some(whole) = file.whole_len()
+        {
+            return self.header.len() as u64 + whole;
+        }
         let body = *self.body_len.get_or_init(|| match &self.body {
             Body::Text(text) => {
                 let mut counter = Counter(0);
@@ -407,6 +414,26 @@ impl<'a> Letter<'a> {
             },
             tail: self.mixed.as_ref().map(|m| Box::new(Tail::new(m))),
         }
+    }
+
+    /// [`chunks`](Self::chunks) for a consumer that makes every line end
+    /// CRLF itself, as the SMTP engine's dot-stuffer does: a 7bit or 8bit
+    /// body in a file then goes in the pieces it is read in, instead of
+    /// being copied line by line through the encoder, whose only work
+    /// there is that same normalisation. The same checks apply, and the
+    /// bytes after normalisation are the same.
+    pub fn wire_chunks(&self) -> Chunks<'_> {
+        let mut chunks = self.chunks();
+        // Only a letter that is its body: in a multipart letter the text
+        // part is followed by the attachments, which the raw pieces would
+        // skip.
+        if chunks.tail.is_none()
+            && let Source::File(stream) = &mut chunks.body
+            && self.encoding != TransferEncoding::QuotedPrintable
+        {
+            stream.pass_through();
+        }
+        chunks
     }
 
     /// The whole letter (for `--dry-run` and `--eml`).
@@ -448,6 +475,11 @@ impl Iterator for Chunks<'_> {
         }
         if self.tail.as_ref().is_some_and(|t| t.failed()) {
             return None;
+        }
+        if let Source::File(stream) = &mut self.body
+            && stream.is_raw()
+        {
+            return stream.next_raw().transpose();
         }
         // A little slack: a quoted-printable step adds up to 5 octets, a
         // 7bit/8bit step up to one 998-octet line.

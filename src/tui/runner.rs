@@ -7,6 +7,7 @@
 
 use std::{fs::File, future::Future, io::Write as _, path::PathBuf, time::Instant};
 
+use chrono::TimeZone as _;
 use futures::{Stream, StreamExt as _};
 use ratatui::{Terminal, backend::Backend, crossterm::event::Event};
 use tokio::sync::mpsc;
@@ -16,7 +17,7 @@ use crate::{
     addresses,
     app::{Action, App, Msg, Saved},
     cli::{Failure, exit},
-    config, files, mail, password, pathcomplete, term, ui,
+    config, export, files, mail, password, pathcomplete, term, ui,
     worker::{Job, WorkerEvent},
 };
 
@@ -58,6 +59,11 @@ pub struct Runner {
     effects: mpsc::UnboundedSender<Msg>,
     effect_results: Option<mpsc::UnboundedReceiver<Msg>>,
     transcript: Option<File>,
+    /// The `--transcript` file's format, and its writer once a line came.
+    transcript_format: export::TranscriptFormat,
+    exporter: Option<export::Exporter<chrono::Local>>,
+    /// The stage the worker reported last (JSON Lines carry it).
+    stage: Option<crate::smtp::Stage>,
     /// The clock (tests pin it).
     clock: fn() -> Msg,
     /// The editor to run for F4 (`$VISUAL`, `$EDITOR`, `vi`).
@@ -82,12 +88,22 @@ impl Runner {
             effects,
             effect_results: Some(effect_results),
             transcript,
+            transcript_format: export::TranscriptFormat::Text,
+            exporter: None,
+            stage: None,
             clock: tick,
             editor: editor::editor(),
             edit: None,
             clear: false,
             quit: false,
         }
+    }
+
+    /// Writes the `--transcript` file in `format`.
+    #[must_use]
+    pub fn with_transcript_format(mut self, format: export::TranscriptFormat) -> Runner {
+        self.transcript_format = format;
+        self
     }
 
     /// Replaces the editor command (tests).
@@ -209,12 +225,24 @@ impl Runner {
 
     /// A worker event as a message; log lines also go to `--transcript`.
     fn worker_event(&mut self, event: WorkerEvent) -> Msg {
-        if let (WorkerEvent::Line(line), Some(file)) = (&event, &mut self.transcript)
-            && writeln!(file, "{line}").is_err()
-        {
-            self.transcript = None;
-            self.app
-                .problem("writing the --transcript file failed; it stops here");
+        if let WorkerEvent::Stage(stage) = &event {
+            self.stage = Some(*stage);
+        }
+        if let (WorkerEvent::Line(line), Some(file)) = (&event, &mut self.transcript) {
+            let started = self.app.started();
+            let format = self.transcript_format;
+            let exporter = self.exporter.get_or_insert_with(|| {
+                let anchor = chrono::Local
+                    .from_local_datetime(&started)
+                    .earliest()
+                    .unwrap_or_else(|| chrono::Local.from_utc_datetime(&started));
+                export::Exporter::new(format, &anchor)
+            });
+            if writeln!(file, "{}", exporter.line(line, self.stage)).is_err() {
+                self.transcript = None;
+                self.app
+                    .problem("writing the --transcript file failed; it stops here");
+            }
         }
         Msg::Worker(event)
     }
@@ -268,13 +296,23 @@ impl Runner {
                     }),
                 }
             }
-            Action::SaveLog { dir, stem } => {
-                let mut text = String::new();
-                for line in self.app.log.lines() {
-                    text.push_str(&line.to_string());
-                    text.push('\n');
-                }
-                let result = files::write_unique(&dir, &stem, "txt", text.as_bytes())
+            Action::SaveLog { dir, stem, format } => {
+                let lines: Vec<_> = self
+                    .app
+                    .log
+                    .lines()
+                    .map(|e| (e.to_line(), e.stage))
+                    .collect();
+                let anchor = chrono::Local
+                    .from_local_datetime(&self.app.started())
+                    .earliest()
+                    .unwrap_or_else(|| chrono::Local.from_utc_datetime(&self.app.started()));
+                let text = export::render(
+                    format,
+                    &anchor,
+                    lines.iter().map(|(line, stage)| (line, *stage)),
+                );
+                let result = files::write_unique(&dir, &stem, format.extension(), text.as_bytes())
                     .map_err(|e| e.to_string());
                 // Ctrl+L is also the usual "repaint the screen".
                 self.clear = true;
@@ -333,12 +371,78 @@ impl Runner {
                     result: Err(e.to_string()),
                 }),
             },
+            Action::PrintCommand(request) => {
+                let result = write_command(&request);
+                self.app.update(Msg::CommandWritten(result))
+            }
             Action::Quit => {
                 self.quit = true;
                 None
             }
         }
     }
+}
+
+/// Ctrl+P: the command for the tool; swaks and curl send the letter as
+/// `equivalent::build_letter` builds it, saved (0600) in the data folder.
+fn write_command(request: &crate::app::CommandRequest) -> Result<crate::app::Written, String> {
+    let (text, letter) = command_text(request)?;
+    let script = files::write_unique(
+        &request.dir,
+        &format!("send-with-{}", request.tool),
+        "sh",
+        format!("#!/bin/sh\n{text}\n").as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(crate::app::Written {
+        text,
+        letter,
+        script,
+    })
+}
+
+fn command_text(request: &crate::app::CommandRequest) -> Result<(String, Option<PathBuf>), String> {
+    use crate::equivalent::{self, BuiltLetter, DraftLetter, Tool};
+    let parts = crate::submit::Parts {
+        draft: &request.draft,
+        file: None,
+        attachments: &request.attachments,
+    };
+    if request.tool == Tool::Smtpwire {
+        let attachments: Vec<PathBuf> = request
+            .attachments
+            .iter()
+            .map(|a| std::path::absolute(a.path()).unwrap_or_else(|_| a.path().to_owned()))
+            .collect();
+        let text = equivalent::smtpwire(
+            &request.resolved,
+            &DraftLetter {
+                draft: &request.draft,
+                body_file: None,
+                repeat: 1,
+                attachments: &attachments,
+            },
+        );
+        return Ok((text, None));
+    }
+    let (letter, envelope) =
+        equivalent::build_letter(parts, &mail::Stamp::now()).map_err(|e| e.to_string())?;
+    let bytes = letter
+        .letter()
+        .to_bytes()
+        .map_err(|e| format!("cannot read an attachment: {e}"))?;
+    let path =
+        files::write_unique(&request.dir, "letter", "eml", &bytes).map_err(|e| e.to_string())?;
+    let built = BuiltLetter {
+        file: &path,
+        envelope: &envelope,
+    };
+    let text = if request.tool == Tool::Swaks {
+        equivalent::swaks(&request.resolved, &built)
+    } else {
+        equivalent::curl(&request.resolved, &built)
+    };
+    Ok((text, Some(path)))
 }
 
 /// Ctrl+W: a config file that cannot be read back (broken, untrusted) is

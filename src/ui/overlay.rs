@@ -1,6 +1,8 @@
 //! Windows over the screen: the help, the lint warnings before sending,
 //! the per-recipient result of a send, and the new-letter confirmation.
 
+use std::cell::Cell;
+
 use ratatui::{
     Frame,
     layout::Rect,
@@ -10,18 +12,21 @@ use ratatui::{
 
 use super::{fit, theme::Theme, width_of};
 use crate::{
-    app::{AttachPrompt, Overlay, Tone},
+    app::{App, AttachPrompt, Overlay, Tone},
     smtp::Delivery,
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 21] = [
+pub(super) const KEYS: [(&str, &str); 23] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
     ),
     ("F2", "settings pane; again: back to the letter"),
-    ("F3", "protocol log; again: back"),
+    (
+        "F3",
+        "protocol log: ↑ ↓ a line, Enter its details; again: back",
+    ),
     ("F4", "write the body in $VISUAL / $EDITOR / vi"),
     ("F5", "attach a file (Tab completes the path)"),
     (
@@ -41,12 +46,20 @@ pub(super) const KEYS: [(&str, &str); 21] = [
         "Ctrl+W",
         "save the settings to the config file (never the password)",
     ),
-    ("Ctrl+L", "save the protocol log to a file"),
+    ("Ctrl+L", "save the protocol log: text or JSON Lines"),
+    (
+        "Ctrl+P",
+        "the same letter as a swaks, curl or smtpwire command",
+    ),
     ("Ctrl+Q, Ctrl+C", "quit (QUIT first if a session is open)"),
     ("F1", "this help"),
     (
         "Log",
         "↑ ↓ PgUp PgDn Home End, wheel; End follows; ← → sideways",
+    ),
+    (
+        "Inspector",
+        "↑ ↓ PgUp PgDn scroll; ← → the previous or next line; Esc",
     ),
     ("Settings", "Space or ← → changes Account, Security, Auth"),
     (
@@ -63,9 +76,9 @@ pub(super) const KEYS: [(&str, &str); 21] = [
     ),
 ];
 
-pub(super) fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: Theme) {
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: Theme) {
     match overlay {
-        Overlay::Help => help(frame, area, theme),
+        Overlay::Help => help(frame, area, app.help_scroll, &app.help_max, theme),
         Overlay::Lint(warnings) => {
             let mut lines = vec![Line::from(
                 "This letter may be scored as spam, bounced or misread:",
@@ -99,9 +112,73 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, theme: Them
             delivery,
         } => results(frame, area, message_id, delivery, theme),
         Overlay::Attach(prompt) => attach(frame, area, prompt, theme),
-        // Drawn from the model's preview state, by `super::preview`.
-        Overlay::Preview => {}
+        Overlay::SaveLog => {
+            let lines = vec![
+                Line::from("Save the protocol log in the data folder's logs, as:"),
+                Line::from(""),
+                keys_line(
+                    &[
+                        ("t", "text, as on screen (.txt)"),
+                        ("j", "JSON Lines (.jsonl)"),
+                        ("Esc", "cancel"),
+                    ],
+                    theme,
+                ),
+            ];
+            window(frame, area, " Save the log · Ctrl+L ", lines, 78, theme);
+        }
+        Overlay::Inspect(inspector) => super::inspect::draw(frame, area, inspector, theme),
+        Overlay::Command(view) => command(frame, area, view, theme),
+        Overlay::Preview => {
+            if let Some(view) = &app.preview {
+                super::preview::draw(frame, area, view, theme);
+            }
+        }
     }
+}
+
+/// Ctrl+P: the command, what it needs, and the keys for the other tools.
+/// Long lines are cut here: the whole command is in the file named above
+/// it.
+fn command(frame: &mut Frame, area: Rect, view: &crate::app::CommandView, theme: Theme) {
+    let room = usize::from(area.width.saturating_sub(6));
+    let note = |text: &str, style| Line::from(Span::styled(fit(text, room).0, style));
+    let mut lines = Vec::new();
+    if let Some(file) = &view.script {
+        lines.push(note(
+            &format!("Saved in {}: sh runs it.", file.display()),
+            theme.dim(),
+        ));
+    }
+    if let Some(letter) = &view.letter {
+        lines.push(note(
+            &format!("It sends {} (the letter, 7-bit).", letter.display()),
+            theme.dim(),
+        ));
+    }
+    if view.needs_password_variable {
+        lines.push(note(
+            "It reads the password from SMTPWIRE_PASSWORD: export it first.",
+            theme.status(Tone::Warning),
+        ));
+    }
+    lines.push(Line::from(""));
+    match &view.text {
+        Ok(text) => lines.extend(text.lines().map(|l| note(l, theme.value()))),
+        Err(why) => lines.push(note(why, theme.dim())),
+    }
+    lines.push(Line::from(""));
+    lines.push(keys_line(
+        &[
+            ("s", "swaks"),
+            ("c", "curl"),
+            ("w", "smtpwire"),
+            ("Esc", "close"),
+        ],
+        theme,
+    ));
+    let title = format!(" The same letter with {} · Ctrl+P ", view.tool);
+    window(frame, area, &title, lines, area.width, theme);
 }
 
 /// The F5 prompt: the path being typed (the cursor in it), what Tab found,
@@ -149,10 +226,18 @@ fn attach(frame: &mut Frame, area: Rect, prompt: &AttachPrompt, theme: Theme) {
     ));
 }
 
-fn help(frame: &mut Frame, area: Rect, theme: Theme) {
+/// Every key; on a short screen, from row `scroll` on (↑ ↓ scroll; the
+/// largest useful value goes back through `max_scroll`).
+fn help(frame: &mut Frame, area: Rect, scroll: usize, max_scroll: &Cell<usize>, theme: Theme) {
     let key_width = KEYS.iter().map(|(k, _)| width_of(k)).max().unwrap_or(0);
+    // The window's border takes two rows.
+    let room = usize::from(area.height.saturating_sub(2)).max(1);
+    max_scroll.set(KEYS.len().saturating_sub(room));
+    let first = scroll.min(max_scroll.get());
     let lines = KEYS
         .iter()
+        .skip(first)
+        .take(room)
         .map(|(key, what)| {
             Line::from(vec![
                 Span::styled(format!("{key:<key_width$}"), theme.label(false)),
@@ -161,7 +246,17 @@ fn help(frame: &mut Frame, area: Rect, theme: Theme) {
             ])
         })
         .collect();
-    window(frame, area, " Keys · Esc closes ", lines, 78, theme);
+    let title = if KEYS.len() > room {
+        format!(
+            " Keys {}–{} of {} · ↑↓ scroll · Esc closes ",
+            first + 1,
+            first + room.min(KEYS.len()),
+            KEYS.len()
+        )
+    } else {
+        " Keys · Esc closes ".to_owned()
+    };
+    window(frame, area, &title, lines, 78, theme);
 }
 
 fn results(frame: &mut Frame, area: Rect, message_id: &str, delivery: &Delivery, theme: Theme) {

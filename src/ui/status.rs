@@ -169,7 +169,7 @@ pub(super) fn hint_bar(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 /// The keys worth showing now, most useful first (the bar cuts the rest).
 fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     match &app.overlay {
-        Some(Overlay::Help) => return &[("Esc", "close the help")],
+        Some(Overlay::Help) => return &[("↑↓", "scroll"), ("Esc", "close the help")],
         Some(Overlay::Lint(_)) => {
             return &[("Ctrl+S", "send anyway"), ("Esc", "back to the letter")];
         }
@@ -186,6 +186,24 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
                 ("PgUp/PgDn", "page"),
                 ("Home/End", "top/bottom"),
                 ("^S", "send this"),
+                ("Esc", "close"),
+            ];
+        }
+        Some(Overlay::Command(_)) => {
+            return &[
+                ("s", "swaks"),
+                ("c", "curl"),
+                ("w", "smtpwire"),
+                ("Esc", "close"),
+            ];
+        }
+        Some(Overlay::SaveLog) => {
+            return &[("t", "text"), ("j", "JSON Lines"), ("Esc", "cancel")];
+        }
+        Some(Overlay::Inspect(_)) => {
+            return &[
+                ("↑↓", "scroll"),
+                ("←→", "previous/next line"),
                 ("Esc", "close"),
             ];
         }
@@ -209,7 +227,8 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
     }
     match app.focus {
         Focus::Log => &[
-            ("↑↓", "scroll"),
+            ("↑↓", "choose a line"),
+            ("Enter", "details"),
             ("PgUp/PgDn", "page"),
             ("Home/End", "top/follow"),
             ("←→", "sideways"),

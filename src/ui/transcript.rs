@@ -25,7 +25,14 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let inner_rows = usize::from(area.height.saturating_sub(1));
     let total = log.len();
     let first = log.first_visible(inner_rows);
-    let position = if log.following() {
+    let selected = log.selected();
+    let position = if focused && let Some(n) = selected {
+        format!(
+            " line {} of {} · Enter details ",
+            group_digits(n + 1),
+            group_digits(total as u64 + log.dropped())
+        )
+    } else if log.following() {
         format!(" following · {} lines ", group_digits(total as u64))
     } else {
         format!(
@@ -59,13 +66,19 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let scrollbar = total > usize::from(inner.height);
     let width = usize::from(inner.width.saturating_sub(u16::from(scrollbar)));
-    for (y, line) in (inner.y..).zip(log.visible(usize::from(inner.height))) {
-        super::row(
-            frame,
-            inner,
-            y,
-            render_line(line, width, log.hscroll, theme),
-        );
+    for (y, entry) in (inner.y..).zip(log.visible(usize::from(inner.height))) {
+        let mut line = render_line(&entry.to_line(), width, log.hscroll, theme);
+        if focused && selected == Some(entry.number) {
+            // The cursor: reversed, and a marker for a screen without
+            // attributes.
+            line = line.style(theme.selected());
+            if let Some(prefix) = line.spans.get_mut(1)
+                && let Some(rest) = prefix.content.strip_prefix(' ')
+            {
+                prefix.content = format!("›{rest}").into();
+            }
+        }
+        super::row(frame, inner, y, line);
     }
     if scrollbar {
         let mut state = ScrollbarState::new(total.saturating_sub(usize::from(inner.height)))

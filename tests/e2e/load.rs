@@ -1,7 +1,8 @@
-//! Load against the lab's Postfix: 1000 letters in one session and 8
-//! concurrent senders, every letter counted over IMAP exactly once, and the
-//! peak memory of a 1000-letter run no larger than of a 10-letter run
-//! (read by the operating system: GNU time's %M).
+//! Load against the lab's Postfix: 1000 letters in one session, 400 over
+//! four parallel sessions (`--parallel 4`) and 8 concurrent senders, every
+//! letter counted over IMAP exactly once, and the peak memory of a
+//! 1000-letter run no larger than of a 10-letter run (read by the operating
+//! system: GNU time's %M).
 
 use std::process::{Command, Stdio};
 
@@ -11,6 +12,11 @@ use crate::{args, lab, submission, text, token};
 
 /// `send --repeat n` of a small letter to dave; returns the peak RSS in KiB.
 fn repeat(n: u32, subject_token: &str) -> u64 {
+    repeat_over(n, 1, subject_token)
+}
+
+/// `send --repeat n --parallel sessions`; returns the peak RSS in KiB.
+fn repeat_over(n: u32, sessions: u16, subject_token: &str) -> u64 {
     let lab = lab();
     let home = tempfile::tempdir().unwrap();
     let rss = tempfile::NamedTempFile::new().unwrap();
@@ -29,6 +35,8 @@ fn repeat(n: u32, subject_token: &str) -> u64 {
             "One of many.",
             "--repeat",
             &n.to_string(),
+            "--parallel",
+            &sessions.to_string(),
             "--quiet",
         ]))
         .env("SMTPWIRE_PASSWORD", lab.password("alice"))
@@ -80,6 +88,15 @@ fn a_thousand_letters_in_one_session_with_flat_memory() {
         big_rss <= small_rss + 4 * 1024,
         "peak RSS grew from {small_rss} KiB (10 letters) to {big_rss} KiB (1000 letters)"
     );
+}
+
+/// Four sessions share 400 letters: each arrives once, with its own
+/// Message-ID, and the summary counts them all.
+#[test]
+fn four_parallel_sessions_deliver_every_letter_once() {
+    let t = token("parallel4");
+    repeat_over(400, 4, &t);
+    count_unique("dave", &t, 400);
 }
 
 #[test]

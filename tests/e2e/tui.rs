@@ -322,9 +322,36 @@ fn compose_send_disconnect_and_quit_in_tmux() {
     }
 
     // Close the result, save the log and the settings, disconnect, quit.
+    // The log both ways: text, then JSON Lines (every line parses).
     tmux.keys(&["Enter"]);
     tmux.keys(&["C-l"]);
+    tmux.wait_for("JSON Lines", Duration::from_secs(5));
+    tmux.keys(&["t"]);
     tmux.wait_for("log saved", Duration::from_secs(5));
+    tmux.keys(&["C-l"]);
+    tmux.wait_for("JSON Lines", Duration::from_secs(5));
+    tmux.keys(&["j"]);
+    tmux.wait_for(".jsonl", Duration::from_secs(5));
+    let logs = tmux.data_dir().join("smtpwire/logs");
+    let jsonl = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a .jsonl log");
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let mut stages = Vec::new();
+    for line in text.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(stage) = record.get("stage").and_then(|s| s.as_str()) {
+            stages.push(stage.to_owned());
+        }
+    }
+    assert!(
+        ["ehlo", "auth", "rcpt", "final_reply"]
+            .iter()
+            .all(|s| stages.iter().any(|t| t == s)),
+        "{stages:?}"
+    );
     tmux.keys(&["F2"]);
     tmux.keys(&["C-w"]);
     tmux.wait_for("settings saved", Duration::from_secs(5));
@@ -358,7 +385,9 @@ fn compose_send_disconnect_and_quit_in_tmux() {
     }
     let saved_log = files
         .iter()
-        .find(|(p, _)| p.to_string_lossy().contains("/logs/"))
+        .find(|(p, _)| {
+            p.to_string_lossy().contains("/logs/") && p.extension().is_some_and(|x| x == "txt")
+        })
         .unwrap();
     let log = String::from_utf8_lossy(&saved_log.1);
     // Saved before the disconnect: the AUTH (redacted) and the queued letter are in it.
@@ -711,6 +740,119 @@ fn addresses_complete_from_the_history_and_the_address_book_in_tmux() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+}
+
+/// Moves the log's cursor (↑) until the marked line holds `needle`.
+fn cursor_to(tmux: &Tmux, needle: &str) {
+    for _ in 0..80 {
+        let screen = tmux.screen();
+        if screen
+            .lines()
+            .any(|l| (l.contains("›S:") || l.contains("›C:")) && l.contains(needle))
+        {
+            return;
+        }
+        tmux.keys(&["Up"]);
+    }
+    panic!("the cursor never reached {needle:?}:\n{}", tmux.screen());
+}
+
+/// The inspector as a person uses it, over STARTTLS with AUTH LOGIN: the
+/// 334 challenge decoded, the reply to a pipelined RCPT paired with it, and
+/// the letter as it went on the wire (a leading dot doubled), whose lines
+/// are those the server stored.
+#[test]
+fn the_inspector_reads_the_lab_session_in_tmux() {
+    let lab = lab();
+    let t = token("inspect");
+    let config = format!("{}auth = \"login\"\n", config_text("alice"));
+    let tmux = Tmux::start_config("inspect", 120, 40, &config);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.keys(&["F2", "Tab", "Tab", "Tab", "Tab"]);
+    tmux.text(&lab.password("alice"));
+    tmux.keys(&["F2"]);
+    tmux.text(&format!("{}, {}", lab.address("bob"), lab.address("carol")));
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.text(&format!("Inspect {t}"));
+    tmux.keys(&["Tab"]);
+    tmux.text("First line.");
+    tmux.keys(&["Enter"]);
+    tmux.text(".a line that starts with a dot");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("2 recipients accepted", Duration::from_secs(30));
+    tmux.keys(&["Enter", "F3"]);
+    tmux.wait_for("Enter details", Duration::from_secs(5));
+    cursor_to(&tmux, "334 VXNlcm5hbWU6");
+    tmux.keys(&["Enter"]);
+    let shown = tmux.wait_for("Decoded  Username:", Duration::from_secs(5));
+    assert!(shown.contains("Answers  line"), "{shown}");
+    assert!(shown.contains("AUTH LOGIN"), "{shown}");
+    assert!(!shown.contains(&lab.password("alice")), "{shown}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["End"]);
+    cursor_to(&tmux, "bytes of message data>");
+    tmux.keys(&["Enter"]);
+    let shown = tmux.wait_for("..a line that starts with a dot", Duration::from_secs(5));
+    assert!(shown.contains("Answer   line"), "{shown}");
+    // Every line shown is a line of the stored letter (un-stuffed), in
+    // order: the server prepends only its trace fields.
+    let stored = lab.fetch_by_subject("bob", &t, 1).remove(0);
+    let stored = String::from_utf8_lossy(&stored).into_owned();
+    let stored: Vec<&str> = stored.split("\r\n").collect();
+    let shown: Vec<String> = shown
+        .lines()
+        .map(|l| l.trim_matches('│').trim().to_owned())
+        .skip_while(|l| !l.starts_with("Date: "))
+        .take_while(|l| l != ".")
+        .map(|l| l.strip_prefix('.').map_or(l.clone(), str::to_owned))
+        .collect();
+    assert!(shown.len() > 8, "{shown:?}");
+    let start = stored.iter().position(|l| l.starts_with("Date: ")).unwrap();
+    for (i, line) in shown.iter().enumerate() {
+        assert_eq!(stored[start + i].trim(), line, "line {i} of the letter");
+    }
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+}
+
+/// Ctrl+P in the composer: the curl command for the letter in the form,
+/// saved with its letter; run by sh with the password in the environment,
+/// it delivers through the lab, and holds no password.
+#[test]
+fn ctrl_p_writes_a_curl_command_that_delivers() {
+    let lab = lab();
+    let t = token("ctrlp");
+    let tmux = Tmux::start("ctrlp", 120, 40);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.text(&lab.address("bob"));
+    tmux.keys(&["Tab", "Tab", "Tab"]);
+    tmux.text(&format!("Equivalent {t}"));
+    tmux.keys(&["Tab"]);
+    tmux.text("Sent by curl, written by smtpwire.");
+    tmux.keys(&["C-p"]);
+    tmux.wait_for("send-with-swaks.sh", Duration::from_secs(10));
+    tmux.keys(&["c"]);
+    let shown = tmux.wait_for("send-with-curl.sh", Duration::from_secs(10));
+    assert!(shown.contains("export it first"), "{shown}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+    let script = tmux.data_dir().join("smtpwire/letters/send-with-curl.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(!text.contains(&lab.password("alice")), "{text}");
+    let out = Command::new("sh")
+        .arg(&script)
+        .env("SMTPWIRE_PASSWORD", lab.password("alice"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored = lab.fetch_by_subject("bob", &t, 1).remove(0);
+    assert!(String::from_utf8_lossy(&stored).contains("Sent by curl, written by smtpwire."));
 }
 
 /// The rows of the preview's DATA section on `screen`, each as the wire

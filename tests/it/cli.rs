@@ -173,6 +173,26 @@ fn numbers_out_of_bounds_are_refused_not_panicked_on() {
         vec!["check", "--server", "x.example", "--port", "65536"],
         vec!["send", "--server", "x.example", "--repeat", "0"],
         vec!["send", "--server", "x.example", "--repeat", "1000001"],
+        vec![
+            "send",
+            "--server",
+            "x.example",
+            "--repeat",
+            "9",
+            "--parallel",
+            "0",
+        ],
+        vec![
+            "send",
+            "--server",
+            "x.example",
+            "--repeat",
+            "9",
+            "--parallel",
+            "65",
+        ],
+        // --parallel spreads --repeat's letters; alone it means nothing.
+        vec!["send", "--server", "x.example", "--parallel", "4"],
     ] {
         let out = smtpwire(&args);
         assert_eq!(out.status.code(), Some(64), "{args:?}: {}", text(&out));

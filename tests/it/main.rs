@@ -17,6 +17,8 @@ mod faults;
 mod hostile;
 mod mail;
 mod oauth;
+mod parallel;
+mod predict;
 mod secrets;
 mod sent;
 mod smtp;

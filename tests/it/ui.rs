@@ -365,6 +365,8 @@ fn sent() -> (App, Clock) {
                 None,
                 None,
             ),
+            // The engine logs the final dot on its own.
+            line(5_034, Dir::Client, ".", None, None),
             line(
                 5_090,
                 Dir::Server,
@@ -917,7 +919,7 @@ fn scrolling_the_log_and_following_again() {
     assert!(app.log.following());
     key(&mut app, Key::plain(KeyCode::Up));
     assert!(!app.log.following());
-    let top = |app: &App| app.log.visible(5).next().unwrap().text.clone();
+    let top = |app: &App| app.log.visible(5).next().unwrap().text.to_owned();
     let before = top(&app);
     app.update(Msg::Worker(WorkerEvent::Line(line(
         0,
@@ -929,13 +931,20 @@ fn scrolling_the_log_and_following_again() {
     assert_eq!(top(&app), before, "the view stays while lines arrive");
     key(&mut app, Key::plain(KeyCode::Home));
     assert_eq!(top(&app), "250 line 0");
+    // PgDn moves the cursor a page; the view follows once it must.
+    key(&mut app, Key::plain(KeyCode::PageDown));
+    assert_eq!(top(&app), "250 line 0");
+    assert!(app.log.selected().unwrap() > 0);
     key(&mut app, Key::plain(KeyCode::PageDown));
     assert_ne!(top(&app), "250 line 0");
     app.update(Msg::Wheel(Wheel::Up));
     key(&mut app, Key::plain(KeyCode::End));
     assert!(app.log.following());
     let text = screen(&app, 80, 24);
-    assert!(text.contains("following · 1 001 lines"), "{text}");
+    assert!(
+        text.contains("line 1 001 of 1 001 · Enter details"),
+        "{text}"
+    );
     // F3 again goes back where it came from.
     key(&mut app, Key::plain(KeyCode::F(3)));
     assert_eq!(app.focus, Focus::Compose(ComposeField::Body));
@@ -1052,16 +1061,28 @@ fn settings_and_log_are_saved_on_request() {
             .contains("config.toml (no password)")
     );
 
-    let Some(Action::SaveLog { dir, stem }) = key(&mut app, Key::ctrl('l')) else {
+    // Ctrl+L asks for the format: t is text, j JSON Lines.
+    assert!(key(&mut app, Key::ctrl('l')).is_none());
+    assert_eq!(app.overlay, Some(Overlay::SaveLog));
+    let Some(Action::SaveLog { dir, stem, format }) = key(&mut app, Key::char('j')) else {
         panic!("Ctrl+L does not save the log")
     };
     assert_eq!(
-        (dir, stem.as_str()),
+        (dir, stem.as_str(), format),
         (
             PathBuf::from("/home/ivan/.local/share/smtpwire/logs"),
-            "log-20250314-084102"
+            "log-20250314-084102",
+            smtpwire::export::TranscriptFormat::Jsonl
         )
     );
+    key(&mut app, Key::ctrl('l'));
+    assert!(matches!(
+        key(&mut app, Key::char('t')),
+        Some(Action::SaveLog {
+            format: smtpwire::export::TranscriptFormat::Text,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -1633,6 +1654,155 @@ fn accepted_recipients_go_into_the_history_with_their_names() {
             "Тайный <secret@example.org>"
         ]
     );
+}
+
+// ------------------------------------------------------------- inspector
+
+/// The log of `sent()` with the letter's bytes, in the log view with the
+/// cursor on the line that holds `text`.
+fn inspecting(text: &str) -> (App, Clock) {
+    let (mut app, clock) = sent();
+    worker(
+        &mut app,
+        WorkerEvent::Letter(std::sync::Arc::from(
+            &b"From: =?UTF-8?B?0JjQstCw0L0=?= <ivan@example.org>\r\nSubject: test\r\n\r\n.a line with a dot\r\n\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\r\n"[..],
+        )),
+    );
+    key(&mut app, Key::plain(KeyCode::Enter)); // closes the results
+    render(&app, 80, 24);
+    key(&mut app, Key::plain(KeyCode::F(3)));
+    let target = app
+        .log
+        .lines()
+        .find(|l| l.text == text)
+        .map(|l| l.number)
+        .unwrap();
+    key(&mut app, Key::plain(KeyCode::Home));
+    for _ in 0..target {
+        key(&mut app, Key::plain(KeyCode::Down));
+    }
+    assert_eq!(app.log.selected(), Some(target));
+    (app, clock)
+}
+
+#[test]
+fn the_inspector_pairs_a_pipelined_reply_and_explains_it() {
+    let (mut app, _) =
+        inspecting("550 5.1.1 <olga@example.org>: Recipient address rejected: User unknown");
+    both_sizes(&mut app, "log_cursor");
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let Some(Overlay::Inspect(inspector)) = &app.overlay else {
+        panic!("no inspector")
+    };
+    let row = |label: &str| {
+        inspector.rows.iter().find(|(l, _)| l == label).map_or_else(
+            || panic!("no {label} row in {:?}", inspector.rows),
+            |(_, t)| t.clone(),
+        )
+    };
+    assert!(
+        row("Answers").contains("RCPT TO:<olga@example.org>")
+            && row("Answers").contains("pipelined"),
+        "{}",
+        row("Answers")
+    );
+    assert!(row("Latency").starts_with("31.0 ms"), "{}", row("Latency"));
+    assert!(
+        row("Bytes").ends_with("User unknown\\r\\n (72 bytes)"),
+        "{}",
+        row("Bytes")
+    );
+    assert!(row("Meaning").contains("550"), "{}", row("Meaning"));
+    both_sizes(&mut app, "inspector_reply");
+    // ← goes to the line before, in place.
+    key(&mut app, Key::plain(KeyCode::Left));
+    let Some(Overlay::Inspect(inspector)) = &app.overlay else {
+        panic!("no inspector")
+    };
+    assert!(
+        inspector
+            .rows
+            .iter()
+            .any(|(_, t)| t.contains("RCPT TO:<bob@example.org>"))
+    );
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+    assert_eq!(app.focus, Focus::Log);
+}
+
+#[test]
+fn the_inspector_shows_the_letter_as_it_went_on_the_wire() {
+    let (mut app, _) = inspecting("<1 234 bytes of message data>");
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let Some(Overlay::Inspect(inspector)) = &app.overlay else {
+        panic!("no inspector")
+    };
+    let letter = inspector.letter.as_ref().expect("the letter's bytes");
+    let lines: Vec<String> = (0..letter.len()).filter_map(|i| letter.line(i)).collect();
+    assert_eq!(
+        lines,
+        [
+            "From: =?UTF-8?B?0JjQstCw0L0=?= <ivan@example.org>",
+            "Subject: test",
+            "",
+            "..a line with a dot",
+            "Привет",
+            "."
+        ]
+    );
+    assert!(
+        inspector
+            .rows
+            .iter()
+            .any(|(l, t)| l == "Answer" && t.contains("queued as 4Xb2kL0sFz"))
+    );
+    both_sizes(&mut app, "inspector_letter");
+}
+
+// ----------------------------------------------------- equivalent command
+
+#[test]
+fn ctrl_p_asks_for_the_command_and_shows_it() {
+    let (mut app, _) = filled();
+    let Some(Action::PrintCommand(request)) = key(&mut app, Key::ctrl('p')) else {
+        panic!("Ctrl+P asks for nothing")
+    };
+    assert_eq!(request.tool, smtpwire::equivalent::Tool::Swaks);
+    assert_eq!(
+        request.dir,
+        PathBuf::from("/home/ivan/.local/share/smtpwire/letters")
+    );
+    app.update(Msg::CommandWritten(Ok(smtpwire::app::Written {
+        text: "{ sed 's/^\\./../' /home/ivan/.local/share/smtpwire/letters/letter.eml; printf .; } |\n  swaks \\\n  --server mail.example.org \\\n  --port 587 \\\n  --tls".into(),
+        letter: Some("/home/ivan/.local/share/smtpwire/letters/letter.eml".into()),
+        script: "/home/ivan/.local/share/smtpwire/letters/send-with-swaks.sh".into(),
+    })));
+    both_sizes(&mut app, "command");
+    // c asks again for curl; Esc closes.
+    let Some(Action::PrintCommand(request)) = key(&mut app, Key::char('c')) else {
+        panic!("c asks for nothing")
+    };
+    assert_eq!(request.tool, smtpwire::equivalent::Tool::Curl);
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+}
+
+#[test]
+fn the_help_scrolls_on_a_short_screen() {
+    let (mut app, _) = filled();
+    key(&mut app, Key::plain(KeyCode::F(1)));
+    let top = screen(&app, 80, 24);
+    assert!(top.contains("Keys 1–20 of 23"), "{top}");
+    key(&mut app, Key::plain(KeyCode::End));
+    let bottom = screen(&app, 80, 24);
+    assert!(bottom.contains("Keys 4–23 of 23"), "{bottom}");
+    assert!(bottom.contains("Enter new line, Ctrl+U undo"), "{bottom}");
+    key(&mut app, Key::plain(KeyCode::Down));
+    assert_eq!(app.help_scroll, 3, "no further than the end");
+    key(&mut app, Key::plain(KeyCode::Up));
+    assert_eq!(app.help_scroll, 2);
+    // At 200×50 everything shows at once.
+    assert!(screen(&app, 200, 50).contains("Keys · Esc closes"));
 }
 
 // ------------------------------------------------------------ preview (F6)

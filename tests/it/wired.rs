@@ -255,7 +255,10 @@ async fn run_full(
 }
 
 pub(crate) fn log(app: &App) -> String {
-    app.log.lines().map(|l| format!("{l}\n")).collect()
+    app.log
+        .lines()
+        .map(|l| format!("{}\n", l.to_line()))
+        .collect()
 }
 
 pub(crate) fn screen(terminal: &Terminal<TestBackend>) -> String {
@@ -318,8 +321,12 @@ async fn send_then_disconnect_through_the_real_loop() {
     let app = sent.app();
     assert!(app.job.is_none());
     let status = app.status.clone().unwrap();
+    // The result, then where the time went.
     assert_eq!(
-        (status.tone, status.text.as_str()),
+        (
+            status.tone,
+            status.text.split(" · ").next().unwrap_or_default()
+        ),
         (
             Tone::Warning,
             "sent to 1 of 2 recipients; 1 refused; queued as WIRED1"
