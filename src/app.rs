@@ -15,6 +15,7 @@ mod inspect;
 mod jobs;
 mod keys;
 pub mod line;
+pub mod preview;
 pub mod settings;
 pub mod transcript;
 
@@ -32,6 +33,7 @@ pub use self::{
     compose::{ComposeField, ComposeForm, StoredDraft},
     inspect::{Inspector, LetterView},
     jobs::setting_name,
+    preview::{LineKind, PreviewLine, PreviewView},
     settings::{Login, SettingsField, SettingsForm},
     transcript::ProtocolLog,
 };
@@ -41,6 +43,7 @@ use crate::{
     mail::{self, Draft, DraftInput, Warning},
     settings::{Key as SettingKey, Settings},
     smtp::{Delivery, Dir, LogLine, Stage},
+    submit::preview::{Preview, Request},
     worker::{Job, SessionState, WorkerEvent},
 };
 
@@ -186,6 +189,13 @@ pub enum Msg {
     Completed(crate::pathcomplete::Completion),
     /// Enter in the attach prompt: the file, opened, or why not.
     Attached(Result<mail::Attachment, String>),
+    /// The preview (F6) is built, or why not.
+    Previewed {
+        /// Which request it answers ([`Action::Preview`]'s).
+        id: u64,
+        /// The preview, or why there is none.
+        result: Result<Box<Preview>, String>,
+    },
     /// The editor (F4) closed: the body it left, or why there is none.
     Edited(Result<String, String>),
     /// The equivalent command and the letter file it sends, or why not.
@@ -223,6 +233,14 @@ pub enum Action {
     Attach {
         /// What is typed (`~` is expanded).
         typed: String,
+    },
+    /// Build the preview off the UI thread (it reads the attached files),
+    /// with a new [`mail::Stamp`]; answer with [`Msg::Previewed`].
+    Preview {
+        /// Given back with the answer, so a late one is told apart.
+        id: u64,
+        /// The letter and the server.
+        request: Box<Request>,
     },
     /// Save the draft, suspend the screen, run `$VISUAL`/`$EDITOR`/`vi` on
     /// the body in a temporary file, restore the screen; answer with
@@ -361,6 +379,8 @@ pub enum Overlay {
     ConfirmNew,
     /// F5: a path to attach, with Tab completion.
     Attach(AttachPrompt),
+    /// F6: the letter as it would go out (its state is [`App::preview`]).
+    Preview,
     /// Ctrl+L: save the log as text or JSON Lines?
     SaveLog,
     /// F3, then Enter: one log line in detail.
@@ -407,6 +427,8 @@ enum Pending {
 struct Outgoing {
     draft: Draft,
     attachments: Vec<mail::Attachment>,
+    /// The preview's Date and Message-ID, when sent from the preview.
+    stamp: Option<mail::Stamp>,
 }
 
 /// The model.
@@ -434,6 +456,12 @@ pub struct App {
     pub copying: Option<String>,
     /// The list of addresses offered for the entry being typed.
     pub completion: Option<Completion>,
+    /// The preview window's state, while [`Overlay::Preview`] is open.
+    pub preview: Option<Box<PreviewView>>,
+    /// The preview's Date and Message-ID, for the send started from it.
+    stamp: Option<mail::Stamp>,
+    /// The number of the last preview asked for.
+    preview_id: u64,
     /// The first row of the help shown (F1 on a short screen).
     pub help_scroll: usize,
     /// The largest useful `help_scroll`, recorded by the view.
@@ -530,6 +558,9 @@ impl App {
             sent: false,
             copying: None,
             completion: None,
+            preview: None,
+            stamp: None,
+            preview_id: 0,
             help_scroll: 0,
             help_max: std::cell::Cell::new(0),
             found: complete::Found::default(),
@@ -689,12 +720,14 @@ impl App {
                 self.paste(&text);
                 None
             }
-            Msg::Wheel(Wheel::Up) => {
-                self.log.up(WHEEL_LINES);
-                None
-            }
-            Msg::Wheel(Wheel::Down) => {
-                self.log.down(WHEEL_LINES);
+            Msg::Wheel(wheel) => {
+                match (&mut self.preview, wheel) {
+                    (Some(view), _) if self.overlay == Some(Overlay::Preview) => {
+                        view.wheel(wheel == Wheel::Down, WHEEL_LINES);
+                    }
+                    (_, Wheel::Up) => self.log.up(WHEEL_LINES),
+                    (_, Wheel::Down) => self.log.down(WHEEL_LINES),
+                }
                 None
             }
             Msg::Resize => {
@@ -717,6 +750,10 @@ impl App {
             }
             Msg::Attached(result) => {
                 self.attached(result);
+                None
+            }
+            Msg::Previewed { id, result } => {
+                self.previewed(id, result);
                 None
             }
             Msg::Edited(result) => {
@@ -764,6 +801,8 @@ impl App {
     fn edited(&mut self) {
         self.unsaved = Some(Unsaved::from(self.now));
         self.sent = false;
+        // An edited letter is no longer the one previewed.
+        self.stamp = None;
     }
 
     /// A problem to show in the status line and as a red log note (one

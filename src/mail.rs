@@ -49,10 +49,11 @@ mod predict;
 pub use address::{Address, BadEntry, Mailbox};
 pub use attachment::{Attachment, AttachmentError};
 pub use draft::{Draft, DraftInput, Envelope};
-pub use encode::TransferEncoding;
+pub use encode::{EncodingChoice, EncodingReason, TransferEncoding};
 pub use error::{Error, Field};
 pub use file_body::{FileBody, FileBodyError};
-pub use letter::{BuildOptions, Chunks, Letter, Stamp, build, build_from_file};
+pub use header::HeaderForm;
+pub use letter::{BuildOptions, Chunks, HeaderChoice, Letter, Stamp, build, build_from_file};
 pub use lint::{LintContext, Warning, lint, lint_with_attachments};
 pub use mime::base64_lines;
 

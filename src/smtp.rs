@@ -43,6 +43,7 @@ pub use self::{
     reply::{Code, Enhanced, Reply, Severity},
     session::Session,
     timeline::{Phase, Timeline},
+    transaction::mail_params,
     transcript::{Dir, Event, LogLine, Stage, Transcript},
 };
 

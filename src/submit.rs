@@ -4,6 +4,8 @@
 //! unless SMTPUTF8 is needed and offered). Used by the CLI and the worker
 //! alike, so both send the same bytes.
 
+pub mod preview;
+
 use std::borrow::Cow;
 
 use crate::{
@@ -41,6 +43,20 @@ impl smtp::Content for Outgoing<'_> {
     fn pieces(&self) -> Box<dyn Iterator<Item = std::io::Result<Cow<'_, [u8]>>> + Send + '_> {
         // The engine's dot-stuffer makes every line end CRLF.
         Box::new(self.letter.wire_chunks().map(|chunk| chunk.map(Cow::Owned)))
+    }
+}
+
+/// The server assumed when none is known yet (`--dry-run`, the composer's
+/// preview before Ctrl+O): a modern one, offering SIZE without a fixed
+/// limit, 8BITMIME, SMTPUTF8 and PIPELINING.
+pub fn assumed_capabilities() -> Capabilities {
+    Capabilities {
+        esmtp: true,
+        size: Some(0),
+        eight_bit_mime: true,
+        smtputf8: true,
+        pipelining: true,
+        ..Capabilities::default()
     }
 }
 
@@ -142,8 +158,18 @@ pub fn prepare<'a>(
     count: usize,
     caps: &Capabilities,
 ) -> Result<Prepared<'a>, mail::Error> {
+    prepare_stamped(parts, &stamps(count), caps)
+}
+
+/// [`prepare`] with given stamps, one letter each: the composer sends what
+/// its preview showed (the same Date, Message-ID and boundary).
+pub fn prepare_stamped<'a>(
+    parts: Parts<'a>,
+    stamps: &[Stamp],
+    caps: &Capabilities,
+) -> Result<Prepared<'a>, mail::Error> {
     let envelope = envelope_for(parts.draft, caps)?;
-    let letters = stamps(count)
+    let letters = stamps
         .iter()
         .map(|stamp| letter_for(parts, stamp, Some(caps)))
         .collect::<Result<_, _>>()?;

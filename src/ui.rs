@@ -9,6 +9,7 @@
 mod compose;
 mod inspect;
 mod overlay;
+mod preview;
 mod settings;
 mod status;
 pub mod theme;

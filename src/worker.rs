@@ -59,6 +59,9 @@ pub struct Submission {
     pub attachments: Vec<mail::Attachment>,
     /// Where the copy goes once the server has accepted the letter.
     pub copy: Option<CopyPlan>,
+    /// The Date and Message-ID to build with (those the preview showed);
+    /// `None`: now, and a new Message-ID.
+    pub stamp: Option<mail::Stamp>,
 }
 
 /// The copy of a sent letter: where it goes and, should that fail, what
@@ -474,7 +477,11 @@ async fn send(
         file: None,
         attachments: &submission.attachments,
     };
-    let prepared = match submit::prepare(parts, 1, &caps) {
+    let stamps = match &submission.stamp {
+        Some(stamp) => vec![stamp.clone()],
+        None => submit::stamps(1),
+    };
+    let prepared = match submit::prepare_stamped(parts, &stamps, &caps) {
         Ok(p) => p,
         Err(e) => {
             session.transcript().error(&e.to_string());

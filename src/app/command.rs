@@ -59,7 +59,7 @@ impl App {
             Ok(draft) => draft,
             Err(errors) => {
                 self.overlay = None;
-                self.letter_errors(&errors);
+                self.letter_errors(&errors, "not sent");
                 return None;
             }
         };

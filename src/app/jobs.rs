@@ -60,22 +60,46 @@ impl App {
         if self.busy() {
             return None;
         }
+        let (draft, attachments) = self.checked_letter("not sent")?;
+        if !self.settings_ok() {
+            return None;
+        }
+        if !confirmed {
+            let warnings = self.lint(&draft, &attachments);
+            if !warnings.is_empty() {
+                self.overlay = Some(Overlay::Lint(warnings));
+                return None;
+            }
+        }
+        // Sent from the preview: with the Date and Message-ID it showed.
+        let stamp = self.stamp.take();
+        self.with_login(Pending::Send(Box::new(Outgoing {
+            draft,
+            attachments,
+            stamp,
+        })))
+    }
+
+    /// The letter in the form, validated, and its files; on a problem it
+    /// is shown (next to the fields, in the status line starting with
+    /// `what`) and there is no letter.
+    pub(super) fn checked_letter(&mut self, what: &str) -> Option<(Draft, Vec<mail::Attachment>)> {
         let input = self
             .compose
             .draft_input(self.settings.text(SettingKey::EnvelopeFrom));
         let draft = match Draft::parse(&input) {
             Ok(draft) => draft,
             Err(errors) => {
-                self.letter_errors(&errors);
+                self.letter_errors(&errors, what);
                 return None;
             }
         };
         self.compose.errors.clear();
-        let attachments = match self.compose.attachments.ready() {
-            Ok(files) => files,
+        match self.compose.attachments.ready() {
+            Ok(files) => Some((draft, files)),
             Err(missing) => {
                 let text = format!(
-                    "not sent: the attachment {} cannot be read ({}); remove it (Delete) or put the file back",
+                    "{what}: the attachment {} cannot be read ({}); remove it (Delete) or put the file back",
                     missing.name(),
                     match missing {
                         AttachedFile::Missing { reason, .. } => reason.as_str(),
@@ -84,36 +108,35 @@ impl App {
                 );
                 self.problem(&text);
                 self.move_focus(Focus::Compose(ComposeField::Attachments));
-                return None;
+                None
             }
+        }
+    }
+
+    /// What is legal but likely to hurt delivery, judged with the HELO name
+    /// and the open session's size limit.
+    pub(super) fn lint(
+        &self,
+        draft: &Draft,
+        attachments: &[mail::Attachment],
+    ) -> Vec<mail::Warning> {
+        let helo = self.effective_helo();
+        let size_limit = match &self.session {
+            SessionState::Open { capabilities, .. } => capabilities.size_limit(),
+            SessionState::Closed => None,
         };
-        if !self.settings_ok() {
-            return None;
-        }
-        if !confirmed {
-            let helo = self.effective_helo();
-            let size_limit = match &self.session {
-                SessionState::Open { capabilities, .. } => capabilities.size_limit(),
-                SessionState::Closed => None,
-            };
-            let warnings = mail::lint_with_attachments(
-                &draft,
-                &attachments,
-                &LintContext {
-                    helo: Some(&helo),
-                    size_limit,
-                },
-            );
-            if !warnings.is_empty() {
-                self.overlay = Some(Overlay::Lint(warnings));
-                return None;
-            }
-        }
-        self.with_login(Pending::Send(Box::new(Outgoing { draft, attachments })))
+        mail::lint_with_attachments(
+            draft,
+            attachments,
+            &LintContext {
+                helo: Some(&helo),
+                size_limit,
+            },
+        )
     }
 
     /// Shows the letter's errors next to their fields and moves there.
-    pub(super) fn letter_errors(&mut self, errors: &[mail::Error]) {
+    pub(super) fn letter_errors(&mut self, errors: &[mail::Error], what: &str) {
         self.compose.set_errors(errors, |_| true);
         for error in errors {
             if let mail::Error::InvalidAddress {
@@ -132,7 +155,7 @@ impl App {
         self.set_status(
             Tone::Error,
             &format!(
-                "not sent: the letter has {n} problem{} (shown next to the fields)",
+                "{what}: the letter has {n} problem{} (shown next to the fields)",
                 if n == 1 { "" } else { "s" }
             ),
         );
@@ -222,7 +245,11 @@ impl App {
         match pending {
             Pending::Connect => self.start_job(JobKind::Connect, Job::Connect(Box::new(connect))),
             Pending::Send(letter) => {
-                let Outgoing { draft, attachments } = *letter;
+                let Outgoing {
+                    draft,
+                    attachments,
+                    stamp,
+                } = *letter;
                 let copy = self.copy_plan();
                 self.start_job(
                     JobKind::Send,
@@ -231,6 +258,7 @@ impl App {
                         draft,
                         attachments,
                         copy,
+                        stamp,
                     })),
                 )
             }

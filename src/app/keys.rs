@@ -50,6 +50,7 @@ impl App {
                 self.overlay = Some(Overlay::Attach(AttachPrompt::default()));
                 return None;
             }
+            KeyCode::F(6) => return self.open_preview(),
             KeyCode::F(3) => {
                 let target = match self.focus {
                     Focus::Log => self.before_log,
@@ -208,6 +209,7 @@ impl App {
                     ControlFlow::Break(self.send(true))
                 } else if no {
                     self.overlay = None;
+                    self.stamp = None;
                     self.set_status(Tone::Info, "not sent: the letter is back for editing");
                     ControlFlow::Break(None)
                 } else {
@@ -222,6 +224,7 @@ impl App {
                 ControlFlow::Break(None)
             }
             Overlay::Attach(_) => ControlFlow::Break(self.attach_prompt_key(key)),
+            Overlay::Preview => self.preview_key(key),
             Overlay::SaveLog => {
                 self.overlay = None;
                 ControlFlow::Break(match key.code {

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use super::error::Error;
+use super::{error::Error, header::HeaderForm};
 
 /// RFC 5321 §4.5.3.1.1.
 const MAX_LOCAL_OCTETS: usize = 64;
@@ -96,10 +96,14 @@ impl Address {
     /// The form used in header fields: ASCII unless the local part needs
     /// SMTPUTF8 and the server offers it (RFC 6532), `None` when it needs
     /// SMTPUTF8 and the server lacks it.
-    pub(crate) fn header_form(&self, smtputf8: bool) -> Option<String> {
+    /// With the text, how it differs from what was typed, if it does.
+    pub(crate) fn header_form(&self, smtputf8: bool) -> Option<(String, Option<HeaderForm>)> {
         match self.to_ascii() {
-            Ok(ascii) => Some(ascii),
-            Err(_) if smtputf8 => Some(self.to_utf8()),
+            Ok(ascii) => {
+                let ace = (!self.domain.is_ascii()).then_some(HeaderForm::AsciiDomain);
+                Some((ascii, ace))
+            }
+            Err(_) if smtputf8 => Some((self.to_utf8(), Some(HeaderForm::Utf8Address))),
             Err(_) => None,
         }
     }

@@ -201,6 +201,13 @@ impl Attachment {
         self.executable
     }
 
+    /// Whether the part header gives the name as a plain quoted string;
+    /// otherwise it goes in RFC 2231 (`filename*=utf-8''…`) and RFC 2047
+    /// (`name="=?utf-8?…"`) form, for every reader.
+    pub fn has_plain_name(&self) -> bool {
+        super::mime::simple_name(&self.name)
+    }
+
     /// The encoded part's body size: base64 in 76-character lines, each
     /// ending in CRLF.
     pub(super) fn encoded_len(&self) -> u64 {

@@ -208,6 +208,15 @@ impl Draft {
         self.envelope_from.as_ref()
     }
 
+    /// Whether this envelope recipient is there only as a blind copy: in
+    /// Bcc and not in To or Cc (compared as [`Draft::envelope`] does).
+    pub fn is_blind(&self, address: &Address) -> bool {
+        let key = address.mailbox_key();
+        let shown = self.to.iter().chain(&self.cc);
+        self.bcc.iter().any(|m| m.address.mailbox_key() == key)
+            && !shown.clone().any(|m| m.address.mailbox_key() == key)
+    }
+
     /// Every mailbox that appears in a header: From, To, Cc.
     pub fn header_mailboxes(&self) -> impl Iterator<Item = &Mailbox> {
         std::iter::once(&self.from)
@@ -350,6 +359,8 @@ mod tests {
             ]
         );
         assert!(!env.needs_smtputf8());
+        let blind: Vec<bool> = env.recipients.iter().map(|a| draft.is_blind(a)).collect();
+        assert_eq!(blind, [false, false, false, false, true]);
 
         i.envelope_from = "<bounces@x.org>".into();
         i.bcc = "иван@y.org".into();

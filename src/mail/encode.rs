@@ -35,6 +35,51 @@ impl fmt::Display for TransferEncoding {
     }
 }
 
+/// Why the body got its Content-Transfer-Encoding: the builder's own
+/// decision, kept so that a preview can say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EncodingReason {
+    /// ASCII text, no line over 998 octets, no control character: as is.
+    Ascii,
+    /// UTF-8 text with short lines, and the server offers 8BITMIME.
+    EightBitMime,
+    /// Non-ASCII text, and the server lacks 8BITMIME.
+    No8BitMime,
+    /// A line is over 998 octets (RFC 5322 §2.1.1), which 7bit and 8bit
+    /// text may not have.
+    LongLine,
+    /// A control character other than tab, which 7bit and 8bit text may
+    /// not hold (RFC 2045 §2.7, §2.8).
+    ControlCharacter,
+}
+
+impl fmt::Display for EncodingReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EncodingReason::Ascii => "ASCII text, no line over 998 octets: it goes as it is",
+            EncodingReason::EightBitMime => {
+                "UTF-8 text, no line over 998 octets, and the server offers 8BITMIME"
+            }
+            EncodingReason::No8BitMime => "non-ASCII text, and the server does not offer 8BITMIME",
+            EncodingReason::LongLine => {
+                "a line is over 998 octets, which only an encoding can carry"
+            }
+            EncodingReason::ControlCharacter => {
+                "the text holds a control character, which only an encoding can carry"
+            }
+        })
+    }
+}
+
+/// The body's encoding and the reason for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EncodingChoice {
+    /// The Content-Transfer-Encoding.
+    pub encoding: TransferEncoding,
+    /// Why.
+    pub reason: EncodingReason,
+}
+
 impl TransferEncoding {
     /// Picks the encoding for `body` (line ends counted after
     /// normalisation): 7bit for clean ASCII, 8bit for clean UTF-8 when the
@@ -42,7 +87,7 @@ impl TransferEncoding {
     /// every line at most 998 octets and no control character but tab.
     #[cfg(test)]
     pub(crate) fn choose(body: &str, eight_bit: bool) -> TransferEncoding {
-        Scan::of(body.as_bytes()).encoding(eight_bit)
+        Scan::of(body.as_bytes()).choice(eight_bit).encoding
     }
 }
 
@@ -67,13 +112,24 @@ impl Scan {
         scanner.finish()
     }
 
-    /// The encoding this body needs.
-    pub(crate) fn encoding(self, eight_bit: bool) -> TransferEncoding {
-        match (self.long || self.controls, self.ascii, eight_bit) {
-            (false, true, _) => TransferEncoding::SevenBit,
-            (false, false, true) => TransferEncoding::EightBit,
-            _ => TransferEncoding::QuotedPrintable,
-        }
+    /// The encoding this body needs, and why.
+    pub(crate) fn choice(self, eight_bit: bool) -> EncodingChoice {
+        let (encoding, reason) = match (self.long, self.controls, self.ascii, eight_bit) {
+            (true, _, _, _) => (TransferEncoding::QuotedPrintable, EncodingReason::LongLine),
+            (false, true, _, _) => (
+                TransferEncoding::QuotedPrintable,
+                EncodingReason::ControlCharacter,
+            ),
+            (false, false, true, _) => (TransferEncoding::SevenBit, EncodingReason::Ascii),
+            (false, false, false, true) => {
+                (TransferEncoding::EightBit, EncodingReason::EightBitMime)
+            }
+            (false, false, false, false) => (
+                TransferEncoding::QuotedPrintable,
+                EncodingReason::No8BitMime,
+            ),
+        };
+        EncodingChoice { encoding, reason }
     }
 }
 
@@ -560,25 +616,36 @@ mod tests {
 
     #[test]
     fn choice() {
+        use EncodingReason::{Ascii, ControlCharacter, EightBitMime, LongLine, No8BitMime};
         let long_ascii = "a".repeat(999);
         let ok_ascii = "a".repeat(998);
-        for (body, eight_bit, expected) in [
-            ("Hello\r\n", false, SevenBit),
-            ("Hello\r\n", true, SevenBit),
-            ("tab\tis fine\n", false, SevenBit),
-            ("", false, SevenBit),
-            (ok_ascii.as_str(), false, SevenBit),
-            (long_ascii.as_str(), false, QuotedPrintable),
-            (long_ascii.as_str(), true, QuotedPrintable),
-            ("Привет", false, QuotedPrintable),
-            ("Привет", true, EightBit),
-            ("nul\0", true, QuotedPrintable),
-            ("esc\u{1b}[0m", false, QuotedPrintable),
-            ("del\u{7f}", false, QuotedPrintable),
+        let long_utf8 = format!("Привет {long_ascii}");
+        for (body, eight_bit, expected, why) in [
+            ("Hello\r\n", false, SevenBit, Ascii),
+            ("Hello\r\n", true, SevenBit, Ascii),
+            ("tab\tis fine\n", false, SevenBit, Ascii),
+            ("", false, SevenBit, Ascii),
+            (ok_ascii.as_str(), false, SevenBit, Ascii),
+            (long_ascii.as_str(), false, QuotedPrintable, LongLine),
+            (long_ascii.as_str(), true, QuotedPrintable, LongLine),
+            (long_utf8.as_str(), true, QuotedPrintable, LongLine),
+            ("Привет", false, QuotedPrintable, No8BitMime),
+            ("Привет", true, EightBit, EightBitMime),
+            ("nul\0", true, QuotedPrintable, ControlCharacter),
+            ("esc\u{1b}[0m", false, QuotedPrintable, ControlCharacter),
+            ("del\u{7f}", false, QuotedPrintable, ControlCharacter),
         ] {
             assert_eq!(
                 TransferEncoding::choose(body, eight_bit),
                 expected,
+                "{body:?}"
+            );
+            assert_eq!(
+                Scan::of(body.as_bytes()).choice(eight_bit),
+                EncodingChoice {
+                    encoding: expected,
+                    reason: why
+                },
                 "{body:?}"
             );
         }

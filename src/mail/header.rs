@@ -39,6 +39,20 @@ pub(crate) fn check_injection(field: Field, value: &str) -> Result<(), Error> {
     }
 }
 
+/// How a header field carries what is not plain ASCII: the builder's
+/// choices, kept so that a preview can say them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeaderForm {
+    /// Non-ASCII text (a display name, the subject) as RFC 2047 encoded
+    /// words, which every reader decodes, whatever the server offers.
+    EncodedWords,
+    /// An address whose local part is not ASCII, in UTF-8 (RFC 6532): the
+    /// server offers SMTPUTF8.
+    Utf8Address,
+    /// An internationalised domain in its ASCII form (`xn--…`, IDNA).
+    AsciiDomain,
+}
+
 /// One header field being written: `Name: value`, folded.
 pub(crate) struct HeaderLine {
     out: String,
@@ -47,6 +61,8 @@ pub(crate) struct HeaderLine {
     /// Whether the current physical line already holds a value token, so
     /// that folding before the next one is useful.
     has_token: bool,
+    /// How the value was written where it is not plain ASCII.
+    forms: Vec<HeaderForm>,
 }
 
 impl HeaderLine {
@@ -55,6 +71,7 @@ impl HeaderLine {
             out: format!("{name}:"),
             col: name.len() + 1,
             has_token: false,
+            forms: Vec::new(),
         }
     }
 
@@ -64,13 +81,25 @@ impl HeaderLine {
             out: String::new(),
             col: 0,
             has_token: false,
+            forms: Vec::new(),
         }
     }
 
     /// The field with its CRLF.
-    pub(crate) fn finish(mut self) -> String {
+    pub(crate) fn finish(self) -> String {
+        self.finish_with_forms().0
+    }
+
+    /// The field with its CRLF, and how its value was written.
+    pub(crate) fn finish_with_forms(mut self) -> (String, Vec<HeaderForm>) {
         self.out.push_str("\r\n");
-        self.out
+        (self.out, self.forms)
+    }
+
+    fn note(&mut self, form: HeaderForm) {
+        if !self.forms.contains(&form) {
+            self.forms.push(form);
+        }
     }
 
     fn fold(&mut self) {
@@ -100,6 +129,7 @@ impl HeaderLine {
 
     /// Appends white space `sep` and `text` as one or more encoded words.
     fn push_encoded(&mut self, sep: &str, text: &str) {
+        self.note(HeaderForm::EncodedWords);
         let scheme = Scheme::for_text(text);
         let mut sep = sep;
         let mut rest = text;
@@ -365,20 +395,21 @@ fn write_phrase(line: &mut HeaderLine, sep: &str, name: &str) {
     }
 }
 
-/// Formats an address field (`From`, `To`, `Cc`).
+/// Formats an address field (`From`, `To`, `Cc`), and says how its value
+/// was written where it is not plain ASCII.
 pub(crate) fn address_field(
     name: &str,
     field: Field,
     mailboxes: &[Mailbox],
     smtputf8: bool,
-) -> Result<String, Error> {
+) -> Result<(String, Vec<HeaderForm>), Error> {
     let mut line = HeaderLine::new(name);
     let last = mailboxes.len().saturating_sub(1);
     for (i, mailbox) in mailboxes.iter().enumerate() {
         if let Some(display) = &mailbox.name {
             check_injection(field, display)?;
         }
-        let address =
+        let (address, form) =
             mailbox
                 .address
                 .header_form(smtputf8)
@@ -400,8 +431,11 @@ pub(crate) fn address_field(
             line.fold_unless_fits(alone.out.len());
         }
         write_mailbox(&mut line, name, &address, comma);
+        if let Some(form) = form {
+            line.note(form);
+        }
     }
-    Ok(line.finish())
+    Ok(line.finish_with_forms())
 }
 
 fn write_mailbox(line: &mut HeaderLine, name: Option<&str>, address: &str, comma: &str) {
@@ -706,9 +740,33 @@ pub(crate) mod tests {
         ] {
             let list: Vec<Mailbox> = mailboxes.iter().map(|s| mbx(s)).collect();
             assert_eq!(
-                address_field("To", Field::To, &list, smtputf8).unwrap(),
+                address_field("To", Field::To, &list, smtputf8).unwrap().0,
                 expected,
                 "{mailboxes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn address_fields_say_how_they_were_written() {
+        use HeaderForm::{AsciiDomain, EncodedWords, Utf8Address};
+        for (mailbox, smtputf8, forms) in [
+            ("a@x.org", false, vec![]),
+            ("Bob <b@y.org>", false, vec![]),
+            ("Иван <ivan@x.org>", false, vec![EncodedWords]),
+            ("user@почта.рф", false, vec![AsciiDomain]),
+            ("user@почта.рф", true, vec![AsciiDomain]),
+            (
+                "Иван <иван@почта.рф>",
+                true,
+                vec![EncodedWords, Utf8Address],
+            ),
+        ] {
+            let list = [Mailbox::parse(mailbox).unwrap()];
+            assert_eq!(
+                address_field("To", Field::To, &list, smtputf8).unwrap().1,
+                forms,
+                "{mailbox}"
             );
         }
     }

@@ -5,10 +5,10 @@
 use super::{
     attachment::Attachment,
     draft::Draft,
-    encode::{BodyEncoder, Counter, Scan, TransferEncoding},
+    encode::{BodyEncoder, Counter, EncodingChoice, EncodingReason, Scan, TransferEncoding},
     error::{Error, Field},
     file_body::{FileBody, FileStream},
-    header::{HeaderLine, address_field, write_unstructured},
+    header::{HeaderForm, HeaderLine, address_field, write_unstructured},
     mime,
     multipart::{Mixed, Tail},
 };
@@ -72,6 +72,15 @@ impl Stamp {
     }
 }
 
+/// One header field's way of carrying what is not plain ASCII.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderChoice {
+    /// The field's name (`From`, `Subject`, …).
+    pub field: &'static str,
+    /// How.
+    pub form: HeaderForm,
+}
+
 /// What the server offers, and how the letter names its writer.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
@@ -111,6 +120,10 @@ pub struct Letter<'a> {
     fields: HeaderFields,
     body: Body<'a>,
     encoding: TransferEncoding,
+    /// Why the text has its encoding.
+    why: EncodingReason,
+    /// How the header fields carry what is not plain ASCII.
+    header_forms: Vec<HeaderChoice>,
     message_id: String,
     /// The encoded body's size: known from the scan for 7bit/8bit, counted
     /// once on first use for quoted-printable.
@@ -157,47 +170,75 @@ fn build_with<'a>(
         return Err(Error::InvalidUserAgent);
     }
 
-    let encoding = scan.encoding(opts.eight_bit);
+    let choice = scan.choice(opts.eight_bit);
+    let encoding = choice.encoding;
     let message_id = format!("<{}@{}>", stamp.unique, draft.from().address.domain_ascii());
 
     let mut h = String::with_capacity(1024);
-    h.push_str(&format!(
-        "Date: {}\r\n",
-        stamp.date.format("%a, %d %b %Y %H:%M:%S %z")
-    ));
-    h.push_str(&address_field(
+    let mut forms = Vec::new();
+    let mut field = |name: &'static str, (text, how): (String, Vec<HeaderForm>)| {
+        h.push_str(&text);
+        forms.extend(
+            how.into_iter()
+                .map(|form| HeaderChoice { field: name, form }),
+        );
+    };
+    field(
+        "Date",
+        (
+            format!(
+                "Date: {}\r\n",
+                stamp.date.format("%a, %d %b %Y %H:%M:%S %z")
+            ),
+            Vec::new(),
+        ),
+    );
+    field(
         "From",
-        Field::From,
-        std::slice::from_ref(draft.from()),
-        opts.smtputf8,
-    )?);
-    if !draft.reply_to().is_empty() {
-        h.push_str(&address_field(
-            "Reply-To",
-            Field::ReplyTo,
-            draft.reply_to(),
+        address_field(
+            "From",
+            Field::From,
+            std::slice::from_ref(draft.from()),
             opts.smtputf8,
-        )?);
+        )?,
+    );
+    if !draft.reply_to().is_empty() {
+        field(
+            "Reply-To",
+            address_field("Reply-To", Field::ReplyTo, draft.reply_to(), opts.smtputf8)?,
+        );
     }
     if draft.to().is_empty() {
         // To the sender: scores better than no To or an empty group (see
         // the module docs) and reveals nothing of the Bcc list.
-        h.push_str(&address_field(
+        field(
             "To",
-            Field::From,
-            std::slice::from_ref(draft.from()),
-            opts.smtputf8,
-        )?);
+            address_field(
+                "To",
+                Field::From,
+                std::slice::from_ref(draft.from()),
+                opts.smtputf8,
+            )?,
+        );
     } else {
-        h.push_str(&address_field("To", Field::To, draft.to(), opts.smtputf8)?);
+        field(
+            "To",
+            address_field("To", Field::To, draft.to(), opts.smtputf8)?,
+        );
     }
     if !draft.cc().is_empty() {
-        h.push_str(&address_field("Cc", Field::Cc, draft.cc(), opts.smtputf8)?);
+        field(
+            "Cc",
+            address_field("Cc", Field::Cc, draft.cc(), opts.smtputf8)?,
+        );
     }
     let mut subject = HeaderLine::new("Subject");
     write_unstructured(&mut subject, draft.subject());
-    h.push_str(&subject.finish());
-    h.push_str(&format!("Message-ID: {message_id}\r\n"));
+    field("Subject", subject.finish_with_forms());
+    field(
+        "Message-ID",
+        (format!("Message-ID: {message_id}\r\n"), Vec::new()),
+    );
     let mut after = String::new();
     if !ua.is_empty() {
         let mut line = HeaderLine::new("User-Agent");
@@ -214,6 +255,8 @@ fn build_with<'a>(
         fields,
         body,
         encoding,
+        why: choice.reason,
+        header_forms: forms,
         message_id,
         body_len,
         seed: stamp.unique.clone(),
@@ -297,6 +340,20 @@ impl<'a> Letter<'a> {
     /// are attached; theirs is always base64).
     pub fn transfer_encoding(&self) -> TransferEncoding {
         self.encoding
+    }
+
+    /// The text's encoding and why the builder chose it.
+    pub fn encoding_choice(&self) -> EncodingChoice {
+        EncodingChoice {
+            encoding: self.encoding,
+            reason: self.why,
+        }
+    }
+
+    /// The header fields that carry non-ASCII text or addresses, and how,
+    /// in header order.
+    pub fn header_forms(&self) -> &[HeaderChoice] {
+        &self.header_forms
     }
 
     /// True when the letter holds octets over 127: an 8bit body, or UTF-8
@@ -469,6 +526,49 @@ mod tests {
             assert!(
                 text.contains(&format!("\r\nMessage-ID: {expected}\r\n")),
                 "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_letter_says_how_and_why_it_was_encoded() {
+        let mut i = input("Иван <ivan@почта.рф>", "bob@x.org", "", "");
+        i.subject = "Привет, Bob".into();
+        i.body = "Привет\n".into();
+        let draft = Draft::parse(&i).unwrap();
+        for (eight_bit, encoding, reason) in [
+            (
+                true,
+                TransferEncoding::EightBit,
+                EncodingReason::EightBitMime,
+            ),
+            (
+                false,
+                TransferEncoding::QuotedPrintable,
+                EncodingReason::No8BitMime,
+            ),
+        ] {
+            let opts = BuildOptions {
+                eight_bit,
+                ..BuildOptions::default()
+            };
+            let letter = build(&draft, &stamp(), &opts).unwrap();
+            assert_eq!(
+                letter.encoding_choice(),
+                EncodingChoice { encoding, reason }
+            );
+            let forms: Vec<(&str, HeaderForm)> = letter
+                .header_forms()
+                .iter()
+                .map(|c| (c.field, c.form))
+                .collect();
+            assert_eq!(
+                forms,
+                [
+                    ("From", HeaderForm::EncodedWords),
+                    ("From", HeaderForm::AsciiDomain),
+                    ("Subject", HeaderForm::EncodedWords)
+                ]
             );
         }
     }

@@ -112,8 +112,10 @@ impl Scan {
     pub(super) fn allows(self, encoding: TransferEncoding) -> bool {
         match encoding {
             TransferEncoding::QuotedPrintable => true,
-            TransferEncoding::SevenBit => self.encoding(false) == TransferEncoding::SevenBit,
-            TransferEncoding::EightBit => self.encoding(true) != TransferEncoding::QuotedPrintable,
+            TransferEncoding::SevenBit => self.choice(false).encoding == TransferEncoding::SevenBit,
+            TransferEncoding::EightBit => {
+                self.choice(true).encoding != TransferEncoding::QuotedPrintable
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::{
     Content, Delivery, Envelope, RecipientResult,
+    capabilities::Capabilities,
     command::{Command, MailParams},
     error::Error,
     reply::Reply,
@@ -175,46 +176,10 @@ impl Session {
         envelope: &'a Envelope,
         content: &'a C,
     ) -> Result<Prepared<'a, C>, Error> {
-        let addresses = std::iter::once(&envelope.from).chain(&envelope.recipients);
-        for address in addresses.clone() {
-            if address
-                .chars()
-                .any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>')
-            {
-                return Err(Error::BadAddress(address.clone()));
-            }
-        }
-        if envelope.recipients.is_empty() {
-            return Err(Error::AllRecipientsRefused {
-                refused: Vec::new(),
-            });
-        }
-        let utf8_address = addresses.clone().find(|a| !a.is_ascii());
-        let smtputf8 = utf8_address.is_some() || content.needs_smtputf8();
-        if smtputf8 && !self.caps.smtputf8 {
-            return Err(Error::NeedsSmtpUtf8 {
-                address: utf8_address
-                    .map_or_else(|| "the letter's headers".to_owned(), |a| format!("<{a}>")),
-            });
-        }
-        let eight_bit = content.is_8bit();
-        if eight_bit && !self.caps.eight_bit_mime && !smtputf8 {
-            return Err(Error::Needs8BitMime);
-        }
-        let size = content.size();
-        if let Some(limit) = self.caps.size_limit()
-            && size > limit
-        {
-            return Err(Error::TooLarge { size, limit });
-        }
         Ok(Prepared {
             envelope,
             content,
-            params: MailParams {
-                size: self.caps.size.map(|_| size),
-                eight_bit: eight_bit && self.caps.eight_bit_mime,
-                smtputf8,
-            },
+            params: mail_params(&self.caps, envelope, content)?,
         })
     }
 
@@ -358,6 +323,56 @@ impl Session {
     }
 }
 
+/// The parameters MAIL FROM carries for this letter on a server with these
+/// capabilities (`SIZE=` when it announced SIZE, `BODY=8BITMIME` for 8-bit
+/// octets when offered, `SMTPUTF8` when an address or the headers need
+/// it), or why the letter cannot go there at all. Pure: the session's
+/// check before any command is sent, and what the composer's preview
+/// shows, so both say the same.
+pub fn mail_params<C: Content + ?Sized>(
+    caps: &Capabilities,
+    envelope: &Envelope,
+    content: &C,
+) -> Result<MailParams, Error> {
+    let addresses = std::iter::once(&envelope.from).chain(&envelope.recipients);
+    for address in addresses.clone() {
+        if address
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '<' || c == '>')
+        {
+            return Err(Error::BadAddress(address.clone()));
+        }
+    }
+    if envelope.recipients.is_empty() {
+        return Err(Error::AllRecipientsRefused {
+            refused: Vec::new(),
+        });
+    }
+    let utf8_address = addresses.clone().find(|a| !a.is_ascii());
+    let smtputf8 = utf8_address.is_some() || content.needs_smtputf8();
+    if smtputf8 && !caps.smtputf8 {
+        return Err(Error::NeedsSmtpUtf8 {
+            address: utf8_address
+                .map_or_else(|| "the letter's headers".to_owned(), |a| format!("<{a}>")),
+        });
+    }
+    let eight_bit = content.is_8bit();
+    if eight_bit && !caps.eight_bit_mime && !smtputf8 {
+        return Err(Error::Needs8BitMime);
+    }
+    let size = content.size();
+    if let Some(limit) = caps.size_limit()
+        && size > limit
+    {
+        return Err(Error::TooLarge { size, limit });
+    }
+    Ok(MailParams {
+        size: caps.size.map(|_| size),
+        eight_bit: eight_bit && caps.eight_bit_mime,
+        smtputf8,
+    })
+}
+
 /// MAIL, RCPT… and DATA for one letter.
 fn envelope_commands<'p, C: ?Sized>(p: &Prepared<'p, C>) -> Vec<Command<'p>> {
     let mut commands = Vec::with_capacity(p.envelope.recipients.len() + 2);
@@ -373,5 +388,101 @@ fn envelope_commands<'p, C: ?Sized>(p: &Prepared<'p, C>) -> Vec<Command<'p>> {
 fn all_refused(recipients: Vec<RecipientResult>) -> Error {
     Error::AllRecipientsRefused {
         refused: recipients,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(from: &str, to: &str) -> Envelope {
+        Envelope {
+            from: from.into(),
+            recipients: vec![to.into()],
+        }
+    }
+
+    #[test]
+    fn mail_params_follow_the_letter_and_the_server() {
+        let modern = Capabilities {
+            esmtp: true,
+            size: Some(1000),
+            eight_bit_mime: true,
+            smtputf8: true,
+            ..Capabilities::default()
+        };
+        let bare = Capabilities {
+            esmtp: true,
+            ..Capabilities::default()
+        };
+        let ascii = b"Subject: hi\r\n\r\nhi\r\n".to_vec();
+        let eight = "Subject: hi\r\n\r\nпривет\r\n".as_bytes().to_vec();
+        let utf8_header = "From: иван@x.org\r\n\r\nhi\r\n".as_bytes().to_vec();
+        let wire = |caps: &Capabilities, env: &Envelope, letter: &Vec<u8>| {
+            mail_params(caps, env, letter).map(|params| {
+                Command::Mail {
+                    from: &env.from,
+                    params,
+                }
+                .to_string()
+            })
+        };
+        let plain = envelope("a@x.org", "b@y.org");
+        for (caps, env, letter, expected) in [
+            (
+                &modern,
+                &plain,
+                &ascii,
+                Ok("MAIL FROM:<a@x.org> SIZE=19\r\n"),
+            ),
+            (
+                &modern,
+                &plain,
+                &eight,
+                Ok("MAIL FROM:<a@x.org> SIZE=29 BODY=8BITMIME\r\n"),
+            ),
+            (
+                &modern,
+                &plain,
+                &utf8_header,
+                Ok("MAIL FROM:<a@x.org> SIZE=28 BODY=8BITMIME SMTPUTF8\r\n"),
+            ),
+            (
+                &modern,
+                &envelope("иван@x.org", "b@y.org"),
+                &ascii,
+                Ok("MAIL FROM:<иван@x.org> SIZE=19 SMTPUTF8\r\n"),
+            ),
+            (&bare, &plain, &ascii, Ok("MAIL FROM:<a@x.org>\r\n")),
+            (&bare, &plain, &eight, Err(Error::Needs8BitMime)),
+            (
+                &bare,
+                &plain,
+                &utf8_header,
+                Err(Error::NeedsSmtpUtf8 {
+                    address: "the letter's headers".into(),
+                }),
+            ),
+            (
+                &modern,
+                &envelope("a@x.org", "b@y.org>"),
+                &ascii,
+                Err(Error::BadAddress("b@y.org>".into())),
+            ),
+        ] {
+            assert_eq!(
+                wire(caps, env, letter),
+                expected.map(str::to_owned),
+                "{env:?}"
+            );
+        }
+        let big = vec![b'x'; 1001];
+        assert_eq!(
+            mail_params(&modern, &plain, &big),
+            Err(Error::TooLarge {
+                size: 1001,
+                limit: 1000
+            })
+        );
     }
 }

@@ -332,6 +332,20 @@ impl Runner {
                 let result = mail::Attachment::open(&path).map_err(|e| e.to_string());
                 self.app.update(Msg::Attached(result))
             }
+            Action::Preview { id, request } => {
+                let effects = self.effects.clone();
+                tokio::spawn(async move {
+                    // It reads every attached file: off the UI thread.
+                    let built =
+                        tokio::task::spawn_blocking(move || request.build(mail::Stamp::now()))
+                            .await
+                            .map(Box::new)
+                            .map_err(|e| format!("building it did not finish: {e}"));
+                    // The runner may have quit meanwhile; nothing to do then.
+                    let _ = effects.send(Msg::Previewed { id, result: built });
+                });
+                None
+            }
             Action::EditBody { text } => {
                 // Nothing typed may be lost if the editor or the terminal
                 // goes wrong: the draft is written first.

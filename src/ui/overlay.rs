@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 22] = [
+pub(super) const KEYS: [(&str, &str); 23] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
@@ -29,6 +29,10 @@ pub(super) const KEYS: [(&str, &str); 22] = [
     ),
     ("F4", "write the body in $VISUAL / $EDITOR / vi"),
     ("F5", "attach a file (Tab completes the path)"),
+    (
+        "F6",
+        "preview the exact envelope, DATA, encodings; Ctrl+S sends",
+    ),
     (
         "Delete",
         "on the Attach row: remove the chosen file (← → choose)",
@@ -125,6 +129,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, 
         }
         Overlay::Inspect(inspector) => super::inspect::draw(frame, area, inspector, theme),
         Overlay::Command(view) => command(frame, area, view, theme),
+        Overlay::Preview => {
+            if let Some(view) = &app.preview {
+                super::preview::draw(frame, area, view, theme);
+            }
+        }
     }
 }
 

@@ -180,6 +180,15 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
         Some(Overlay::Attach(_)) => {
             return &[("Tab", "complete"), ("Enter", "attach"), ("Esc", "close")];
         }
+        Some(Overlay::Preview) => {
+            return &[
+                ("↑↓", "scroll"),
+                ("PgUp/PgDn", "page"),
+                ("Home/End", "top/bottom"),
+                ("^S", "send this"),
+                ("Esc", "close"),
+            ];
+        }
         Some(Overlay::Command(_)) => {
             return &[
                 ("s", "swaks"),
@@ -262,6 +271,7 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
             ("F1", "help"),
             ("^Q", "quit"),
             ("F5", "attach"),
+            ("F6", "preview"),
             ("F4", "editor"),
             ("^N", "new letter"),
             ("Tab", "next field"),

@@ -854,3 +854,176 @@ fn ctrl_p_writes_a_curl_command_that_delivers() {
     let stored = lab.fetch_by_subject("bob", &t, 1).remove(0);
     assert!(String::from_utf8_lossy(&stored).contains("Sent by curl, written by smtpwire."));
 }
+
+/// The rows of the preview's DATA section on `screen`, each as the wire
+/// line it shows (indent, scrollbar and wrapping undone), up to the final
+/// dot; skipped base64 is left out.
+fn preview_data_rows(screen: &str) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    let mut inside = false;
+    for row in screen.lines() {
+        let row = row.trim_end_matches(['█', '║']).trim_end();
+        if !inside {
+            inside = row.starts_with("DATA  as sent");
+            continue;
+        }
+        if let Some(rest) = row.strip_prefix("↪ ") {
+            rows.last_mut().expect("a continued row").push_str(rest);
+            continue;
+        }
+        let line = row.strip_prefix("  ").unwrap_or(row);
+        if line.starts_with("… ") {
+            continue;
+        }
+        rows.push(line.to_owned());
+        if line == "." {
+            break;
+        }
+    }
+    rows
+}
+
+/// Issue 13 item 3 as a person uses it: a Cyrillic letter with a Bcc, a
+/// line starting with a dot and a file; F6 before connecting says the
+/// server is assumed; after Ctrl+O, F6 shows the envelope and DATA for the
+/// lab's Postfix. Ctrl+S from the preview sends, the log's MAIL FROM and
+/// byte count are the preview's, and the letter Postfix stored holds every
+/// line the preview showed, in order (Date and Message-ID included).
+#[test]
+fn preview_with_f6_then_send_from_it_in_tmux() {
+    let lab = lab();
+    let t = token("preview");
+    let files = tempfile::tempdir().unwrap();
+    let pdf = files.path().join("Смета.pdf");
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.extend((0..3000u32).map(|i| u8::try_from(i * 7 % 256).unwrap()));
+    std::fs::write(&pdf, &bytes).unwrap();
+    let tmux = Tmux::start("preview", 120, 60);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    let subject = format!("Предпросмотр {t}");
+    tmux.text(&format!("Боб Иванов <{}>", lab.address("bob")));
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.text(&lab.address("carol"));
+    tmux.keys(&["Tab"]);
+    tmux.text(&subject);
+    // The empty Attach row is passed over: Tab goes to the body.
+    tmux.keys(&["Tab"]);
+    tmux.text("Здравствуй, Боб!");
+    tmux.keys(&["Enter"]);
+    tmux.text(".точка в начале строки");
+    tmux.keys(&["Enter"]);
+    tmux.text("Конец.");
+    tmux.keys(&["F5"]);
+    tmux.wait_for("Attach a file", Duration::from_secs(5));
+    tmux.text(&pdf.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("attached Смета.pdf", Duration::from_secs(5));
+
+    // Not connected: built as for a modern server, and it says so.
+    tmux.keys(&["F6"]);
+    let assumed = tmux.wait_for("not connected: built as", Duration::from_secs(10));
+    assert!(
+        assumed.contains(&format!("MAIL FROM:<{}> SIZE=", lab.address("alice"))),
+        "{assumed}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["C-o"]);
+    tmux.wait_for(
+        &format!("connected as {}", lab.address("alice")),
+        Duration::from_secs(30),
+    );
+
+    // Connected: the lab's Postfix.
+    tmux.keys(&["F6"]);
+    let top = tmux.wait_for("built for", Duration::from_secs(10));
+    let mail_line = top
+        .lines()
+        .map(|l| l.trim_end_matches(['█', '║']).trim())
+        .find(|l| l.starts_with("MAIL FROM:"))
+        .unwrap_or_else(|| panic!("no MAIL FROM in:\n{top}"))
+        .to_owned();
+    assert!(
+        mail_line.starts_with(&format!("MAIL FROM:<{}> SIZE=", lab.address("alice")))
+            && mail_line.ends_with(" BODY=8BITMIME"),
+        "{mail_line}"
+    );
+    assert!(
+        top.contains(&format!("RCPT TO:<{}>", lab.address("bob"))),
+        "{top}"
+    );
+    assert!(
+        top.contains(&format!(
+            "RCPT TO:<{}>  Bcc: in the envelope only, in no header",
+            lab.address("carol")
+        )),
+        "{top}"
+    );
+    let wire_bytes = top
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" bytes of message data in ")
+                .map(|(n, _)| n.to_owned())
+        })
+        .unwrap_or_else(|| panic!("no message data size in:\n{top}"));
+    tmux.keys(&["End"]);
+    let end = tmux.wait_for("more lines of base64 (Смета.pdf", Duration::from_secs(5));
+    let data = preview_data_rows(&end);
+    assert!(data.len() > 20, "{data:?}\n{end}");
+    assert!(data[0].starts_with("Date: "), "{data:?}");
+    assert!(
+        data.iter().any(|l| l == "..точка в начале строки"),
+        "dot-stuffed on the wire: {data:?}"
+    );
+    assert!(
+        data.iter().any(|l| l == "Content-Transfer-Encoding: 8bit"),
+        "{data:?}"
+    );
+    assert_eq!(data.last().map(String::as_str), Some("."));
+    assert!(
+        !data
+            .iter()
+            .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+        "{data:?}"
+    );
+
+    // Ctrl+S from the preview: the log shows the same MAIL FROM and size.
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("2 of 2 recipients accepted", Duration::from_secs(30));
+    tmux.keys(&["Enter"]);
+    let log = tmux.wait_for(&format!("C: {mail_line}"), Duration::from_secs(5));
+    assert!(
+        log.contains(&format!("C: <{wire_bytes} bytes of message data>")),
+        "{wire_bytes}: {log}"
+    );
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+
+    // What Postfix stored holds every line shown, in order, without the
+    // dot-stuffing (the server removes it) and after its own trace fields.
+    for user in ["bob", "carol"] {
+        let stored = lab.fetch_by_subject(user, &t, 1).remove(0);
+        let text = String::from_utf8(stored).unwrap();
+        let stored_lines: Vec<&str> = text.split("\r\n").map(str::trim_end).collect();
+        let mut at = 0;
+        for shown in &data[..data.len() - 1] {
+            let line = shown
+                .strip_prefix('.')
+                .filter(|_| shown.starts_with(".."))
+                .unwrap_or(shown);
+            let found = stored_lines[at..]
+                .iter()
+                .position(|l| *l == line)
+                .unwrap_or_else(|| {
+                    panic!("{user}: {line:?} is not in the stored letter after line {at}:\n{text}")
+                });
+            at += found + 1;
+        }
+        assert!(
+            text.contains(&format!("\r\n{}\r\n", data[0])),
+            "the Date shown"
+        );
+        let id = data.iter().find(|l| l.starts_with("Message-ID: ")).unwrap();
+        assert!(text.contains(&format!("\r\n{id}\r\n")), "{id}");
+    }
+}

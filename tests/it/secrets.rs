@@ -38,6 +38,7 @@ fn debug_of_every_type_holding_credentials_is_redacted() {
         draft,
         attachments: Vec::new(),
         copy: None,
+        stamp: None,
     };
     let credentials = Credentials::new("bob@example.org", PASSWORD);
     let rendered = [

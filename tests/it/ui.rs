@@ -1792,15 +1792,240 @@ fn the_help_scrolls_on_a_short_screen() {
     let (mut app, _) = filled();
     key(&mut app, Key::plain(KeyCode::F(1)));
     let top = screen(&app, 80, 24);
-    assert!(top.contains("Keys 1–20 of 22"), "{top}");
+    assert!(top.contains("Keys 1–20 of 23"), "{top}");
     key(&mut app, Key::plain(KeyCode::End));
     let bottom = screen(&app, 80, 24);
-    assert!(bottom.contains("Keys 3–22 of 22"), "{bottom}");
+    assert!(bottom.contains("Keys 4–23 of 23"), "{bottom}");
     assert!(bottom.contains("Enter new line, Ctrl+U undo"), "{bottom}");
     key(&mut app, Key::plain(KeyCode::Down));
-    assert_eq!(app.help_scroll, 2, "no further than the end");
+    assert_eq!(app.help_scroll, 3, "no further than the end");
     key(&mut app, Key::plain(KeyCode::Up));
-    assert_eq!(app.help_scroll, 1);
+    assert_eq!(app.help_scroll, 2);
     // At 200×50 everything shows at once.
     assert!(screen(&app, 200, 50).contains("Keys · Esc closes"));
+}
+
+// ------------------------------------------------------------ preview (F6)
+
+/// A pinned Date and Message-ID, as the runner's `Stamp::now()` would give.
+fn preview_stamp() -> smtpwire::mail::Stamp {
+    use chrono::TimeZone as _;
+    smtpwire::mail::Stamp {
+        date: chrono::FixedOffset::east_opt(3 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2025, 3, 14, 8, 41, 2)
+            .unwrap(),
+        unique: "preview.1".into(),
+    }
+}
+
+/// F6, and the runner's part: the preview built (with the pinned stamp)
+/// and handed back.
+fn preview(app: &mut App) {
+    let Some(Action::Preview { id, request }) = key(app, Key::plain(KeyCode::F(6))) else {
+        panic!("F6 asks for no preview: {:?}", app.status)
+    };
+    assert_eq!(app.overlay, Some(Overlay::Preview));
+    assert!(app.preview.as_ref().unwrap().is_building());
+    let built = request.build(preview_stamp());
+    let result = Ok(Box::new(built));
+    assert!(app.update(Msg::Previewed { id, result }).is_none());
+    assert!(!app.preview.as_ref().unwrap().is_building());
+}
+
+/// The preview's lines as text.
+fn preview_text(app: &App) -> String {
+    app.preview
+        .as_ref()
+        .unwrap()
+        .lines()
+        .iter()
+        .map(|l| match &l.note {
+            Some(note) => format!("{}  {note}\n", l.text),
+            None => format!("{}\n", l.text),
+        })
+        .collect()
+}
+
+/// A file of 100 lines of base64 and a bit, named in Cyrillic.
+fn attach_report(app: &mut App, dir: &std::path::Path) {
+    let path = dir.join("отчёт за март.pdf");
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.extend((0..57 * 100u32).map(|i| u8::try_from(i % 251).unwrap()));
+    std::fs::write(&path, bytes).unwrap();
+    let file = smtpwire::mail::Attachment::open(&path).unwrap();
+    app.update(Msg::Attached(Ok(file)));
+}
+
+#[test]
+fn snapshot_preview_without_a_session() {
+    let (mut app, _) = filled();
+    preview(&mut app);
+    let text = preview_text(&app);
+    assert!(
+        text.contains("not connected: built as for a server offering SIZE, 8BITMIME and SMTPUTF8"),
+        "{text}"
+    );
+    // Bcc is in the envelope only.
+    assert!(
+        text.contains("RCPT TO:<secret@example.org>  Bcc: in the envelope only, in no header"),
+        "{text}"
+    );
+    assert!(!text.to_ascii_lowercase().contains("bcc: =?"), "{text}");
+    assert!(text.contains("Subject: =?utf-8?B?"), "{text}");
+    assert!(text.contains("\nЗдравствуйте, Мария!\n"), "{text}");
+    assert!(text.ends_with("\n.\n"), "{text}");
+    both_sizes(&mut app, "preview");
+}
+
+#[test]
+fn snapshot_preview_for_the_open_session_with_a_file_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = connected();
+    attach_report(&mut app, dir.path());
+    preview(&mut app);
+    let text = preview_text(&app);
+    assert!(
+        text.contains(
+            "built for mail.example.org:587: SIZE 9.8 MiB, 8BITMIME, SMTPUTF8, PIPELINING"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("base64  — application/pdf, 5.6 KiB: a file always goes in base64"),
+        "{text}"
+    );
+    assert!(
+        text.contains("… 97 more lines of base64 (отчёт за март.pdf, 5.6 KiB) …"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the server takes up to 10 240 000 bytes (9.8 MiB): 0%"),
+        "{text}"
+    );
+    key(&mut app, Key::plain(KeyCode::End));
+    both_sizes(&mut app, "preview_end");
+}
+
+#[test]
+fn the_preview_scrolls_closes_and_sends_what_it_showed() {
+    let (mut app, _) = filled();
+    preview(&mut app);
+    // Drawn once, so the view knows its page.
+    screen(&app, 80, 24);
+    let top = screen(&app, 80, 24);
+    key(&mut app, Key::plain(KeyCode::PageDown));
+    let paged = screen(&app, 80, 24);
+    assert_ne!(top, paged);
+    key(&mut app, Key::plain(KeyCode::Home));
+    assert_eq!(screen(&app, 80, 24), top);
+    app.update(Msg::Wheel(Wheel::Down));
+    assert_ne!(screen(&app, 80, 24), top, "the wheel scrolls the preview");
+    // Typing does nothing to the letter while it is open.
+    key(&mut app, Key::char('x'));
+    assert!(!app.compose.body_text().contains('x'));
+    // Esc closes; so does F6.
+    key(&mut app, Key::plain(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+    assert!(app.preview.is_none());
+    preview(&mut app);
+    key(&mut app, Key::plain(KeyCode::F(6)));
+    assert_eq!(app.overlay, None);
+    // Ctrl+S from the preview sends, with the Date and Message-ID shown.
+    preview(&mut app);
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("no send: {:?}", app.status)
+    };
+    assert_eq!(submission.stamp.unwrap().unique, "preview.1");
+    assert_eq!(app.overlay, None);
+}
+
+#[test]
+fn ctrl_s_from_the_preview_asks_about_lint_first_and_keeps_the_stamp() {
+    let (mut app, _) = app_with(
+        settings(),
+        DraftInput {
+            subject: String::new(),
+            ..cyrillic()
+        },
+    );
+    preview(&mut app);
+    assert!(preview_text(&app).contains("! "), "{}", preview_text(&app));
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert!(matches!(app.overlay, Some(Overlay::Lint(_))));
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("no send")
+    };
+    assert_eq!(submission.stamp.unwrap().unique, "preview.1");
+    // A later send from the form gets a stamp of its own.
+    worker(&mut app, WorkerEvent::Done(Outcome::Cancelled));
+    key(&mut app, Key::plain(KeyCode::Esc));
+    key(&mut app, Key::ctrl('s'));
+    let Some(Action::Job(Job::Send(submission))) = key(&mut app, Key::ctrl('s')) else {
+        panic!("no send")
+    };
+    assert!(submission.stamp.is_none());
+}
+
+#[test]
+fn an_invalid_letter_opens_no_preview_but_shows_its_errors() {
+    let (mut app, _) = app_with(
+        settings(),
+        DraftInput {
+            from: "ivan".into(),
+            to: "a@example.org, b@@example.org".into(),
+            ..DraftInput::default()
+        },
+    );
+    assert!(key(&mut app, Key::plain(KeyCode::F(6))).is_none());
+    assert_eq!(app.overlay, None);
+    assert!(app.compose.error(ComposeField::From).is_some());
+    assert!(app.compose.error(ComposeField::To).is_some());
+    assert_eq!(app.focus, Focus::Compose(ComposeField::From));
+    let status = app.status.as_ref().unwrap();
+    assert_eq!(status.tone, Tone::Error);
+    assert!(
+        status
+            .text
+            .starts_with("no preview: the letter has 2 problems"),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn a_preview_that_arrives_after_esc_is_dropped() {
+    let (mut app, _) = filled();
+    let Some(Action::Preview { id, request }) = key(&mut app, Key::plain(KeyCode::F(6))) else {
+        panic!("no preview")
+    };
+    assert!(screen(&app, 80, 24).contains("building the letter"));
+    key(&mut app, Key::plain(KeyCode::Esc));
+    let late = || Ok(Box::new(request.build(preview_stamp())));
+    app.update(Msg::Previewed { id, result: late() });
+    assert_eq!(app.overlay, None);
+    assert!(app.preview.is_none());
+    // Nor is it taken for the answer to the next F6.
+    let Some(Action::Preview { id: next, .. }) = key(&mut app, Key::plain(KeyCode::F(6))) else {
+        panic!("no preview")
+    };
+    app.update(Msg::Previewed { id, result: late() });
+    assert!(app.preview.as_ref().unwrap().is_building());
+    key(&mut app, Key::plain(KeyCode::Esc));
+    // A build that failed is said.
+    let Some(Action::Preview { id, .. }) = key(&mut app, Key::plain(KeyCode::F(6))) else {
+        panic!("no preview")
+    };
+    assert!(id > next);
+    app.update(Msg::Previewed {
+        id,
+        result: Err("building it did not finish: panicked".into()),
+    });
+    assert_eq!(app.overlay, None);
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("no preview: building")
+    );
 }
