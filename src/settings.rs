@@ -376,7 +376,7 @@ settings! {
     /// A file whose text goes under "-- " in every new letter.
     [long, value_name = "PATH"]
     SignatureFile / signature_file: PathBuf,
-    /// A command that prints "address<TAB>name" lines for a query ("%s"),
+    /// A command that prints "address, tab, name" lines for a query ("%s"),
     /// for completing To, Cc and Bcc (as aerc's address-book-cmd).
     [long, value_name = "CMD"]
     AddressBookCommand / address_book_command: String,
