@@ -217,12 +217,19 @@ where
 /// and an annotation is recognised by its shape). Lines that are neither
 /// are skipped and counted.
 pub fn read(text: &str) -> (Vec<(LogLine, Option<Stage>)>, usize) {
+    let mut out = Vec::new();
+    let skipped = read_each(text, |line, stage| out.push((line, stage)));
+    (out, skipped)
+}
+
+/// [`read`], handing each line over as it is read (a million lines are
+/// never held twice); the number of lines skipped.
+pub fn read_each(text: &str, mut each: impl FnMut(LogLine, Option<Stage>)) -> usize {
     let jsonl = text
         .lines()
         .find(|l| !l.trim().is_empty())
         .is_some_and(|l| l.trim_start().starts_with('{'));
     let mut skipped = 0;
-    let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let read = if jsonl {
             read_jsonl(line)
@@ -230,11 +237,11 @@ pub fn read(text: &str) -> (Vec<(LogLine, Option<Stage>)>, usize) {
             read_text(line).map(|l| (l, None))
         };
         match read {
-            Some(read) => out.push(read),
+            Some((line, stage)) => each(line, stage),
             None => skipped += 1,
         }
     }
-    (out, skipped)
+    skipped
 }
 
 /// The stage named by [`Stage::key`].

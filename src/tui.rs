@@ -37,8 +37,21 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     app.compose.attachments = Attachments::new(startup.attachments);
     app.place_signature();
     app.update(tick());
-    for (line, stage) in startup.opened_log {
-        app.log.push_staged(&line, stage);
+    if let Some((path, bytes)) = startup.opened_log {
+        let skipped = crate::export::read_each(&String::from_utf8_lossy(&bytes), |line, stage| {
+            app.log.push_staged(&line, stage);
+        });
+        drop(bytes);
+        app.note(&format!(
+            "opened {} lines from {}{}; F3 and Enter inspect them",
+            app.log.len(),
+            path.display(),
+            if skipped > 0 {
+                format!(" ({skipped} lines that are not log lines skipped)")
+            } else {
+                String::new()
+            }
+        ));
     }
     for note in startup.notes {
         match note {

@@ -44,8 +44,9 @@ pub struct Startup {
     pub context: Context,
     /// The `--transcript` file, open for appending.
     pub transcript: Option<File>,
-    /// The lines of `--open-log FILE`, each with its stage.
-    pub opened_log: Vec<(crate::smtp::LogLine, Option<crate::smtp::Stage>)>,
+    /// `--open-log FILE`: its name and its bytes, read into the log once
+    /// the app exists.
+    pub opened_log: Option<(PathBuf, Vec<u8>)>,
     /// What to tell the user first.
     pub notes: Vec<Note>,
 }
@@ -199,27 +200,16 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
         None => crate::addresses::History::default(),
     };
     let opened_log = match &options.open_log {
-        None => Vec::new(),
-        Some(path) => {
-            let text = std::fs::read(path).map_err(|e| {
+        None => None,
+        Some(path) => Some((
+            path.clone(),
+            std::fs::read(path).map_err(|e| {
                 Failure::new(
                     exit::NOINPUT,
                     format!("cannot read the log {}: {e}", path.display()),
                 )
-            })?;
-            let (lines, skipped) = crate::export::read(&String::from_utf8_lossy(&text));
-            notes.push(Note::Info(format!(
-                "opened {} lines from {}{}; F3 and Enter inspect them",
-                lines.len(),
-                path.display(),
-                if skipped > 0 {
-                    format!(" ({skipped} lines that are not log lines skipped)")
-                } else {
-                    String::new()
-                }
-            )));
-            lines
-        }
+            })?,
+        )),
     };
     let context = Context {
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
