@@ -13,6 +13,7 @@ pub mod compose;
 mod jobs;
 mod keys;
 pub mod line;
+pub mod manual;
 pub mod settings;
 pub mod transcript;
 
@@ -28,6 +29,7 @@ pub use self::{
     complete::Completion,
     compose::{ComposeField, ComposeForm, StoredDraft},
     jobs::setting_name,
+    manual::Manual,
     settings::{Login, SettingsField, SettingsForm},
     transcript::ProtocolLog,
 };
@@ -280,6 +282,8 @@ pub enum Focus {
     Settings(SettingsField),
     /// The protocol log.
     Log,
+    /// The manual-mode prompt under the log (F7).
+    Manual,
 }
 
 /// What a job does.
@@ -291,6 +295,8 @@ pub enum JobKind {
     Send,
     /// QUIT.
     Disconnect,
+    /// A line typed in manual mode.
+    Typed,
 }
 
 /// The job the worker is doing.
@@ -348,6 +354,10 @@ pub enum Overlay {
     },
     /// Discard the unsent letter for a new one?
     ConfirmNew,
+    /// Ctrl+S with a transaction typed by hand open: RSET and send?
+    OpenTransaction,
+    /// Esc (or Ctrl+D) in message data typed by hand: drop the connection?
+    DropData,
     /// F5: a path to attach, with Tab completion.
     Attach(AttachPrompt),
 }
@@ -401,6 +411,8 @@ pub struct App {
     pub settings: SettingsForm,
     /// The protocol log.
     pub log: ProtocolLog,
+    /// Manual mode: the prompt, its history, the session's typed state.
+    pub manual: Manual,
     /// Where the focus is.
     pub focus: Focus,
     /// The window over the screen, if any.
@@ -496,6 +508,7 @@ impl App {
             compose,
             settings: settings_form,
             log: ProtocolLog::default(),
+            manual: Manual::default(),
             focus: Focus::Compose(first),
             overlay: None,
             session: SessionState::Closed,
@@ -656,8 +669,7 @@ impl App {
                 // Pasted text may be a password: wiped once it is in its
                 // field (the field keeps the only copy).
                 let text = zeroize::Zeroizing::new(text);
-                self.paste(&text);
-                None
+                self.paste(&text)
             }
             Msg::Wheel(Wheel::Up) => {
                 self.log.up(WHEEL_LINES);

@@ -7,6 +7,7 @@
 //! the log gets its own column on the right.
 
 mod compose;
+mod manual;
 mod overlay;
 mod settings;
 mod status;
@@ -52,7 +53,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let cursor = app.overlay.is_none();
     settings::draw(frame, panes.settings, app, theme, cursor);
     let anchor = compose::draw(frame, panes.compose, app, theme, cursor);
-    transcript::draw(frame, panes.log, app, theme);
+    let (log, prompt) = manual::split(panes.log, app);
+    transcript::draw(frame, log, app, theme);
+    if let Some(prompt) = prompt {
+        manual::draw(frame, prompt, app, theme, cursor);
+    }
     if let (Some(anchor), true) = (anchor, cursor) {
         compose::completion(frame, main, anchor, app, theme);
     }
