@@ -4,14 +4,19 @@
 
 use std::time::Duration;
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use smtpwire::smtp::{
     Credentials, Dir, Envelope, Error, ManualState, Mechanism, Security, Session, Transaction,
     scrub::WITHHELD,
 };
 use tokio::task::JoinHandle;
 
-use crate::support::{
-    Events, Outcome, PASSWORD, Script, Step, assert_no_secret, config, connector, serve,
+use crate::{
+    support::{
+        Events, Outcome, PASSWORD, Script, Step, assert_no_secret, config, connector,
+        loopback_server, serve, test_pki,
+    },
+    wired::{self, Input, ctrl},
 };
 
 const EHLO: Step = Step::Expect("EHLO client.example.org");
@@ -466,4 +471,131 @@ async fn starttls_typed_on_a_plain_session_upgrades_and_says_ehlo_again() {
     assert_eq!(code(&mut session, "NOOP").await, 250);
     seen(task).await;
     assert!(events.rendered().contains("TLS established"));
+}
+
+fn plain_key(code: KeyCode) -> Input {
+    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// Keys for a typed line and Enter.
+fn line_keys(text: &str) -> Vec<Input> {
+    text.chars()
+        .map(|c| plain_key(KeyCode::Char(c)))
+        .chain([plain_key(KeyCode::Enter)])
+        .collect()
+}
+
+/// The composer's real loop and worker against the scripted server: a
+/// plain session, STARTTLS typed by hand (upgraded, EHLO again), AUTH
+/// LOGIN through the prompts against a server that echoes the password,
+/// a letter typed by hand with a dot line, and QUIT (Ctrl+D) after Esc.
+#[tokio::test]
+async fn typed_starttls_auth_and_data_through_the_real_loop() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let user = Box::leak(b64.encode("bob@example.org").into_boxed_str());
+    let pass = Box::leak(b64.encode(PASSWORD).into_boxed_str());
+    let echo = Box::leak(format!("235 2.7.0 hello {PASSWORD}").into_boxed_str());
+    let (addr, server) = loopback_server(
+        None,
+        vec![
+            Step::Reply("220 fake.example.org ESMTP"),
+            EHLO,
+            Step::Reply("250-fake.example.org\n250 STARTTLS"),
+            Step::Expect("STARTTLS"),
+            Step::Reply("220 2.0.0 Ready to start TLS"),
+            Step::StartTls,
+            EHLO,
+            Step::Reply("250-fake.example.org\n250-AUTH LOGIN\n250 SIZE 1000000"),
+            Step::Expect("AUTH LOGIN"),
+            Step::Reply("334 VXNlcm5hbWU6"),
+            Step::Expect(user),
+            Step::Reply("334 UGFzc3dvcmQ6"),
+            Step::Expect(pass),
+            Step::Reply(echo),
+            Step::Expect("MAIL FROM:<a@example.org>"),
+            Step::Reply("250 2.1.0 Ok"),
+            Step::Expect("RCPT TO:<b@example.org>"),
+            Step::Reply("250 2.1.5 Ok"),
+            Step::Expect("DATA"),
+            Step::Reply("354 go ahead"),
+            Step::ReadData,
+            Step::Reply("250 2.0.0 Ok: queued as TYPED"),
+            Step::Expect("QUIT"),
+            Step::Reply("221 2.0.0 Bye"),
+            Step::Close,
+        ],
+    )
+    .await;
+    let settings = smtpwire::settings::Settings {
+        ca_file: Some(test_pki().ca_file.clone()),
+        allow_insecure_auth: Some(false),
+        ..wired::settings(addr.port())
+    };
+    let mut steps = vec![ctrl('o'), Input::Done];
+    steps.push(plain_key(KeyCode::F(7)));
+    for (line, replies) in [
+        ("STARTTLS", true),
+        ("AUTH LOGIN", false),
+        ("bob@example.org", false),
+        (PASSWORD, true),
+        ("MAIL FROM:<a@example.org>", true),
+        ("RCPT TO:<b@example.org>", true),
+        ("DATA", true),
+        ("Subject: typed", true),
+        ("", true),
+        (".dot line", true),
+        (".", true),
+    ] {
+        steps.extend(line_keys(line));
+        if replies {
+            steps.push(Input::Done);
+        }
+    }
+    steps.push(plain_key(KeyCode::Esc));
+    steps.push(ctrl('d'));
+    steps.push(Input::Done);
+    let (runner, terminal) = wired::run_with(
+        settings,
+        smtpwire::app::Context::default(),
+        smtpwire::mail::DraftInput::default(),
+        steps,
+    )
+    .await;
+    let seen = match server.await.unwrap() {
+        Ok(seen) => seen,
+        Err(diff) => panic!("the fake server's script broke:\n{diff}"),
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&seen.data[0]),
+        "Subject: typed\r\n\r\n..dot line\r\n"
+    );
+    let app = runner.app();
+    let log = wired::log(app);
+    for expected in [
+        "C: STARTTLS",
+        "TLS established",
+        "C: <username redacted>",
+        "C: <password redacted>",
+        &format!("S: 235 2.7.0 {WITHHELD}"),
+        "C: ..dot line",
+        "S: 250 2.0.0 Ok: queued as TYPED",
+        "S: 221 2.0.0 Bye",
+    ] {
+        assert!(log.contains(expected), "{expected} in\n{log}");
+    }
+    assert_no_secret(&log);
+    assert_no_secret(&wired::screen(&terminal));
+    assert!(!app.session_open() && !app.manual.open);
+    // The password never entered the history.
+    assert_eq!(
+        app.manual.history(),
+        [
+            "STARTTLS",
+            "AUTH LOGIN",
+            "MAIL FROM:<a@example.org>",
+            "RCPT TO:<b@example.org>",
+            "DATA"
+        ]
+    );
 }
