@@ -415,7 +415,9 @@ impl App {
                     .unwrap_or_default();
                 self.set_status(
                     Tone::Success,
-                    &format!("connected{login}; Ctrl+S sends, Ctrl+D ends the session"),
+                    &format!(
+                        "connected{login}; Ctrl+S sends, F7 types SMTP, Ctrl+D ends the session"
+                    ),
                 );
             }
             Outcome::Sent {

@@ -233,6 +233,7 @@ impl App {
         if self.manual.ask.take().is_some() {
             self.manual_restore_aside();
         }
+        self.manual.secret.clear();
         self.manual.open = false;
         let back = self
             .manual
@@ -298,6 +299,18 @@ impl App {
     fn manual_enter(&mut self) -> Option<Action> {
         if matches!(self.manual.mode(), Mode::Password | Mode::Answer) {
             return self.manual_secret();
+        }
+        if self
+            .job
+            .as_ref()
+            .is_some_and(|job| job.kind != JobKind::Typed)
+        {
+            // Kept in the field for when the job is done.
+            self.set_status(
+                Tone::Warning,
+                "busy: wait for the running job, or press Esc to cancel it",
+            );
+            return None;
         }
         let line = self.manual.input.text().to_owned();
         if self.manual.mode() == Mode::Command && line.trim().is_empty() {

@@ -401,6 +401,19 @@ impl Session {
     }
 
     async fn command_line(&mut self, line: &str) -> Result<Reply, Error> {
+        if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("BDAT"))
+        {
+            // BDAT's octets follow the command unanswered; a prompt of
+            // lines cannot count them.
+            return Err(Error::Unsendable {
+                reason: "BDAT (CHUNKING) sends raw octets after the command, which manual \
+                         mode cannot type; use DATA"
+                    .to_owned(),
+            });
+        }
         let verb = Verb::of(line);
         let stage = verb.stage();
         self.conn.transcript().stage(stage);

@@ -2026,3 +2026,19 @@ fn a_failed_typed_line_stops_the_paste_and_says_why() {
         "no answer from the server within 300 s during a typed command"
     );
 }
+
+#[test]
+fn enter_while_another_job_runs_keeps_the_line() {
+    let (mut app, _) = manual();
+    assert!(matches!(
+        key(&mut app, Key::ctrl('s')),
+        Some(Action::Job(Job::Send(_)))
+    ));
+    typed(&mut app, "NOOP");
+    assert!(enter(&mut app).is_none());
+    assert_eq!(app.manual.input.text(), "NOOP");
+    assert_eq!(app.status.as_ref().unwrap().tone, Tone::Warning);
+    worker(&mut app, WorkerEvent::Done(sent_delivery()));
+    key(&mut app, Key::plain(KeyCode::Enter)); // closes the results window
+    assert_eq!(typed_line(enter(&mut app)), "NOOP");
+}
