@@ -17,7 +17,7 @@
 //!   3207), the old capabilities and login forgotten.
 //! - AUTH PLAIN and LOGIN with the user and password asked for by the UI
 //!   run through [`Session::auth_by_hand`], redacted as the login is.
-//! - Before a letter goes out on the same session, [`Session::settle`]
+//! - Before a letter goes out on the same session, `Session::settle`
 //!   RSETs a transaction typed by hand, so its recipients never get the
 //!   letter, and ends an AUTH exchange left waiting; with message data open
 //!   the letter is refused (only the lone dot, or dropping the connection,
