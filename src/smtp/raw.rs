@@ -268,6 +268,13 @@ impl Session {
         if self.manual.in_data() {
             return Err(Error::DataUnfinished);
         }
+        if self.manual.challenge {
+            // Its AUTH line would be read as the answer the server waits for.
+            return Err(Error::Unsendable {
+                reason: "the server waits for the answer to the AUTH before (\"*\" gives up)"
+                    .to_owned(),
+            });
+        }
         let transcript = self.conn.transcript();
         transcript.add_secret(credentials.password());
         transcript.add_secret(&credentials.plain_blob());
