@@ -15,6 +15,7 @@ mod inspect;
 mod jobs;
 mod keys;
 pub mod line;
+pub mod manual;
 pub mod preview;
 pub mod settings;
 pub mod transcript;
@@ -33,6 +34,7 @@ pub use self::{
     compose::{ComposeField, ComposeForm, StoredDraft},
     inspect::{Inspector, LetterView},
     jobs::setting_name,
+    manual::Manual,
     preview::{LineKind, PreviewLine, PreviewView},
     settings::{Login, SettingsField, SettingsForm},
     transcript::ProtocolLog,
@@ -309,6 +311,8 @@ pub enum Focus {
     Settings(SettingsField),
     /// The protocol log.
     Log,
+    /// The manual-mode prompt under the log (F7).
+    Manual,
 }
 
 /// What a job does.
@@ -320,6 +324,8 @@ pub enum JobKind {
     Send,
     /// QUIT.
     Disconnect,
+    /// A line typed in manual mode.
+    Typed,
 }
 
 /// The job the worker is doing.
@@ -377,6 +383,10 @@ pub enum Overlay {
     },
     /// Discard the unsent letter for a new one?
     ConfirmNew,
+    /// Ctrl+S with a transaction typed by hand open: RSET and send?
+    OpenTransaction,
+    /// Esc (or Ctrl+D) in message data typed by hand: drop the connection?
+    DropData,
     /// F5: a path to attach, with Tab completion.
     Attach(AttachPrompt),
     /// F6: the letter as it would go out (its state is [`App::preview`]).
@@ -440,6 +450,8 @@ pub struct App {
     pub settings: SettingsForm,
     /// The protocol log.
     pub log: ProtocolLog,
+    /// Manual mode: the prompt, its history, the session's typed state.
+    pub manual: Manual,
     /// Where the focus is.
     pub focus: Focus,
     /// The window over the screen, if any.
@@ -550,6 +562,7 @@ impl App {
             compose,
             settings: settings_form,
             log: ProtocolLog::default(),
+            manual: Manual::default(),
             focus: Focus::Compose(first),
             overlay: None,
             session: SessionState::Closed,
@@ -717,8 +730,7 @@ impl App {
                 // Pasted text may be a password: wiped once it is in its
                 // field (the field keeps the only copy).
                 let text = zeroize::Zeroizing::new(text);
-                self.paste(&text);
-                None
+                self.paste(&text)
             }
             Msg::Wheel(wheel) => {
                 match (&mut self.preview, wheel) {

@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | `time` | always | RFC 3339 / ISO 8601 local time with milliseconds, date and UTC offset: `2026-05-01T08:41:02.139+02:00` |
 //! | `dir` | always | `client`, `server`, `note` or `error` |
-//! | `stage` | when known | the engine's stage when the line was written or read ([`Stage::key`]: `connect`, `tls`, `greeting`, `ehlo`, `starttls`, `auth`, `mail`, `rcpt`, `data`, `message`, `final_reply`, `rset`, `quit`) |
+//! | `stage` | when known | the engine's stage when the line was written or read ([`Stage::key`]: `connect`, `tls`, `greeting`, `ehlo`, `starttls`, `auth`, `mail`, `rcpt`, `data`, `message`, `final_reply`, `rset`, `quit`, `command`) |
 //! | `text` | always | the line's text, as in the text format (for server lines with the reply code) |
 //! | `code` | server lines | the reply code, e.g. `250` |
 //! | `enhanced` | server lines that have one | the enhanced status code (RFC 3463), e.g. `"2.1.5"` |

@@ -20,6 +20,7 @@ pub mod command;
 mod config;
 pub mod connection;
 pub mod error;
+pub mod raw;
 pub mod reply;
 pub mod scrub;
 mod session;
@@ -40,6 +41,7 @@ pub use self::{
     config::{Security, SessionConfig},
     connection::{Connection, Timeouts},
     error::{Advice, Error},
+    raw::{ManualState, Transaction},
     reply::{Code, Enhanced, Reply, Severity},
     session::Session,
     timeline::{Phase, Timeline},

@@ -8,6 +8,7 @@
 
 mod compose;
 mod inspect;
+mod manual;
 mod overlay;
 mod preview;
 mod settings;
@@ -54,7 +55,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let cursor = app.overlay.is_none();
     settings::draw(frame, panes.settings, app, theme, cursor);
     let anchor = compose::draw(frame, panes.compose, app, theme, cursor);
-    transcript::draw(frame, panes.log, app, theme);
+    let (log, prompt) = manual::split(panes.log, app);
+    transcript::draw(frame, log, app, theme);
+    if let Some(prompt) = prompt {
+        manual::draw(frame, prompt, app, theme, cursor);
+    }
     if let (Some(anchor), true) = (anchor, cursor) {
         compose::completion(frame, main, anchor, app, theme);
     }

@@ -24,8 +24,8 @@ use crate::{
     sent::{self, CopyOutcome, Origin, Queue, SameAccount, SentTarget},
     settings::Settings,
     smtp::{
-        self, Capabilities, Credentials, Delivery, Event, LogLine, Reply, Session, SessionConfig,
-        Stage, Transcript, tls::Tls,
+        self, Capabilities, Credentials, Delivery, Event, LogLine, ManualState, Mechanism, Reply,
+        Session, SessionConfig, Stage, Transcript, tls::Tls,
     },
     submit,
 };
@@ -125,8 +125,46 @@ pub enum Job {
     Send(Box<Submission>),
     /// QUIT the open session.
     Disconnect,
+    /// What was typed in manual mode (F7), for the open session.
+    Typed(Typed),
     /// Cancel the running job (its connection is dropped).
     Cancel,
+}
+
+/// What was typed in manual mode, for the open session.
+pub enum Typed {
+    /// A command line, a line of message data after the 354, or the
+    /// lone `.` that ends it.
+    Line(String),
+    /// The answer to a 334 the server sent a typed AUTH: a credential
+    /// (wiped when dropped, never shown).
+    Answer(zeroize::Zeroizing<String>),
+    /// AUTH PLAIN or LOGIN with the user and password from the prompts.
+    Auth {
+        /// PLAIN or LOGIN.
+        mechanism: Mechanism,
+        /// What the prompts were given (`Debug` redacts the password).
+        credentials: Credentials,
+    },
+    /// Drop the connection: the only way to abandon message data typed by
+    /// hand (SMTP has no abort).
+    Drop,
+}
+
+/// By hand: a typed line may hold a credential (`AUTH PLAIN <blob>`), and
+/// `Job`'s `Debug` can reach the log.
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Typed::Line(line) => write!(f, "Typed::Line({} chars)", line.chars().count()),
+            Typed::Answer(_) => f.write_str("Typed::Answer(..)"),
+            Typed::Auth {
+                mechanism,
+                credentials,
+            } => write!(f, "Typed::Auth({mechanism}, {credentials:?})"),
+            Typed::Drop => f.write_str("Typed::Drop"),
+        }
+    }
 }
 
 /// Why a job failed.
@@ -160,6 +198,12 @@ pub enum Outcome {
         /// The 221 (or whatever the server said).
         reply: Reply,
     },
+    /// A typed line went out (after `Typed`): the server's reply, or none
+    /// (a line of message data, a dropped connection).
+    Typed {
+        /// What the server answered.
+        reply: Option<Reply>,
+    },
     /// Nothing to do (e.g. `Disconnect` without a session).
     Nothing,
     /// The job failed.
@@ -191,9 +235,13 @@ pub enum WorkerEvent {
     Line(LogLine),
     /// The running job moved to a stage.
     Stage(Stage),
-    /// The session opened or closed.
+    /// The session opened or closed (or, open, changed what it offers).
     Session(SessionState),
-    /// The job ended; exactly one per `Connect`, `Send` and `Disconnect`.
+    /// Where the open session stands after what was typed by hand (and
+    /// after each job on it): transaction, login, a waiting AUTH.
+    Manual(ManualState),
+    /// The job ended; exactly one per `Connect`, `Send`, `Disconnect` and
+    /// `Typed`.
     Done(Outcome),
     /// The copy in Sent, after a send.
     Copy(CopyReport),
@@ -238,6 +286,7 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
                 worker.cancellable(&mut jobs, Work::Send(submission)).await
             }
             Job::Disconnect => worker.cancellable(&mut jobs, Work::Disconnect).await,
+            Job::Typed(typed) => worker.cancellable(&mut jobs, Work::Typed(typed)).await,
         };
         let closed = outcome.is_none();
         let letter = worker.letter.take();
@@ -284,6 +333,7 @@ enum Work {
     Connect(Box<Connect>),
     Send(Box<Submission>),
     Disconnect,
+    Typed(Typed),
 }
 
 struct Worker {
@@ -401,6 +451,7 @@ async fn perform(
             }
         }
         Work::Send(submission) => send(events, slot, tls, letter, *submission).await,
+        Work::Typed(typed) => typed_job(events, slot, tls, typed).await,
         Work::Disconnect => match slot.take() {
             None => {
                 transcript_on(events).note("no open session");
@@ -430,7 +481,87 @@ async fn open(events: &Events, tls: &mut TlsCache, connect: &Connect) -> Result<
             tls: session.tls_description().map(str::to_owned),
         }),
     );
+    emit(events, WorkerEvent::Manual(session.manual_state()));
     Ok(session)
+}
+
+/// A line typed in manual mode, on the open session; the session's new
+/// state (or its end) is reported before the job's `Done`.
+async fn typed_job(
+    events: &Events,
+    slot: &mut Option<(Session, Connect)>,
+    tls: &mut TlsCache,
+    typed: Typed,
+) -> Outcome {
+    let Some((mut session, connect)) = slot.take() else {
+        transcript_on(events).note("no open session (Ctrl+O connects first)");
+        return Outcome::Nothing;
+    };
+    let offered = (session.capabilities().clone(), session.is_encrypted());
+    let (session, result) = match typed {
+        Typed::Drop => {
+            drop(session);
+            transcript_on(events).note(
+                "the connection is dropped (SMTP has no other way to abandon DATA); \
+                 the server discards the unfinished letter",
+            );
+            emit(events, WorkerEvent::Session(SessionState::Closed));
+            return Outcome::Typed { reply: None };
+        }
+        Typed::Line(line) if session.wants_upgrade(&line) => {
+            let tls = match tls.get(&connect.resolved.trust) {
+                Ok(tls) => tls,
+                Err(failure) => {
+                    session.transcript().error(&failure.to_string());
+                    *slot = Some((session, connect));
+                    return Outcome::Failed(failure);
+                }
+            };
+            let config = connect.config();
+            let (session, result) = session
+                .starttls_by_hand(&tls, config.bare_host(), &config.helo)
+                .await;
+            (session, result.map(Some))
+        }
+        Typed::Line(line) => {
+            let result = session.raw(&line).await;
+            (Some(session), result)
+        }
+        Typed::Answer(answer) => {
+            let result = session.raw(&answer).await;
+            (Some(session), result)
+        }
+        Typed::Auth {
+            mechanism,
+            credentials,
+        } => {
+            let allow = connect.resolved.allow_insecure_auth;
+            let result = session.auth_by_hand(mechanism, &credentials, allow).await;
+            (Some(session), result.map(Some))
+        }
+    };
+    match session {
+        Some(session) if !session.is_broken() => {
+            if (session.capabilities(), session.is_encrypted()) != (&offered.0, offered.1) {
+                emit(
+                    events,
+                    WorkerEvent::Session(SessionState::Open {
+                        server: connect.resolved.server(),
+                        capabilities: session.capabilities().clone(),
+                        tls: session.tls_description().map(str::to_owned),
+                    }),
+                );
+            }
+            emit(events, WorkerEvent::Manual(session.manual_state()));
+            *slot = Some((session, connect));
+        }
+        // Closed by a typed QUIT, broken, or consumed by a failed upgrade.
+        _ => emit(events, WorkerEvent::Session(SessionState::Closed)),
+    }
+    match result {
+        Ok(reply) => Outcome::Typed { reply },
+        Err(e) => Outcome::Failed(e.into()),
+    }
 }
 
 /// Sends through the open session when it still serves, else a new one.
@@ -496,6 +627,9 @@ async fn send(
     if session.is_broken() {
         slot.take();
         emit(events, WorkerEvent::Session(SessionState::Closed));
+    } else {
+        // A transaction typed by hand was RSET before the letter.
+        emit(events, WorkerEvent::Manual(session.manual_state()));
     }
     let Some(first) = prepared.letters.first() else {
         return Outcome::Failed(smtp::Error::Broken.into());

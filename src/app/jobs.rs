@@ -53,11 +53,16 @@ impl App {
             self.set_status(Tone::Info, "no open session (Ctrl+O connects)");
             return None;
         }
+        if self.manual.state.in_data() {
+            // QUIT would be read as part of the letter typed by hand.
+            self.overlay = Some(Overlay::DropData);
+            return None;
+        }
         Some(self.start_job(JobKind::Disconnect, Job::Disconnect))
     }
 
     pub(super) fn send(&mut self, confirmed: bool) -> Option<Action> {
-        if self.busy() {
+        if self.busy() || (!confirmed && self.typed_in_the_way()) {
             return None;
         }
         let (draft, attachments) = self.checked_letter("not sent")?;
@@ -335,10 +340,14 @@ impl App {
         let connect = match &job {
             Job::Connect(connect) => Some(connect.as_ref()),
             Job::Send(submission) => Some(&submission.connect),
-            Job::Disconnect | Job::Cancel => None,
+            Job::Disconnect | Job::Typed(_) | Job::Cancel => None,
         };
         let server = match (&self.session, connect) {
-            (SessionState::Open { server, .. }, _) if kind == JobKind::Disconnect => server.clone(),
+            (SessionState::Open { server, .. }, _)
+                if matches!(kind, JobKind::Disconnect | JobKind::Typed) =>
+            {
+                server.clone()
+            }
             (_, Some(connect)) => match connect.resolved.provider {
                 // The status line says where the host came from.
                 Some(p) => format!("{} ({} preset)", connect.resolved.server(), p.name),
@@ -384,8 +393,17 @@ impl App {
                     job.stage = Some(stage);
                 }
             }
+            WorkerEvent::Manual(state) => self.manual_state(state),
             WorkerEvent::Session(state) => {
-                if let SessionState::Open {
+                if let SessionState::Open { capabilities, .. } = &state
+                    && self.session_open()
+                {
+                    // Open already: a typed EHLO or STARTTLS changed it.
+                    self.note(&format!(
+                        "the server now offers {}",
+                        capabilities.summary().join(", ")
+                    ));
+                } else if let SessionState::Open {
                     server,
                     capabilities,
                     tls,
@@ -401,6 +419,9 @@ impl App {
                     }
                     self.note(&text);
                 }
+                if state == SessionState::Closed {
+                    self.manual_session_closed();
+                }
                 self.session = state;
             }
             WorkerEvent::Done(outcome) => return self.done(outcome),
@@ -412,7 +433,9 @@ impl App {
 
     pub(super) fn done(&mut self, outcome: Outcome) -> Option<Action> {
         let kind = self.job.take().map(|j| j.kind);
+        let mut next = None;
         match outcome {
+            Outcome::Typed { reply } => next = self.manual_reply(reply.as_ref()),
             Outcome::Connected => {
                 let login = self
                     .settings
@@ -422,7 +445,9 @@ impl App {
                     .unwrap_or_default();
                 self.set_status(
                     Tone::Success,
-                    &format!("connected{login}; Ctrl+S sends, Ctrl+D ends the session"),
+                    &format!(
+                        "connected{login}; Ctrl+S sends, F7 types SMTP, Ctrl+D ends the session"
+                    ),
                 );
             }
             Outcome::Sent {
@@ -441,7 +466,12 @@ impl App {
             Outcome::Cancelled => {
                 self.set_status(Tone::Warning, "cancelled; the connection was dropped");
             }
-            Outcome::Failed(failure) => self.failed(kind, &failure),
+            Outcome::Failed(failure) => {
+                if kind == Some(JobKind::Typed) {
+                    self.manual_failed();
+                }
+                self.failed(kind, &failure);
+            }
         }
         if self.quitting.is_some() {
             if self.copying.is_some() {
@@ -454,7 +484,7 @@ impl App {
             }
             return Some(Action::Quit);
         }
-        None
+        next
     }
 
     pub(super) fn sent_report(&mut self, delivery: Delivery, message_id: String) {
@@ -504,8 +534,14 @@ impl App {
             Some(JobKind::Connect) => "connect failed",
             Some(JobKind::Disconnect) => "QUIT failed",
             Some(JobKind::Send) | None => "not sent",
+            // The engine's words say it all ("not sent: …", "no answer…").
+            Some(JobKind::Typed) => "",
         };
-        let text = format!("{what}: {failure}");
+        let text = if what.is_empty() {
+            failure.to_string()
+        } else {
+            format!("{what}: {failure}")
+        };
         let logged_in = !self.settings.text(SettingKey::User).is_empty();
         let advice = match failure {
             Failure::Smtp(e) => explain::hint_for_error(e, logged_in),

@@ -26,6 +26,14 @@ impl App {
         if self.completion_key(&key) {
             return None;
         }
+        if key.code == KeyCode::F(7) {
+            return self.manual_toggle();
+        }
+        if self.focus == Focus::Manual
+            && let ControlFlow::Break(action) = self.manual_key(key)
+        {
+            return action;
+        }
         match key.code {
             KeyCode::F(1) => {
                 self.help_scroll = 0;
@@ -121,6 +129,8 @@ impl App {
                 KeyCode::Right => self.log.sideways(true),
                 _ => {}
             },
+            // Its keys are taken before the global ones.
+            Focus::Manual => {}
             Focus::Compose(field) => {
                 if field != ComposeField::Body {
                     match key.code {
@@ -165,7 +175,7 @@ impl App {
         None
     }
 
-    pub(super) fn paste(&mut self, text: &str) {
+    pub(super) fn paste(&mut self, text: &str) -> Option<Action> {
         match self.focus {
             Focus::Compose(field) => {
                 if self.compose.paste(field, text) {
@@ -175,8 +185,10 @@ impl App {
             Focus::Settings(field) => {
                 self.settings.paste(field, text);
             }
+            Focus::Manual => return self.manual_paste(text),
             Focus::Log => {}
         }
+        None
     }
 
     /// A key while a window is open: `Break` when the window took it,
@@ -239,6 +251,34 @@ impl App {
             }
             Overlay::Inspect(_) => ControlFlow::Break(self.inspector_key(&key)),
             Overlay::Command(_) => ControlFlow::Break(self.command_key(&key)),
+            Overlay::OpenTransaction => {
+                if yes || key.is_ctrl('s') {
+                    self.overlay = None;
+                    self.manual.rset_agreed = true;
+                    ControlFlow::Break(self.send(false))
+                } else {
+                    if no {
+                        self.overlay = None;
+                        self.set_status(
+                            Tone::Info,
+                            "not sent: the transaction typed by hand stays open",
+                        );
+                    }
+                    ControlFlow::Break(None)
+                }
+            }
+            Overlay::DropData => {
+                if yes && !self.busy() {
+                    self.overlay = None;
+                    return ControlFlow::Break(Some(
+                        self.start_job(JobKind::Typed, Job::Typed(crate::worker::Typed::Drop)),
+                    ));
+                }
+                if no {
+                    self.overlay = None;
+                }
+                ControlFlow::Break(None)
+            }
             Overlay::Results { .. } => {
                 // Any key closes it; keys other than these also do their job.
                 self.overlay = None;
@@ -311,6 +351,7 @@ impl App {
             Focus::Compose(f) => Focus::Compose(self.compose.step(f, forward)),
             Focus::Settings(f) => Focus::Settings(f.step(forward)),
             Focus::Log => self.before_log,
+            Focus::Manual => Focus::Compose(self.last_compose),
         };
         self.move_focus(target);
     }
@@ -330,12 +371,12 @@ impl App {
                     self.account_for_from();
                 }
             }
-            Focus::Log => {}
+            Focus::Log | Focus::Manual => {}
         }
         match target {
             Focus::Compose(f) => self.last_compose = f,
             Focus::Settings(f) => self.last_settings = f,
-            Focus::Log => {}
+            Focus::Log | Focus::Manual => {}
         }
         self.focus = target;
     }

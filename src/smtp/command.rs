@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::capabilities::Mechanism;
+use super::{capabilities::Mechanism, visible::visible};
 
 /// Parameters of MAIL FROM that depend on the letter and the server.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,6 +50,17 @@ pub enum Command<'a> {
     Noop,
     /// `QUIT`.
     Quit,
+    /// A command line typed by hand (manual mode), sent as typed. The
+    /// engine refuses CR, LF and NUL in it before it gets here.
+    Typed { line: &'a str },
+    /// A typed `AUTH mechanism initial-response`, sent as typed; the
+    /// response is a secret, so the log shows the mechanism only.
+    TypedAuth { line: &'a str, mechanism: &'a str },
+    /// A line of message data typed by hand after the 354: a leading `.`
+    /// is doubled on the wire (RFC 5321 §4.5.2).
+    DataLine { line: &'a str },
+    /// The lone `.` that ends message data typed by hand.
+    DataEnd,
 }
 
 impl Command<'_> {
@@ -62,6 +73,7 @@ impl Command<'_> {
                 initial: Some(_),
                 ..
             } | Command::AuthAnswer { .. }
+                | Command::TypedAuth { .. }
         )
     }
 
@@ -74,6 +86,19 @@ impl Command<'_> {
                 initial: Some(_),
             } => format!("AUTH {mechanism} <credentials redacted>"),
             Command::AuthAnswer { what, .. } => format!("<{what} redacted>"),
+            Command::TypedAuth { mechanism, .. } => {
+                format!(
+                    "{} <credentials redacted>",
+                    visible(&format!("AUTH {mechanism}"))
+                )
+            }
+            // What the user typed: our own words, but any control character
+            // in them is shown escaped, as server text is.
+            Command::Typed { line } => visible(line).into_owned(),
+            Command::DataLine { line } => {
+                let stuffed = if line.starts_with('.') { "." } else { "" };
+                format!("{stuffed}{}", visible(line))
+            }
             // An empty client line would read as a lost one.
             Command::SaslEnd { base64: "" } => "<empty line: ends the refused exchange>".to_owned(),
             _ => {
@@ -128,6 +153,14 @@ impl fmt::Display for Command<'_> {
             Command::Rset => f.write_str("RSET\r\n"),
             Command::Noop => f.write_str("NOOP\r\n"),
             Command::Quit => f.write_str("QUIT\r\n"),
+            Command::Typed { line } | Command::TypedAuth { line, .. } => write!(f, "{line}\r\n"),
+            Command::DataLine { line } => {
+                if line.starts_with('.') {
+                    f.write_str(".")?;
+                }
+                write!(f, "{line}\r\n")
+            }
+            Command::DataEnd => f.write_str(".\r\n"),
         }
     }
 }
@@ -233,6 +266,37 @@ mod tests {
             (Command::Rset, "RSET\r\n", "RSET"),
             (Command::Noop, "NOOP\r\n", "NOOP"),
             (Command::Quit, "QUIT\r\n", "QUIT"),
+            (
+                Command::Typed {
+                    line: "VRFY bob@example.org",
+                },
+                "VRFY bob@example.org\r\n",
+                "VRFY bob@example.org",
+            ),
+            (
+                Command::Typed {
+                    line: "NOOP \u{1b}[2J",
+                },
+                "NOOP \u{1b}[2J\r\n",
+                "NOOP \\x1b[2J",
+            ),
+            (
+                Command::TypedAuth {
+                    line: "AUTH PLAIN  AGJvYgBzM2NyM3Q=",
+                    mechanism: "PLAIN",
+                },
+                "AUTH PLAIN  AGJvYgBzM2NyM3Q=\r\n",
+                "AUTH PLAIN <credentials redacted>",
+            ),
+            (Command::DataLine { line: "Hello" }, "Hello\r\n", "Hello"),
+            (
+                Command::DataLine { line: ".hidden" },
+                "..hidden\r\n",
+                "..hidden",
+            ),
+            (Command::DataLine { line: "." }, "..\r\n", ".."),
+            (Command::DataLine { line: "" }, "\r\n", ""),
+            (Command::DataEnd, ".\r\n", "."),
         ] {
             assert_eq!(command.to_string(), wire);
             assert_eq!(command.log_text(), log);
@@ -249,7 +313,11 @@ mod tests {
             base64: "czNjcjN0",
             what: "password",
         };
-        for command in [auth, answer] {
+        let typed = Command::TypedAuth {
+            line: "AUTH PLAIN AGJvYgBzM2NyM3Q=",
+            mechanism: "PLAIN",
+        };
+        for command in [auth, answer, typed] {
             let debug = format!("{command:?}");
             assert!(
                 !debug.contains("AGJvYgBzM2NyM3Q=") && !debug.contains("czNjcjN0"),

@@ -121,7 +121,7 @@ impl SessionConfig {
     }
 
     /// The host without IPv6 brackets, for DNS and certificate checks.
-    pub(super) fn bare_host(&self) -> &str {
+    pub fn bare_host(&self) -> &str {
         self.host
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))

@@ -302,7 +302,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// Whether the server sent bytes nobody asked for yet.
-    fn has_unread(&self) -> bool {
+    pub(super) fn has_unread(&self) -> bool {
         self.rpos < self.rbuf.len()
     }
 

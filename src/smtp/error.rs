@@ -117,6 +117,16 @@ pub enum Error {
     /// The session broke earlier and cannot be used.
     #[error("the session is no longer usable (an earlier failure broke it)")]
     Broken,
+    /// A line typed by hand that the engine will not put on the wire
+    /// (a line break or NUL inside it, too long); nothing was sent.
+    #[error("not sent: {reason}")]
+    Unsendable { reason: String },
+    /// Message data typed by hand is open: until its lone dot every line
+    /// is part of the letter, so no other command can be said.
+    #[error(
+        "the message data typed by hand is not finished (only a line with a lone \".\" ends it)"
+    )]
+    DataUnfinished,
 }
 
 /// What the user can do about an error.
@@ -184,6 +194,8 @@ impl Error {
             | Error::NeedsSmtpUtf8 { .. }
             | Error::Needs8BitMime
             | Error::BadAddress(_) => Some(Stage::Mail),
+            Error::Unsendable { .. } => Some(Stage::Command),
+            Error::DataUnfinished => Some(Stage::Content),
             Error::Broken => None,
         }
     }

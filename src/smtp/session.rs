@@ -11,6 +11,7 @@ use super::{
     config::{Security, SessionConfig},
     connection::{Connection, tcp_connect, tls_handshake},
     error::Error,
+    raw::ManualState,
     reply::Reply,
     tls,
     transcript::{Stage, Transcript, format_latency},
@@ -25,6 +26,8 @@ pub struct Session {
     /// Whether the next transaction's commands may go out with the final
     /// dot of the one before (false once the server refused that).
     pub(super) across_dot: bool,
+    /// What was typed by hand made of the session (see `raw.rs`).
+    pub(super) manual: ManualState,
 }
 
 /// By hand: the connection's buffers may hold an AUTH line, so only the
@@ -35,6 +38,7 @@ impl fmt::Debug for Session {
             .field("server", &self.caps.server_name)
             .field("encrypted", &self.conn.is_encrypted())
             .field("broken", &self.broken)
+            .field("manual", &self.manual)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +95,7 @@ impl Session {
             caps: Capabilities::default(),
             broken: false,
             across_dot: true,
+            manual: ManualState::default(),
         };
         if let Err(e) = session.greet(&config.helo).await {
             return Err(session.fail(e).await);
@@ -111,6 +116,7 @@ impl Session {
                     caps: Capabilities::default(),
                     broken: false,
                     across_dot: true,
+                    manual: ManualState::default(),
                 };
                 match session.hello(&config.helo).await {
                     Ok(caps) => session.caps = caps,
@@ -130,6 +136,7 @@ impl Session {
         {
             return Err(session.fail(e).await);
         }
+        session.manual.authenticated = config.credentials.is_some();
         // Open: the time until the caller's next command is nobody's.
         session.conn.transcript().idle();
         Ok(session)
@@ -160,7 +167,7 @@ impl Session {
     }
 
     /// EHLO, or HELO when EHLO is refused as unknown (500/502).
-    async fn hello(&mut self, helo: &str) -> Result<Capabilities, Error> {
+    pub(super) async fn hello(&mut self, helo: &str) -> Result<Capabilities, Error> {
         self.conn.transcript().stage(Stage::Ehlo);
         let reply = self
             .conn
@@ -206,7 +213,8 @@ impl Session {
         self.conn.tls_description()
     }
 
-    /// Whether an earlier failure broke the connection.
+    /// Whether the connection is unusable: an earlier failure broke it,
+    /// or a QUIT typed by hand closed it.
     pub fn is_broken(&self) -> bool {
         self.broken
     }
@@ -227,6 +235,27 @@ impl Session {
     pub async fn quit(mut self) -> Result<Reply, Error> {
         if self.broken {
             return Err(Error::Broken);
+        }
+        if self.manual.in_data() {
+            // QUIT would be read as one more line of the letter; SMTP has
+            // no way to abandon DATA but to drop the connection.
+            self.conn.shutdown().await;
+            self.conn.transcript().error(
+                "message data typed by hand was not finished: no QUIT (it would be read as \
+                 part of the letter); the connection is dropped, and the server discards \
+                 the unfinished letter",
+            );
+            return Err(Error::DataUnfinished);
+        }
+        if self.manual.challenge {
+            // QUIT would be taken for the answer the server waits for.
+            self.conn.transcript().stage(Stage::Auth);
+            if let Err(e) = self.conn.command(&Command::AuthCancel, Stage::Auth).await {
+                self.conn
+                    .transcript()
+                    .error(&format!("{e}; the connection is dropped"));
+                return Err(e);
+            }
         }
         self.conn.transcript().stage(Stage::Quit);
         let started = Instant::now();

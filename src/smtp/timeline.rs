@@ -58,7 +58,8 @@ impl Phase {
     ];
 
     /// The phase a stage's time counts toward; `None` for QUIT, which comes
-    /// after the transaction.
+    /// after the transaction, and for a command typed by hand, which is no
+    /// part of one.
     pub fn of(stage: Stage) -> Option<Phase> {
         Some(match stage {
             Stage::Connect => Phase::Connect,
@@ -69,7 +70,7 @@ impl Phase {
             Stage::Mail | Stage::Rcpt | Stage::Rset => Phase::Envelope,
             Stage::Data | Stage::Content => Phase::Data,
             Stage::EndOfData => Phase::FinalReply,
-            Stage::Quit => return None,
+            Stage::Quit | Stage::Command => return None,
         })
     }
 
@@ -240,6 +241,7 @@ mod tests {
             (Stage::Content, Some(Phase::Data)),
             (Stage::EndOfData, Some(Phase::FinalReply)),
             (Stage::Quit, None),
+            (Stage::Command, None),
         ] {
             assert_eq!(Phase::of(stage), phase, "{stage}");
         }

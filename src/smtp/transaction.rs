@@ -48,6 +48,17 @@ impl Session {
             results.push(Err(Error::Broken));
             return results;
         }
+        // What was typed by hand must not mix with the letters.
+        if let Err(e) = self.settle().await {
+            let e = if e.breaks_connection() {
+                self.broke(e)
+            } else {
+                self.conn.transcript().error(&e.to_string());
+                e
+            };
+            results.push(Err(e));
+            return results;
+        }
         let pipelining = self.caps.pipelining;
         let mut letters = letters.into_iter();
         // A transaction whose commands are already on the wire, and whether

@@ -147,12 +147,15 @@ pub enum Stage {
     Rset,
     /// QUIT.
     Quit,
+    /// A command typed by hand that changes no state the engine follows
+    /// (NOOP, VRFY, EXPN, HELP, anything unknown).
+    Command,
 }
 
 impl Stage {
     /// The stage's name in machine-readable output (JSON Lines): `connect`,
     /// `tls`, `greeting`, `ehlo`, `starttls`, `auth`, `mail`, `rcpt`,
-    /// `data`, `message`, `final_reply`, `rset`, `quit`.
+    /// `data`, `message`, `final_reply`, `rset`, `quit`, `command`.
     pub fn key(self) -> &'static str {
         match self {
             Stage::Connect => "connect",
@@ -168,6 +171,7 @@ impl Stage {
             Stage::EndOfData => "final_reply",
             Stage::Rset => "rset",
             Stage::Quit => "quit",
+            Stage::Command => "command",
         }
     }
 }
@@ -188,6 +192,7 @@ impl fmt::Display for Stage {
             Stage::EndOfData => "end of data",
             Stage::Rset => "RSET",
             Stage::Quit => "QUIT",
+            Stage::Command => "a typed command",
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Windows over the screen: the help, the lint warnings before sending,
-//! the per-recipient result of a send, and the new-letter confirmation.
+//! the per-recipient result of a send, the new-letter confirmation, and
+//! manual mode's two questions (RSET a typed transaction, abandon DATA).
 
 use std::cell::Cell;
 
@@ -17,7 +18,7 @@ use crate::{
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 23] = [
+pub(super) const KEYS: [(&str, &str); 24] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
@@ -33,6 +34,7 @@ pub(super) const KEYS: [(&str, &str); 23] = [
         "F6",
         "preview the exact envelope, DATA, encodings; Ctrl+S sends",
     ),
+    ("F7", "manual mode: type SMTP into the open session"),
     (
         "Delete",
         "on the Attach row: remove the chosen file (← → choose)",
@@ -133,6 +135,31 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, 
             if let Some(view) = &app.preview {
                 super::preview::draw(frame, area, view, theme);
             }
+        }
+        Overlay::OpenTransaction => {
+            let lines = vec![
+                Line::from("A transaction is open (MAIL FROM typed by hand)."),
+                Line::from("RSET it, then send this letter to its own recipients only?"),
+                Line::from(""),
+                keys_line(&[("y", "RSET and send"), ("n, Esc", "keep it")], theme),
+            ];
+            window(frame, area, " Transaction open ", lines, 72, theme);
+        }
+        Overlay::DropData => {
+            let lines = vec![
+                Line::from("The message data typed by hand is not finished."),
+                Line::from(
+                    "SMTP cannot abandon DATA: only a lone \".\" ends it (and delivers \
+                     what was typed), or dropping the connection (the server then \
+                     discards the unfinished letter).",
+                ),
+                Line::from(""),
+                keys_line(
+                    &[("y", "drop the connection"), ("n, Esc", "go on typing")],
+                    theme,
+                ),
+            ];
+            window(frame, area, " Abandon DATA? ", lines, 72, theme);
         }
     }
 }

@@ -11,7 +11,7 @@ use ratatui::{
 
 use super::{theme::Theme, width_of};
 use crate::{
-    app::{App, ComposeField, Focus, JobKind, Overlay, Tone},
+    app::{App, ComposeField, Focus, JobKind, Overlay, Tone, manual::Mode},
     worker::SessionState,
 };
 
@@ -57,6 +57,7 @@ fn head<'a>(app: &App, theme: Theme) -> Vec<Span<'a>> {
                 (None, JobKind::Connect) => "connecting".to_owned(),
                 (None, JobKind::Send) => "sending".to_owned(),
                 (None, JobKind::Disconnect) => "QUIT".to_owned(),
+                (None, JobKind::Typed) => "typed".to_owned(),
             }
         };
         spans.push(Span::styled(SEPARATOR, theme.dim()));
@@ -207,6 +208,12 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
                 ("Esc", "close"),
             ];
         }
+        Some(Overlay::OpenTransaction) => {
+            return &[("y", "RSET, then send"), ("n", "keep it, do not send")];
+        }
+        Some(Overlay::DropData) => {
+            return &[("y", "drop the connection"), ("n", "go on typing")];
+        }
         None => {}
     }
     if app.completion.is_some() {
@@ -226,6 +233,7 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
         ];
     }
     match app.focus {
+        Focus::Manual => manual_hints(app.manual.mode()),
         Focus::Log => &[
             ("↑↓", "choose a line"),
             ("Enter", "details"),
@@ -275,6 +283,36 @@ fn hints(app: &App) -> &'static [(&'static str, &'static str)] {
             ("F4", "editor"),
             ("^N", "new letter"),
             ("Tab", "next field"),
+        ],
+    }
+}
+
+/// The keys of the manual-mode prompt, by what it takes.
+fn manual_hints(mode: Mode) -> &'static [(&'static str, &'static str)] {
+    match mode {
+        Mode::Command => &[
+            ("Enter", "send"),
+            ("↑↓", "history"),
+            ("PgUp/PgDn", "log"),
+            ("Esc", "leave"),
+            ("^S", "send the letter"),
+            ("F1", "help"),
+        ],
+        Mode::Data => &[
+            ("Enter", "send the line"),
+            (".", "alone ends the data"),
+            ("Esc", "abandon: drop the connection"),
+        ],
+        Mode::Answer => &[
+            ("Enter", "send the answer (hidden)"),
+            ("*", "gives up"),
+            ("Esc", "leave"),
+        ],
+        Mode::User => &[("Enter", "next: the password"), ("Esc", "AUTH not sent")],
+        Mode::Password => &[
+            ("Enter", "send AUTH"),
+            ("^U", "clear"),
+            ("Esc", "AUTH not sent"),
         ],
     }
 }

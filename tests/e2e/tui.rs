@@ -1027,3 +1027,154 @@ fn preview_with_f6_then_send_from_it_in_tmux() {
         assert!(text.contains(&format!("\r\n{id}\r\n")), "{id}");
     }
 }
+
+/// Manual mode as a person types it, over STARTTLS against the lab: F7,
+/// NOOP, VRFY, RSET, AUTH LOGIN through the masked prompts, a letter typed
+/// by hand with a dot line, the lone `.`; then Esc and QUIT. The letter is
+/// read back from bob's INBOX with its dot line un-stuffed; the password is
+/// on no screen and in no file.
+#[test]
+fn manual_mode_types_smtp_into_the_session_in_tmux() {
+    let lab = lab();
+    let t = token("manual");
+    let alice = lab.address("alice");
+    let bob = lab.address("bob");
+    let password = lab.password("alice");
+    // No user: Ctrl+O opens an encrypted session without logging in, so
+    // the AUTH typed by hand is the login.
+    let config: String = config_text("alice")
+        .lines()
+        .filter(|l| !l.starts_with("user = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let tmux = Tmux::start_config("manual", 100, 30, &config);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.keys(&["F7"]);
+    tmux.wait_for("Ctrl+O connects first", Duration::from_secs(5));
+    tmux.keys(&["C-o"]);
+    tmux.wait_for("connected; Ctrl+S sends", Duration::from_secs(30));
+    tmux.keys(&["F7"]);
+    tmux.wait_for("SMTP>", Duration::from_secs(5));
+    let mut screens = Vec::new();
+    for (line, reply) in [
+        ("NOOP".to_owned(), "S: 250 2.0.0 Ok".to_owned()),
+        // Postfix answers VRFY before AUTH with its recipient
+        // restrictions (554 here), after it with 252: either names bob.
+        (format!("VRFY {bob}"), format!("S: 5|S: 2|{bob}")),
+        ("RSET".to_owned(), "C: RSET".to_owned()),
+        ("AUTH LOGIN".to_owned(), "AUTH LOGIN user>".to_owned()),
+        (alice.clone(), "AUTH LOGIN password>".to_owned()),
+    ] {
+        screens.push(say(&tmux, &line, &reply));
+    }
+    tmux.text(&password);
+    let masked = tmux.screen();
+    assert!(
+        masked.contains(&format!(
+            "AUTH LOGIN password> {}",
+            "•".repeat(password.chars().count())
+        )),
+        "{masked}"
+    );
+    screens.push(masked);
+    let authed = say(&tmux, "", "S: 235 2.7.0 Authentication successful");
+    assert!(
+        authed.contains("C: <username redacted>") && authed.contains("C: <password redacted>"),
+        "{authed}"
+    );
+    screens.push(authed);
+    for (line, reply) in [
+        (format!("MAIL FROM:<{alice}>"), "S: 250 2.1.0 Ok".to_owned()),
+        (format!("RCPT TO:<{bob}>"), "S: 250 2.1.5 Ok".to_owned()),
+        ("DATA".to_owned(), "DATA>".to_owned()),
+        (format!("From: <{alice}>"), format!("C: From: <{alice}>")),
+        (format!("To: <{bob}>"), format!("C: To: <{bob}>")),
+        (
+            format!("Subject: by hand {t}"),
+            "C: Subject: by hand".to_owned(),
+        ),
+        (String::new(), String::new()),
+        (
+            "Typed in manual mode.".to_owned(),
+            "C: Typed in manual mode.".to_owned(),
+        ),
+        (".dot line".to_owned(), "C: ..dot line".to_owned()),
+        ("..two dots".to_owned(), "C: ...two dots".to_owned()),
+        (".".to_owned(), "queued as".to_owned()),
+    ] {
+        screens.push(say(&tmux, &line, &reply));
+    }
+    tmux.wait_for("SMTP>", Duration::from_secs(5));
+    // Esc leaves manual mode, the session stays; Ctrl+D says QUIT.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("● open", Duration::from_secs(5));
+    tmux.keys(&["C-l"]);
+    tmux.wait_for("log saved", Duration::from_secs(5));
+    tmux.keys(&["C-d"]);
+    screens.push(tmux.wait_for("disconnected: 221", Duration::from_secs(10)));
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+
+    let raw = lab.fetch_by_subject("bob", &t, 1).remove(0);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.ends_with("\r\nTyped in manual mode.\r\n.dot line\r\n..two dots\r\n"),
+        "{text}"
+    );
+    for screen in &screens {
+        assert_no_secret(screen.as_bytes(), &alice, &password);
+    }
+    let files: Vec<_> = Tmux::files(&tmux.data_dir());
+    let saved_log = files
+        .iter()
+        .find(|(p, _)| p.to_string_lossy().contains("/logs/"))
+        .expect("the saved log");
+    let log = String::from_utf8_lossy(&saved_log.1);
+    for line in [
+        "C: NOOP",
+        &format!("C: VRFY {bob}"),
+        "C: AUTH LOGIN",
+        "C: <username redacted>",
+        "C: <password redacted>",
+        "C: ..dot line",
+        "queued as",
+    ] {
+        assert!(log.contains(line), "{line} in\n{log}");
+    }
+    for (_, bytes) in &files {
+        assert_no_secret(bytes, &alice, &password);
+    }
+}
+
+/// Types `line` and Enter into manual mode; waits until `reply` shows
+/// (when given; `A|B|text` waits for a line with `text` that starts with
+/// `A` or `B` after the time) and returns the screen.
+fn say(tmux: &Tmux, line: &str, reply: &str) -> String {
+    if !line.is_empty() {
+        tmux.text(line);
+    }
+    tmux.keys(&["Enter"]);
+    let parts: Vec<&str> = reply.split('|').collect();
+    let [a, b, text] = parts[..] else {
+        return if reply.is_empty() {
+            tmux.screen()
+        } else {
+            tmux.wait_for(reply, Duration::from_secs(30))
+        };
+    };
+    let started = Instant::now();
+    loop {
+        let screen = tmux.screen();
+        if screen.lines().any(|l| {
+            let rest = l.get(13..).unwrap_or_default();
+            (rest.starts_with(a) || rest.starts_with(b)) && rest.contains(text)
+        }) {
+            return screen;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no reply to {line:?}; screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

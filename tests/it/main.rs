@@ -16,6 +16,7 @@ mod export;
 mod faults;
 mod hostile;
 mod mail;
+mod manual;
 mod oauth;
 mod parallel;
 mod predict;

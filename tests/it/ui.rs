@@ -1792,15 +1792,15 @@ fn the_help_scrolls_on_a_short_screen() {
     let (mut app, _) = filled();
     key(&mut app, Key::plain(KeyCode::F(1)));
     let top = screen(&app, 80, 24);
-    assert!(top.contains("Keys 1–20 of 23"), "{top}");
+    assert!(top.contains("Keys 1–20 of 24"), "{top}");
     key(&mut app, Key::plain(KeyCode::End));
     let bottom = screen(&app, 80, 24);
-    assert!(bottom.contains("Keys 4–23 of 23"), "{bottom}");
+    assert!(bottom.contains("Keys 5–24 of 24"), "{bottom}");
     assert!(bottom.contains("Enter new line, Ctrl+U undo"), "{bottom}");
     key(&mut app, Key::plain(KeyCode::Down));
-    assert_eq!(app.help_scroll, 3, "no further than the end");
+    assert_eq!(app.help_scroll, 4, "no further than the end");
     key(&mut app, Key::plain(KeyCode::Up));
-    assert_eq!(app.help_scroll, 2);
+    assert_eq!(app.help_scroll, 3);
     // At 200×50 everything shows at once.
     assert!(screen(&app, 200, 50).contains("Keys · Esc closes"));
 }
@@ -2028,4 +2028,412 @@ fn a_preview_that_arrives_after_esc_is_dropped() {
             .text
             .starts_with("no preview: building")
     );
+}
+
+// ---------------------------------------------------------------- manual mode (F7)
+
+use smtpwire::{
+    app::manual::Mode,
+    smtp::{ManualState, Mechanism, Transaction},
+    worker::Typed,
+};
+
+fn f7(app: &mut App) -> Option<Action> {
+    key(app, Key::plain(KeyCode::F(7)))
+}
+
+fn enter(app: &mut App) -> Option<Action> {
+    key(app, Key::plain(KeyCode::Enter))
+}
+
+/// The line a typed job carries.
+fn typed_line(action: Option<Action>) -> String {
+    match action {
+        Some(Action::Job(Job::Typed(Typed::Line(line)))) => line,
+        other => panic!("no typed line: {other:?}"),
+    }
+}
+
+/// The worker's answer to a typed line: its log lines, the state, the reply.
+fn answer(app: &mut App, sent: &str, replies: &[&str], state: ManualState) -> Option<Action> {
+    let mut lines = vec![line(300, Dir::Client, sent, None, None)];
+    for (i, text) in replies.iter().enumerate() {
+        lines.push(line(321, Dir::Server, text, (i == 0).then_some(21), None));
+    }
+    feed_lines(app, lines);
+    worker(app, WorkerEvent::Manual(state));
+    let reply = replies.last().map(|last| {
+        let code: u16 = last[..3].parse().unwrap();
+        Reply::new(
+            Code::new(code).unwrap(),
+            replies.iter().map(|r| r[4..].to_owned()).collect(),
+        )
+    });
+    worker(app, WorkerEvent::Done(Outcome::Typed { reply }))
+}
+
+fn state(transaction: Transaction) -> ManualState {
+    ManualState {
+        transaction,
+        ..ManualState::default()
+    }
+}
+
+/// Connected, with the prompt open and focused.
+fn manual() -> (App, Clock) {
+    let (mut app, clock) = connected();
+    worker(&mut app, WorkerEvent::Manual(ManualState::default()));
+    assert!(f7(&mut app).is_none());
+    assert_eq!(app.focus, Focus::Manual);
+    assert!(app.manual.open);
+    (app, clock)
+}
+
+#[test]
+fn f7_without_a_session_says_connect_first() {
+    let (mut app, _) = filled();
+    let focus = app.focus;
+    assert!(f7(&mut app).is_none());
+    assert!(!app.manual.open);
+    assert_eq!(app.focus, focus);
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "manual mode types into an open session: Ctrl+O connects first"
+    );
+}
+
+#[test]
+fn snapshot_manual_prompt_sends_lines_and_walks_the_history() {
+    let (mut app, _) = manual();
+    typed(&mut app, "NOOP");
+    assert_eq!(typed_line(enter(&mut app)), "NOOP");
+    assert_eq!(app.manual.input.text(), "");
+    answer(&mut app, "NOOP", &["250 2.0.0 Ok"], ManualState::default());
+    assert_eq!(app.status.as_ref().unwrap().text, "250 2.0.0 Ok");
+    typed(&mut app, "VRFY bob@example.org");
+    assert_eq!(typed_line(enter(&mut app)), "VRFY bob@example.org");
+    answer(
+        &mut app,
+        "VRFY bob@example.org",
+        &["252 2.0.0 bob@example.org"],
+        ManualState::default(),
+    );
+    typed(&mut app, "HELP");
+    assert_eq!(typed_line(enter(&mut app)), "HELP");
+    answer(
+        &mut app,
+        "HELP",
+        &["214-2.0.0 Commands:", "214 2.0.0 HELO EHLO MAIL RCPT DATA"],
+        ManualState::default(),
+    );
+    // ↑ ↓ walk the history; ↓ past the newest gives back what was typed.
+    typed(&mut app, "RS");
+    let up = Key::plain(KeyCode::Up);
+    let down = Key::plain(KeyCode::Down);
+    for (k, shown) in [
+        (up, "HELP"),
+        (up, "VRFY bob@example.org"),
+        (up, "NOOP"),
+        (up, "NOOP"),
+        (down, "VRFY bob@example.org"),
+        (down, "HELP"),
+        (down, "RS"),
+    ] {
+        key(&mut app, k);
+        assert_eq!(app.manual.input.text(), shown);
+    }
+    assert_eq!(
+        app.manual.history(),
+        ["NOOP", "VRFY bob@example.org", "HELP"]
+    );
+    typed(&mut app, "ET");
+    both_sizes(&mut app, "manual_prompt");
+    // The cursor sits after the typed text, on the prompt's line.
+    assert_eq!(cursor(&app, 80, 24), (10, 21));
+    // Esc leaves the prompt; the session stays open and F7 comes back.
+    assert!(key(&mut app, Key::plain(KeyCode::Esc)).is_none());
+    assert!(!app.manual.open && app.session_open());
+    assert!(matches!(app.focus, Focus::Compose(_)));
+    f7(&mut app);
+    assert_eq!(app.manual.input.text(), "RSET");
+    assert_eq!(typed_line(enter(&mut app)), "RSET");
+}
+
+#[test]
+fn snapshot_auth_login_asks_user_and_password_masked_and_keeps_no_secret() {
+    let (mut app, _) = manual();
+    app.settings
+        .set(smtpwire::settings::Key::User, "ivan@example.org");
+    typed(&mut app, "AUTH LOGIN");
+    assert!(enter(&mut app).is_none(), "nothing sent before the prompts");
+    assert_eq!(app.manual.mode(), Mode::User);
+    // The settings' user is offered.
+    assert_eq!(app.manual.input.text(), "ivan@example.org");
+    assert!(enter(&mut app).is_none());
+    assert_eq!(app.manual.mode(), Mode::Password);
+    typed(&mut app, "Tr0ub4dor&3");
+    both_sizes(&mut app, "manual_auth_password");
+    for size in [(80, 24), (200, 50)] {
+        assert!(!screen(&app, size.0, size.1).contains("Tr0ub4dor"));
+    }
+    let Some(Action::Job(Job::Typed(Typed::Auth {
+        mechanism,
+        credentials,
+    }))) = enter(&mut app)
+    else {
+        panic!("no AUTH job");
+    };
+    assert_eq!(mechanism, Mechanism::Login);
+    assert_eq!(
+        (credentials.username(), credentials.password()),
+        ("ivan@example.org", "Tr0ub4dor&3")
+    );
+    assert!(app.manual.secret.is_empty(), "the field is wiped");
+    assert!(!format!("{app:?}").contains("Tr0ub4dor"));
+    feed_lines(
+        &mut app,
+        vec![
+            line(400, Dir::Client, "AUTH LOGIN", None, None),
+            line(
+                420,
+                Dir::Server,
+                "334 VXNlcm5hbWU6",
+                Some(20),
+                Some("Username:"),
+            ),
+            line(420, Dir::Client, "<username redacted>", None, None),
+            line(
+                440,
+                Dir::Server,
+                "334 UGFzc3dvcmQ6",
+                Some(20),
+                Some("Password:"),
+            ),
+            line(440, Dir::Client, "<password redacted>", None, None),
+        ],
+    );
+    worker(
+        &mut app,
+        WorkerEvent::Manual(ManualState {
+            authenticated: true,
+            ..ManualState::default()
+        }),
+    );
+    worker(
+        &mut app,
+        WorkerEvent::Done(Outcome::Typed {
+            reply: Some(reply(235, "2.7.0 Authentication successful")),
+        }),
+    );
+    assert_eq!(app.manual.mode(), Mode::Command);
+    assert_eq!(app.manual.history(), ["AUTH LOGIN"]);
+    // A typed initial response is sent but never kept.
+    typed(&mut app, "AUTH PLAIN AGl2YW4AVHIwdWI0ZG9yJjM=");
+    typed_line(enter(&mut app));
+    assert_eq!(app.manual.history(), ["AUTH LOGIN"]);
+
+    // Esc while the helper asks: nothing is sent, the line typed before is back.
+    worker(&mut app, WorkerEvent::Done(Outcome::Typed { reply: None }));
+    typed(&mut app, "AUTH PLAIN");
+    enter(&mut app);
+    assert!(key(&mut app, Key::plain(KeyCode::Esc)).is_none());
+    assert_eq!(app.manual.mode(), Mode::Command);
+    assert_eq!(app.status.as_ref().unwrap().text, "AUTH not sent");
+}
+
+#[test]
+fn the_password_typed_in_the_settings_is_offered() {
+    let (mut app, _) = manual();
+    app.settings.password = smtpwire::app::line::SecretInput::new("s3cret-from-settings");
+    typed(&mut app, "auth plain");
+    enter(&mut app);
+    typed(&mut app, "bob");
+    enter(&mut app);
+    assert_eq!(app.manual.secret.expose(), "s3cret-from-settings");
+    assert!(screen(&app, 80, 24).contains("AUTH PLAIN password (from the settings)>"));
+    let Some(Action::Job(Job::Typed(Typed::Auth { credentials, .. }))) = enter(&mut app) else {
+        panic!("no AUTH job");
+    };
+    assert_eq!(credentials.password(), "s3cret-from-settings");
+}
+
+#[test]
+fn snapshot_data_typed_by_hand_and_esc_offers_to_drop_the_connection() {
+    let (mut app, _) = manual();
+    for (sent, reply_text, after) in [
+        (
+            "MAIL FROM:<ivan@example.org>",
+            "250 2.1.0 Ok",
+            Transaction::Open { recipients: 0 },
+        ),
+        (
+            "RCPT TO:<maria@example.org>",
+            "250 2.1.5 Ok",
+            Transaction::Open { recipients: 1 },
+        ),
+        (
+            "DATA",
+            "354 End data with <CR><LF>.<CR><LF>",
+            Transaction::Data { recipients: 1 },
+        ),
+    ] {
+        typed(&mut app, sent);
+        assert_eq!(typed_line(enter(&mut app)), sent);
+        answer(&mut app, sent, &[reply_text], state(after));
+    }
+    assert_eq!(app.manual.mode(), Mode::Data);
+    // In DATA an empty line is a line too; each goes out as typed.
+    typed(&mut app, "Subject: by hand");
+    assert_eq!(typed_line(enter(&mut app)), "Subject: by hand");
+    worker(&mut app, WorkerEvent::Done(Outcome::Typed { reply: None }));
+    assert_eq!(typed_line(enter(&mut app)), "");
+    worker(&mut app, WorkerEvent::Done(Outcome::Typed { reply: None }));
+    typed(&mut app, ".hidden");
+    both_sizes(&mut app, "manual_data");
+    // Ctrl+S refuses while the data is open.
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert!(app.job.is_none() && app.overlay.is_none());
+    assert!(app.status.as_ref().unwrap().text.contains("not finished"));
+    // Esc asks, n keeps typing, y drops the connection.
+    assert!(key(&mut app, Key::plain(KeyCode::Esc)).is_none());
+    assert_eq!(app.overlay, Some(Overlay::DropData));
+    both_sizes(&mut app, "manual_drop_data");
+    key(&mut app, Key::char('n'));
+    assert_eq!(app.overlay, None);
+    assert_eq!(app.focus, Focus::Manual);
+    key(&mut app, Key::ctrl('d'));
+    assert_eq!(app.overlay, Some(Overlay::DropData), "no QUIT inside DATA");
+    assert!(matches!(
+        key(&mut app, Key::char('y')),
+        Some(Action::Job(Job::Typed(Typed::Drop)))
+    ));
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    worker(&mut app, WorkerEvent::Done(Outcome::Typed { reply: None }));
+    assert!(!app.manual.open && !app.session_open());
+    assert_eq!(app.manual.mode(), Mode::Command);
+    assert!(matches!(app.focus, Focus::Compose(_)));
+}
+
+#[test]
+fn snapshot_ctrl_s_with_a_typed_transaction_open_offers_rset() {
+    let (mut app, _) = manual();
+    typed(&mut app, "MAIL FROM:<ivan@example.org>");
+    typed_line(enter(&mut app));
+    answer(
+        &mut app,
+        "MAIL FROM:<ivan@example.org>",
+        &["250 2.1.0 Ok"],
+        state(Transaction::Open { recipients: 0 }),
+    );
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert_eq!(app.overlay, Some(Overlay::OpenTransaction));
+    both_sizes(&mut app, "manual_open_transaction");
+    key(&mut app, Key::char('n'));
+    assert!(app.overlay.is_none() && app.job.is_none());
+    key(&mut app, Key::ctrl('s'));
+    // y: the letter goes (the worker RSETs before it).
+    assert!(matches!(
+        key(&mut app, Key::char('y')),
+        Some(Action::Job(Job::Send(_)))
+    ));
+    worker(&mut app, WorkerEvent::Manual(ManualState::default()));
+    worker(&mut app, WorkerEvent::Done(sent_delivery()));
+    key(&mut app, Key::plain(KeyCode::Esc));
+    // A transaction opened again asks again.
+    worker(
+        &mut app,
+        WorkerEvent::Manual(state(Transaction::Open { recipients: 2 })),
+    );
+    key(&mut app, Key::ctrl('n'));
+    key(&mut app, Key::char('y'));
+    app.compose = smtpwire::app::ComposeForm::new(&cyrillic());
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert_eq!(app.overlay, Some(Overlay::OpenTransaction));
+}
+
+#[test]
+fn pasted_lines_go_one_at_a_time_and_a_closed_session_closes_the_prompt() {
+    let (mut app, _) = manual();
+    assert_eq!(
+        typed_line(app.update(Msg::Paste("NOOP\r\nRSET\nQUIT\nHEL".into()))),
+        "NOOP"
+    );
+    assert_eq!(app.manual.queued(), 2);
+    assert_eq!(app.manual.input.text(), "HEL");
+    // Typed ahead while a reply is awaited: it waits its turn too.
+    typed(&mut app, "O x");
+    assert!(enter(&mut app).is_none());
+    assert_eq!(app.manual.queued(), 3);
+    let next = answer(&mut app, "NOOP", &["250 2.0.0 Ok"], ManualState::default());
+    assert_eq!(typed_line(next), "RSET");
+    let next = answer(&mut app, "RSET", &["250 2.0.0 Ok"], ManualState::default());
+    assert_eq!(typed_line(next), "QUIT");
+    // QUIT closed the session: the prompt closes, the rest is dropped.
+    feed_lines(
+        &mut app,
+        vec![
+            line(500, Dir::Client, "QUIT", None, None),
+            line(510, Dir::Server, "221 2.0.0 Bye", Some(10), None),
+            line(
+                510,
+                Dir::Note,
+                "connection closed (QUIT typed by hand)",
+                None,
+                None,
+            ),
+        ],
+    );
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    assert!(
+        worker(
+            &mut app,
+            WorkerEvent::Done(Outcome::Typed {
+                reply: Some(reply(221, "2.0.0 Bye")),
+            }),
+        )
+        .is_none()
+    );
+    assert_eq!(app.manual.queued(), 0);
+    assert!(!app.manual.open && !app.session_open());
+    assert!(matches!(app.focus, Focus::Compose(_)));
+    assert!(f7(&mut app).is_none());
+    assert!(!app.manual.open);
+}
+
+#[test]
+fn a_failed_typed_line_stops_the_paste_and_says_why() {
+    let (mut app, _) = manual();
+    typed_line(app.update(Msg::Paste("EXPN staff\nNOOP\n".into())));
+    assert_eq!(app.manual.queued(), 1);
+    worker(&mut app, WorkerEvent::Session(SessionState::Closed));
+    worker(
+        &mut app,
+        WorkerEvent::Done(Outcome::Failed(Failure::Smtp(smtp::Error::Timeout {
+            stage: Stage::Command,
+            after: Duration::from_secs(300),
+        }))),
+    );
+    assert_eq!(app.manual.queued(), 0);
+    let status = app.status.as_ref().unwrap();
+    assert_eq!(status.tone, Tone::Error);
+    assert_eq!(
+        status.text,
+        "no answer from the server within 300 s during a typed command"
+    );
+}
+
+#[test]
+fn enter_while_another_job_runs_keeps_the_line() {
+    let (mut app, _) = manual();
+    assert!(matches!(
+        key(&mut app, Key::ctrl('s')),
+        Some(Action::Job(Job::Send(_)))
+    ));
+    typed(&mut app, "NOOP");
+    assert!(enter(&mut app).is_none());
+    assert_eq!(app.manual.input.text(), "NOOP");
+    assert_eq!(app.status.as_ref().unwrap().tone, Tone::Warning);
+    worker(&mut app, WorkerEvent::Done(sent_delivery()));
+    key(&mut app, Key::plain(KeyCode::Enter)); // closes the results window
+    assert_eq!(typed_line(enter(&mut app)), "NOOP");
 }
