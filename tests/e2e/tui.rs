@@ -1109,6 +1109,8 @@ fn manual_mode_types_smtp_into_the_session_in_tmux() {
     tmux.keys(&["Escape"]);
     tmux.wait_for("● open", Duration::from_secs(5));
     tmux.keys(&["C-l"]);
+    tmux.wait_for("JSON Lines", Duration::from_secs(5));
+    tmux.keys(&["t"]);
     tmux.wait_for("log saved", Duration::from_secs(5));
     tmux.keys(&["C-d"]);
     screens.push(tmux.wait_for("disconnected: 221", Duration::from_secs(10)));
