@@ -60,6 +60,13 @@ def write_inputs(work):
     with open(paths["big_eml"], "w", newline="") as f:
         f.write(head + big)
     paths["body_mb"] = len(big) / (1024 * 1024)
+    # 100 MB of incompressible bytes to attach (base64 makes 137 MB of it).
+    paths["attachment"] = os.path.join(work, "data.bin")
+    with open(paths["attachment"], "wb") as f:
+        chunk = random.Random(11).randbytes(1024 * 1024)
+        for i in range(100):
+            f.write(bytes([i]) + chunk[1:])
+    paths["attachment_mb"] = 100.0
     return paths
 
 
@@ -113,6 +120,13 @@ def commands(a, p):
             ("python smtplib", ["python3", "-c", py_plain, host, sink, helo, frm, to, p["big_eml"]], {}, None),
             ("smtp-source", ["/usr/sbin/smtp-source", "-s", "1", "-m", "1", "-l", str(20 * 1024 * 1024), "-f", frm, "-t", to, f"{host}:{sink}"], {}, None),
             ("floor", fl + [p["big_eml"]], {}, None),
+        ],
+        "one 100 MB attachment, plain": [
+            ("smtpwire", sw + ["--port", sink, "--security", "none", "--body-file", p["small_body"], "--attach", p["attachment"]], {}, None),
+            ("curl", ["curl", "-s", f"smtp://{host}:{sink}/{helo}", "--mail-from", frm, "--mail-rcpt", to,
+                      "-H", "Subject: bench", "-H", f"From: {frm}", "-H", f"To: {to}",
+                      "-F", f"=<{p['small_body']};type=text/plain",
+                      "-F", f"=@{p['attachment']};type=application/octet-stream;encoder=base64"], {}, None),
         ],
         "1000 letters, one connection": [
             ("smtpwire", sw + ["--port", sink, "--security", "none", "--body-file", p["small_body"], "--repeat", "1000"], {}, None),
@@ -232,6 +246,10 @@ def write_report(a, p, cases, results):
         if big:
             sw_rss = statistics.median(r for _, r in samples["smtpwire"]) / 1024
             lines.append(f"smtpwire's peak memory is {sw_rss / p['body_mb']:.2f}× the body size ({p['body_mb']:.1f} MiB).")
+        if "attachment" in case:
+            sw_rss = statistics.median(r for _, r in samples["smtpwire"]) / 1024
+            lines.append(f"smtpwire's peak memory sending the {p['attachment_mb']:.0f} MB attachment: {sw_rss:.1f} MiB "
+                         f"(the file is read and encoded in pieces, never held whole).")
         lines.append("")
     lines.append("Versions: " + "; ".join([
         version([a.binary, "--version"]),
