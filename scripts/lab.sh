@@ -240,7 +240,8 @@ show_logs() {
 # gdb: gcore, for the test that searches the composer's memory for the password.
 # curl (and swaks): the commands `send --print-command` prints are run and must deliver.
 PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-lmtpd spamassassin openssl swaks
-  libnet-ssleay-perl python3 procps ca-certificates rspamd tmux time gdb curl)
+  libnet-ssleay-perl python3 procps ca-certificates rspamd tmux time gdb curl
+  libssl-dev pkg-config)
 
 cmd_install() {
   need_root install
