@@ -365,6 +365,8 @@ pub struct Status {
     pub text: String,
     /// What to do about it, for a failure with advice.
     pub hint: Option<String>,
+    /// A line of detail under it: where a send's time went.
+    pub detail: Option<String>,
 }
 
 /// A window over the screen.
@@ -905,6 +907,7 @@ impl App {
             tone,
             text: text.to_owned(),
             hint: None,
+            detail: None,
         });
     }
 }

@@ -304,10 +304,14 @@ impl App {
                 return None;
             }
             CopyReport::Saved { place, size } => {
-                let text = format!("the copy is in Sent: {place} ({size} bytes)");
-                self.note(&text);
-                if self.job.is_none() {
-                    self.set_status(Tone::Success, &text);
+                self.note(&format!("the copy is saved: {place} ({size} bytes)"));
+                // The send's result (and its timeline) stays in the status
+                // line; the copy is added to it.
+                match &mut self.status {
+                    Some(status) if self.job.is_none() && status.tone != Tone::Error => {
+                        status.text.push_str(" · the copy is in Sent");
+                    }
+                    _ => {}
                 }
             }
             CopyReport::Kept { error, path } => self.problem(&format!(
@@ -498,12 +502,9 @@ impl App {
         for r in delivery.refused() {
             self.error_note(&format!("refused <{}>: {}", r.address, r.reply));
         }
-        // Where the time went, phase by phase, after the result.
-        let timeline = if delivery.timeline.is_empty() {
-            String::new()
-        } else {
-            format!(" · {}", delivery.timeline)
-        };
+        // Where the time went, phase by phase, on a row under the result.
+        let timeline =
+            (!delivery.timeline.is_empty()).then(|| format!("timeline: {}", delivery.timeline));
         if refused == 0 {
             self.sent = true;
             // Saved at once so a restart does not bring the sent letter back.
@@ -513,12 +514,15 @@ impl App {
                 if accepted == 1 { "" } else { "s" }
             );
             self.note(&text);
-            self.set_status(Tone::Success, &format!("{text}{timeline}"));
+            self.set_status(Tone::Success, &text);
         } else {
             let text =
                 format!("sent to {accepted} of {total} recipients; {refused} refused{queued}");
             self.note(&text);
-            self.set_status(Tone::Warning, &format!("{text}{timeline}"));
+            self.set_status(Tone::Warning, &text);
+        }
+        if let Some(status) = &mut self.status {
+            status.detail.clone_from(&timeline);
         }
         if !delivery.timeline.is_empty() {
             self.note(&format!("timeline: {}", delivery.timeline));
@@ -569,6 +573,7 @@ impl App {
             tone: Tone::Error,
             text,
             hint,
+            detail: None,
         });
     }
 }

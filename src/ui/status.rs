@@ -106,7 +106,9 @@ pub(super) fn rows(app: &App, width: u16) -> u16 {
         return 1;
     };
     let (_, rest) = split_status(app, &status.text, width);
-    1 + u16::from(rest.is_some()) + u16::from(status.hint.is_some())
+    1 + u16::from(rest.is_some())
+        + u16::from(status.hint.is_some())
+        + u16::from(status.detail.is_some())
 }
 
 pub(super) fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -126,6 +128,14 @@ pub(super) fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: Theme
                 lines.push(Line::from(vec![
                     Span::raw(INDENT),
                     Span::styled(rest, style),
+                ]));
+            }
+            if let Some(detail) = &status.detail {
+                let (detail, _) =
+                    super::fit(detail, usize::from(area.width).saturating_sub(INDENT.len()));
+                lines.push(Line::from(vec![
+                    Span::raw(INDENT),
+                    Span::styled(detail, theme.dim()),
                 ]));
             }
             if let Some(hint) = &status.hint {

@@ -634,7 +634,7 @@ fn switch_account_send_and_find_the_copy_in_sent_in_tmux() {
     tmux.text("Sent from the second account.");
     tmux.keys(&["C-s"]);
     tmux.wait_for("1 recipient accepted", Duration::from_secs(30));
-    tmux.wait_for("the copy is in Sent", Duration::from_secs(30));
+    tmux.wait_for("the copy is saved", Duration::from_secs(30));
     tmux.keys(&["Enter", "C-q"]);
     assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
 

@@ -287,7 +287,22 @@ fn sent_delivery() -> Outcome {
             ],
             reply: reply(250, "2.0.0 Ok: queued as 4Xb2kL0sFz"),
             size: 1234,
-            timeline: smtp::Timeline::default(),
+            timeline: {
+                use smtpwire::smtp::timeline::Phase;
+                let mut t = smtp::Timeline::default();
+                for (phase, ms) in [
+                    (Phase::Connect, 25),
+                    (Phase::Tls, 55),
+                    (Phase::Ehlo, 23),
+                    (Phase::Auth, 63),
+                    (Phase::Envelope, 31),
+                    (Phase::Data, 2),
+                    (Phase::FinalReply, 56),
+                ] {
+                    t.record(phase, Duration::from_millis(ms));
+                }
+                t
+            },
         },
         message_id: "<20250314084102.5f3a9c@example.org>".into(),
     }
