@@ -90,6 +90,12 @@ fn message_id(eml: &[u8]) -> String {
 /// each is flagged \Seen.
 fn in_sent(user: &str, id: &str) -> Vec<(Vec<u8>, bool)> {
     let mut imap = lab().imap(user);
+    // A user who never had a copy has no Sent folder yet: nothing is in it.
+    let listed = imap.command("LIST \"\" \"Sent\"");
+    if !listed.lines.iter().any(|l| l.starts_with("* LIST")) {
+        imap.logout();
+        return Vec::new();
+    }
     imap.select("Sent");
     let found = imap
         .search(&format!("HEADER Message-ID {}", quote(id)))

@@ -602,6 +602,12 @@ pub(crate) fn two_accounts(default: &str) -> String {
 /// The letters in `user`'s Sent folder whose subject holds `token`.
 fn sent_by_subject(user: &str, token: &str) -> Vec<Vec<u8>> {
     let mut imap = lab().imap(user);
+    // A user who never had a copy has no Sent folder yet: nothing is in it.
+    let listed = imap.command("LIST \"\" \"Sent\"");
+    if !listed.lines.iter().any(|l| l.starts_with("* LIST")) {
+        imap.logout();
+        return Vec::new();
+    }
     imap.select("Sent");
     let found = imap
         .search(&format!("SUBJECT {token}"))
