@@ -71,7 +71,8 @@ impl History {
         self.entries.truncate(HISTORY_LIMIT);
     }
 
-    /// Writes the file with mode 0600.
+    /// Writes the file with mode 0600 (atomically, not synced: it is a
+    /// cache).
     pub fn save(&self, path: &Path) -> Result<(), files::Error> {
         let mut text = String::new();
         for m in &self.entries {
@@ -82,7 +83,7 @@ impl History {
             }
             text.push('\n');
         }
-        files::write_private(path, text.as_bytes())
+        files::write_cache(path, text.as_bytes())
     }
 
     /// Every address, most recent first.

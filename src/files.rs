@@ -33,7 +33,9 @@ use rustix::fs::{Mode, OFlags};
 
 pub use self::{
     trust::{check_trusted, names_commands, read_trusted},
-    write::{backup_broken, create_unique, open_append_private, write_private, write_unique},
+    write::{
+        backup_broken, create_unique, open_append_private, write_cache, write_private, write_unique,
+    },
 };
 
 mod trust;
