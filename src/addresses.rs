@@ -25,10 +25,18 @@ const COMMAND_LINES: usize = 500;
 
 /// The addresses sent to before, most recent first, one per address
 /// (compared without regard to case).
+///
+/// The file holds one `address<TAB>name` line per recipient, oldest first:
+/// `smtpwire send` appends its recipients (one small write, no rewrite),
+/// the composer rewrites it deduplicated, and reading keeps each address's
+/// newest line (and the newest name given for it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
     entries: Vec<Mailbox>,
 }
+
+/// A file longer than this is rewritten deduplicated by the next append.
+const COMPACT_AT: u64 = 256 * 1024;
 
 impl History {
     /// `addresses` in the data folder.
@@ -36,24 +44,22 @@ impl History {
         data_dir.join("addresses")
     }
 
-    /// Reads the file (`address<TAB>name` lines); a missing file is an
-    /// empty history, and a line that is not an address is skipped.
+    /// Reads the file; a missing file is an empty history, and a line that
+    /// is not an address is skipped.
     pub fn load(path: &Path) -> io::Result<History> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(History::default()),
             Err(e) => return Err(e),
         };
-        Ok(History {
-            entries: text
-                .lines()
-                .filter_map(parse_line)
-                .take(HISTORY_LIMIT)
-                .collect(),
-        })
+        let mut history = History::default();
+        let oldest_first: Vec<Mailbox> = text.lines().filter_map(parse_line).collect();
+        history.remember(&oldest_first.into_iter().rev().collect::<Vec<_>>());
+        Ok(history)
     }
 
-    /// Puts these recipients first (a name given now replaces none).
+    /// Puts these recipients first (a name given now replaces none); the
+    /// first of them counts as the most recent.
     pub fn remember(&mut self, sent: &[Mailbox]) {
         for mailbox in sent.iter().rev() {
             let key = mailbox.address.to_utf8().to_lowercase();
@@ -71,25 +77,52 @@ impl History {
         self.entries.truncate(HISTORY_LIMIT);
     }
 
-    /// Writes the file with mode 0600 (atomically, not synced: it is a
-    /// cache).
+    /// Writes the file deduplicated, with mode 0600 (atomically, not
+    /// synced: it is a cache).
     pub fn save(&self, path: &Path) -> Result<(), files::Error> {
         let mut text = String::new();
-        for m in &self.entries {
-            text.push_str(&m.address.to_utf8());
-            if let Some(name) = &m.name {
-                text.push('\t');
-                text.push_str(name);
-            }
-            text.push('\n');
+        for m in self.entries.iter().rev() {
+            push_line(&mut text, m);
         }
         files::write_cache(path, text.as_bytes())
+    }
+
+    /// Adds recipients to the file without reading it (the first counts as
+    /// the most recent); a file grown large is rewritten deduplicated.
+    pub fn append(path: &Path, sent: &[Mailbox]) -> Result<(), String> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > COMPACT_AT) {
+            let mut history = History::load(path).map_err(|e| e.to_string())?;
+            history.remember(sent);
+            return history.save(path).map_err(|e| e.to_string());
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        let mut text = String::new();
+        for m in sent.iter().rev() {
+            push_line(&mut text, m);
+        }
+        let mut file = files::open_append_private(path).map_err(|e| e.to_string())?;
+        io::Write::write_all(&mut file.file, text.as_bytes()).map_err(|e| e.to_string())
     }
 
     /// Every address, most recent first.
     pub fn entries(&self) -> &[Mailbox] {
         &self.entries
     }
+}
+
+/// `address<TAB>name\n`.
+fn push_line(text: &mut String, m: &Mailbox) {
+    text.push_str(&m.address.to_utf8());
+    if let Some(name) = &m.name {
+        text.push('\t');
+        text.push_str(name);
+    }
+    text.push('\n');
 }
 
 /// The recipients a server accepted, with the names they were typed with
@@ -300,6 +333,27 @@ mod tests {
                 "bob@example.org"
             ]
         );
+    }
+
+    #[test]
+    fn appends_and_rewrites_read_back_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = History::path(dir.path());
+        History::append(
+            &path,
+            &[mb("Мария <maria@example.org>"), mb("bob@example.org")],
+        )
+        .unwrap();
+        History::append(&path, &[mb("olga@example.org"), mb("MARIA@example.org")]).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let appended = History::load(&path).unwrap();
+        let mut remembered = History::default();
+        remembered.remember(&[mb("Мария <maria@example.org>"), mb("bob@example.org")]);
+        remembered.remember(&[mb("olga@example.org"), mb("MARIA@example.org")]);
+        assert_eq!(appended, remembered);
+        remembered.save(&path).unwrap();
+        assert_eq!(History::load(&path).unwrap(), remembered);
     }
 
     #[test]

@@ -243,13 +243,8 @@ fn remember(draft: &mail::Draft, delivery: &Delivery, quiet: bool) {
         .chain(draft.bcc())
         .cloned()
         .collect();
-    let path = History::path(&dir);
-    let saved = History::load(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|mut history| {
-            history.remember(&addresses::accepted(&typed, delivery));
-            history.save(&path).map_err(|e| e.to_string())
-        });
+    // Appended, not rewritten: one small write per send.
+    let saved = History::append(&History::path(&dir), &addresses::accepted(&typed, delivery));
     if let (Err(e), false) = (saved, quiet) {
         eprintln!("warning: the addresses for completion were not updated: {e}");
     }

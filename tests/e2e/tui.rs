@@ -736,7 +736,11 @@ fn addresses_complete_from_the_history_and_the_address_book_in_tmux() {
     lab.fetch_by_subject("bob", &format!("Second {t}"), 1);
     lab.fetch_by_subject("carol", &format!("Second {t}"), 1);
     let history = std::fs::read_to_string(tmux.data_dir().join("smtpwire/addresses")).unwrap();
-    assert!(history.starts_with(&lab.address("bob")), "{history}");
+    // Oldest first: the last line is the most recent letter's first recipient.
+    assert!(
+        history.lines().last() == Some(lab.address("bob").as_str()),
+        "{history}"
+    );
     assert!(
         history.contains(&format!("{}\tCarol Lab", lab.address("carol"))),
         "{history}"
