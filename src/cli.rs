@@ -64,6 +64,39 @@ impl Cli {
     }
 }
 
+/// `smtpwire send OPTIONS…` alone: the same options as [`Cli`] without
+/// the subcommands, parsed first for the common case. Copying every global
+/// option into each of the seven subcommands is most of clap's work at
+/// start-up; a one-letter send pays it for nothing. Anything this parser
+/// does not take (options before `send`, an error, `--help`) goes to
+/// [`Cli`], which gives the same result or the usual message.
+#[derive(Debug, Parser)]
+#[command(name = "smtpwire send")]
+pub struct SendOnly {
+    /// The options.
+    #[command(flatten)]
+    pub options: Options,
+}
+
+impl Cli {
+    /// Parses the process's arguments: [`SendOnly`] first when the first
+    /// argument is `send`, else (or when that fails) the whole definition.
+    pub fn from_args() -> Result<Cli, clap::Error> {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if args.get(1).is_some_and(|a| a == "send") {
+            let rest = std::iter::once(std::ffi::OsString::from("smtpwire send"))
+                .chain(args.iter().skip(2).cloned());
+            if let Ok(only) = SendOnly::try_parse_from(rest) {
+                return Ok(Cli {
+                    command: Some(CliCommand::Send),
+                    options: only.options,
+                });
+            }
+        }
+        Cli::try_parse_from(args)
+    }
+}
+
 /// The headless commands.
 #[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
 pub enum CliCommand {

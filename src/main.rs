@@ -3,11 +3,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use smtpwire::cli::{self, Cli, exit};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::from_args() {
         Ok(cli) => cli,
         Err(e) => {
             let usage = e.use_stderr();
