@@ -344,6 +344,52 @@ mod tests {
         Cli::try_parse_from(all).unwrap().options.settings
     }
 
+    /// The short path for `send` reads every option as the whole
+    /// definition does.
+    #[test]
+    fn send_alone_parses_as_the_whole_definition() {
+        for args in [
+            &[
+                "--server", "mx", "--port", "2525", "--to", "a@x.org", "--attach", "f", "--attach",
+                "g",
+            ][..],
+            &[
+                "--no-system-roots",
+                "--ca-file",
+                "ca.pem",
+                "--repeat",
+                "3",
+                "--parallel",
+                "2",
+                "--quiet",
+            ],
+            &[
+                "--transcript",
+                "t.log",
+                "--transcript-format",
+                "jsonl",
+                "--account",
+                "work",
+                "--dry-run",
+            ],
+            &[
+                "--allow-insecure-auth",
+                "--auth",
+                "xoauth2",
+                "--sent",
+                "maildir:/tmp/m",
+            ],
+        ] {
+            let whole = Cli::try_parse_from(["smtpwire", "send"].iter().chain(args)).unwrap();
+            let only = SendOnly::try_parse_from(["smtpwire send"].iter().chain(args)).unwrap();
+            assert_eq!(
+                format!("{:?}", whole.options),
+                format!("{:?}", only.options)
+            );
+            assert_eq!(whole.command, Some(CliCommand::Send));
+        }
+    }
+
     /// An option not given sets nothing, so the config file's value stands;
     /// the flags set exactly what they say.
     #[test]
