@@ -41,9 +41,15 @@ work=$(mktemp -d)
 sink_pid=
 lab_started=
 cleanup() {
-  [[ -n $sink_pid ]] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
-  [[ -n $lab_started ]] && scripts/lab.sh stop >/dev/null
+  # The run's own status, not the killed sink's 143 (set -e applies in a trap).
+  local rc=$?
+  if [[ -n $sink_pid ]]; then
+    kill "$sink_pid" 2>/dev/null || true
+    wait "$sink_pid" 2>/dev/null || true
+  fi
+  if [[ -n $lab_started ]]; then scripts/lab.sh stop >/dev/null || true; fi
   rm -rf "$work"
+  exit "$rc"
 }
 trap cleanup EXIT
 
