@@ -12,7 +12,7 @@ use std::{
 
 use mail_parser::MessageParser;
 
-use crate::{assert_no_secret, lab, token};
+use crate::{args, assert_no_secret, lab, smtpwire, submission, text, token};
 
 struct Tmux {
     socket: String,
@@ -55,6 +55,7 @@ impl Tmux {
             height,
             env_password.then(|| lab().password(user)),
             extra,
+            &[],
         );
         tmux
     }
@@ -72,7 +73,21 @@ impl Tmux {
         let dir = tmux.config_dir().join("smtpwire");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("config.toml"), config).unwrap();
-        tmux.launch(width, height, None, &[]);
+        tmux.launch(width, height, None, &[], &[]);
+        tmux
+    }
+
+    /// [`Tmux::start`] with these arguments for the app.
+    fn start_args(name: &str, width: u16, height: u16, args: &[&str]) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().to_owned();
+        let tmux = Tmux {
+            socket: format!("smtpwire-{name}-{}", std::process::id()),
+            home: path,
+            _home: home,
+        };
+        tmux.write_config("alice");
+        tmux.launch(width, height, Some(lab().password("alice")), &[], args);
         tmux
     }
 
@@ -115,6 +130,7 @@ impl Tmux {
         height: u16,
         password: Option<String>,
         extra: &[(&'static str, String)],
+        args: &[&str],
     ) {
         let mut env = vec![
             ("XDG_CONFIG_HOME", self.config_dir().display().to_string()),
@@ -143,8 +159,10 @@ impl Tmux {
         }
         // tmux's #{pane_dead_status} is not reliable across respawns; the
         // shell around the app writes the exit status to a file instead.
+        // Single-quoted for the pane's shell (the tests' arguments hold no quote).
+        let args: String = args.iter().map(|a| format!(" '{a}'")).collect();
         c.arg(format!(
-            "'{}'; echo $? > '{}'",
+            "'{}'{args}; echo $? > '{}'",
             env!("CARGO_BIN_EXE_smtpwire"),
             self.status_file().display()
         ));
@@ -1188,5 +1206,73 @@ fn say(tmux: &Tmux, line: &str, reply: &str) -> String {
             "no reply to {line:?}; screen:\n{screen}"
         );
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A saved log read back as a person would: `smtpwire send` writes a JSON
+/// Lines transcript of a real session that refuses one recipient, the
+/// composer opens it with `--open-log`, and the inspector explains the
+/// refusal from it, pairs it with its RCPT, and shows no password.
+#[test]
+fn a_saved_log_opens_and_its_refusal_is_explained_in_tmux() {
+    let lab = lab();
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("session.jsonl");
+    let t = token("openlog");
+    let mut a = submission(lab.submission_port, "starttls", "login");
+    a.extend(args(&[
+        "--from",
+        &lab.address("alice"),
+        "--to",
+        &lab.address("bob"),
+        "--to",
+        &lab.unknown,
+        "--subject",
+        &format!("Saved log {t}"),
+        "--body",
+        "Kept for later.",
+        "--transcript",
+        jsonl.to_str().unwrap(),
+        "--transcript-format",
+        "jsonl",
+    ]));
+    let out = smtpwire(&a, Some(&lab.password("alice")));
+    assert_eq!(out.status.code(), Some(69), "{}", text(&out));
+    let saved = std::fs::read_to_string(&jsonl).unwrap();
+    let lines = saved.lines().count();
+    assert!(lines > 10, "{saved}");
+
+    let tmux = Tmux::start_args("openlog", 140, 40, &["--open-log", jsonl.to_str().unwrap()]);
+    let shown = tmux.wait_for("lines from", Duration::from_secs(10));
+    assert!(shown.contains(&format!("opened {lines} lines")), "{shown}");
+    tmux.keys(&["F3"]);
+    tmux.wait_for("Enter details", Duration::from_secs(5));
+    let unknown = lab.unknown.split('@').next().unwrap().to_owned();
+    cursor_to(&tmux, "550 5.1.1");
+    tmux.keys(&["Enter"]);
+    let shown = tmux.wait_for("Meaning", Duration::from_secs(5));
+    assert!(shown.contains("Answers  line"), "{shown}");
+    assert!(shown.contains(&format!("RCPT TO:<{unknown}@")), "{shown}");
+    assert!(shown.contains("5.1.1"), "{shown}");
+    tmux.keys(&["Escape"]);
+    cursor_to(&tmux, "334 VXNlcm5hbWU6");
+    tmux.keys(&["Enter"]);
+    let shown = tmux.wait_for("Decoded  Username:", Duration::from_secs(5));
+    assert!(!shown.contains(&lab.password("alice")), "{shown}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+    // The saved log and every file the composer wrote hold no password.
+    assert_no_secret(
+        saved.as_bytes(),
+        &lab.address("alice"),
+        &lab.password("alice"),
+    );
+    for (path, bytes) in Tmux::files(&tmux.home) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&lab.password("alice")),
+            "{}",
+            path.display()
+        );
     }
 }
