@@ -290,6 +290,9 @@ pub enum SentError {
     /// The Maildir could not be written.
     #[error("cannot write the copy to the Maildir: {0}")]
     Maildir(#[from] files::Error),
+    /// The composer quit while the copy was on its way.
+    #[error("smtpwire quit before the copy was saved")]
+    Interrupted,
 }
 
 impl SentError {
@@ -299,7 +302,7 @@ impl SentError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            SentError::Unreachable { .. } | SentError::Protocol { .. }
+            SentError::Unreachable { .. } | SentError::Protocol { .. } | SentError::Interrupted
         )
     }
 }

@@ -9,7 +9,7 @@ mod editor;
 mod runner;
 mod startup;
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, time::Duration};
 
 use tokio::{
     signal::unix::{SignalKind, signal},
@@ -61,7 +61,7 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     }
     let mut terminal = Terminal::enter()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot use the terminal: {e}")))?;
-    let (jobs, events) = spawn_worker()?;
+    let (jobs, events, worker) = spawn_worker()?;
     let mut runner = Runner::new(app, jobs, startup.transcript)
         .with_transcript_format(options.transcript_format);
     let result = runner
@@ -69,8 +69,20 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
         .await;
     runner.save_draft_now();
     drop(terminal);
+    // The job channel closes with the runner. A copy in Sent still on its
+    // way is then kept for later, and an open session gets its QUIT: give
+    // the worker a moment for that, never more.
+    drop(runner);
+    let since = std::time::Instant::now();
+    while !worker.is_finished() && since.elapsed() < WORKER_GRACE {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     result
 }
+
+/// How long quitting waits for the worker to keep an unsaved copy and
+/// leave the server.
+const WORKER_GRACE: Duration = Duration::from_secs(3);
 
 /// The real terminal's input and hand-over.
 struct Crossterm;
@@ -116,7 +128,16 @@ fn stop_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
 /// certificates (tens of milliseconds per job), handshakes, encoding large
 /// letters. The thread is not joined: quitting sends QUIT first, and what
 /// remains ends with the process.
-fn spawn_worker() -> Result<(mpsc::Sender<Job>, mpsc::UnboundedReceiver<WorkerEvent>), Failure> {
+type WorkerThread = std::thread::JoinHandle<()>;
+
+fn spawn_worker() -> Result<
+    (
+        mpsc::Sender<Job>,
+        mpsc::UnboundedReceiver<WorkerEvent>,
+        WorkerThread,
+    ),
+    Failure,
+> {
     let failure = |e: std::io::Error| {
         Failure::new(
             exit::UNAVAILABLE,
@@ -129,9 +150,9 @@ fn spawn_worker() -> Result<(mpsc::Sender<Job>, mpsc::UnboundedReceiver<WorkerEv
         .enable_all()
         .build()
         .map_err(failure)?;
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("smtp-worker".into())
         .spawn(move || runtime.block_on(worker::run(jobs_rx, events_tx)))
         .map_err(failure)?;
-    Ok((jobs, events))
+    Ok((jobs, events, thread))
 }

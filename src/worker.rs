@@ -14,7 +14,7 @@
 //!   closed channel) drops the job's future, and with it the connection.
 //! - Dropping the `Job` sender ends the worker after a polite QUIT.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::VecDeque, path::PathBuf, sync::Arc, time::Duration};
 
 use tokio::sync::mpsc;
 
@@ -273,7 +273,16 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
         tls: TlsCache::default(),
         letter: None,
     };
-    while let Some(job) = jobs.recv().await {
+    // Jobs that arrived while a copy was being saved, in order.
+    let mut waiting: VecDeque<Job> = VecDeque::new();
+    loop {
+        let job = match waiting.pop_front() {
+            Some(job) => job,
+            None => match jobs.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
         let mut copy = None;
         let outcome = match job {
             Job::Cancel => continue, // nothing is running
@@ -309,15 +318,36 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
         );
         // Not cancellable: the letter is delivered, its copy is owed. Its
         // steps have deadlines, and a failure keeps the copy for later.
+        // Only the UI's end (the job channel closing) interrupts it, and
+        // then the copy is kept for later too.
         if let Some((plan, credentials, letter, message_id)) = copy {
-            save_copy(
+            let saving = save_copy(
                 &worker.events,
                 &plan,
                 credentials.as_ref(),
                 &letter,
                 &message_id,
-            )
-            .await;
+            );
+            let Some(saved) = unless_closed(saving, &mut jobs, &mut waiting).await else {
+                keep_interrupted(&worker.events, &plan, &letter, &message_id);
+                break;
+            };
+            // The place just worked: what waits for it goes now, briefly.
+            // Cut short, those copies simply stay kept.
+            if saved
+                && plan
+                    .queue
+                    .as_ref()
+                    .is_some_and(|q| q.list().is_ok_and(|l| !l.is_empty()))
+            {
+                let retrying = retry_kept(&worker.events, &plan, credentials.as_ref());
+                if unless_closed(retrying, &mut jobs, &mut waiting)
+                    .await
+                    .is_none()
+                {
+                    break;
+                }
+            }
         }
         if closed && jobs.is_closed() {
             break;
@@ -674,15 +704,66 @@ fn session_started_data(result: &Result<Delivery, smtp::Error>) -> bool {
     matches!(result, Err(e) if matches!(e.stage(), Some(Stage::EndOfData | Stage::Content)))
 }
 
-/// Saves the copy of a sent letter (or keeps it to retry), then tries the
-/// copies kept earlier for the same place with the login at hand.
+/// Runs `work` to its end, unless the job channel closes first (`None`).
+/// Jobs that arrive meanwhile wait in `waiting`; a `Cancel` does not stop
+/// the work (nothing runs but it).
+async fn unless_closed<T>(
+    work: impl Future<Output = T>,
+    jobs: &mut mpsc::Receiver<Job>,
+    waiting: &mut VecDeque<Job>,
+) -> Option<T> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            done = &mut work => return Some(done),
+            job = jobs.recv() => match job {
+                None => return None,
+                Some(Job::Cancel) => {}
+                Some(job) => waiting.push_back(job),
+            },
+        }
+    }
+}
+
+/// Keeps the copy of a sent letter whose saving the UI's end cut short, to
+/// be saved by the next copy to the same place or `smtpwire sent --retry`.
+/// (Should the server have stored it already, the retry makes a second.)
+fn keep_interrupted(events: &Events, plan: &CopyPlan, letter: &[u8], message_id: &str) {
+    let error = sent::SentError::Interrupted;
+    let report = match &plan.queue {
+        Some(queue) => {
+            let kept = sent::Kept::new(
+                &plan.settings,
+                &plan.target,
+                plan.account.as_deref(),
+                Some(message_id),
+                &error,
+            );
+            match queue.keep(letter, &kept) {
+                Ok(copy) => CopyReport::Kept {
+                    error: error.to_string(),
+                    path: copy.letter,
+                },
+                Err(keep_error) => CopyReport::Lost {
+                    error: format!("{error}; it could not be kept either: {keep_error}"),
+                },
+            }
+        }
+        None => CopyReport::Lost {
+            error: format!("{error}; there is no data folder to keep it in"),
+        },
+    };
+    emit(events, WorkerEvent::Copy(report));
+}
+
+/// Saves the copy of a sent letter (or keeps it to retry); true if saved.
 async fn save_copy(
     events: &Events,
     plan: &CopyPlan,
     credentials: Option<&Credentials>,
     letter: &[u8],
     message_id: &str,
-) {
+) -> bool {
     let mut transcript = transcript_on(events);
     let origin = Origin {
         settings: &plan.settings,
@@ -710,7 +791,7 @@ async fn save_copy(
                         error: format!("{error}; there is no data folder to keep it in"),
                     }),
                 );
-                return;
+                return false;
             }
         },
     };
@@ -731,28 +812,33 @@ async fn save_copy(
             },
         }),
     );
-    // The place just worked: what waits for it goes now, briefly.
-    if let (true, Some(queue)) = (saved, &plan.queue)
-        && queue.list().is_ok_and(|l| !l.is_empty())
+    saved
+}
+
+/// Tries the copies kept earlier for the place a copy just went to, with
+/// the login at hand.
+async fn retry_kept(events: &Events, plan: &CopyPlan, credentials: Option<&Credentials>) {
+    let Some(queue) = &plan.queue else {
+        return;
+    };
+    let mut transcript = transcript_on(events);
+    let mut login = SameAccount::new(plan.target.clone(), credentials.cloned());
+    if let Ok(report) = sent::retry_queue(
+        queue,
+        &Settings::default(),
+        Some(sent::START_DEADLINE),
+        &mut login,
+        &mut transcript,
+    )
+    .await
+        && !report.copies.is_empty()
     {
-        let mut login = SameAccount::new(plan.target.clone(), credentials.cloned());
-        if let Ok(report) = sent::retry_queue(
-            queue,
-            &Settings::default(),
-            Some(sent::START_DEADLINE),
-            &mut login,
-            &mut transcript,
-        )
-        .await
-            && !report.copies.is_empty()
-        {
-            emit(
-                events,
-                WorkerEvent::Copy(CopyReport::Retried {
-                    saved: report.saved(),
-                    waiting: report.waiting(),
-                }),
-            );
-        }
+        emit(
+            events,
+            WorkerEvent::Copy(CopyReport::Retried {
+                saved: report.saved(),
+                waiting: report.waiting(),
+            }),
+        );
     }
 }

@@ -329,11 +329,11 @@ impl App {
         }
         if self.copying.is_some() {
             // No deadline: the copy's own steps have theirs, and a second
-            // Ctrl+Q leaves at once.
+            // Ctrl+Q leaves at once (the worker then keeps the copy).
             self.quitting = Some(Quitting::WhenDone);
             self.set_status(
                 Tone::Info,
-                "saving the copy in Sent, then quitting (Ctrl+Q again: now, and the copy may be lost)",
+                "saving the copy in Sent, then quitting (Ctrl+Q again: now, the copy kept for later)",
             );
             return None;
         }

@@ -268,3 +268,132 @@ async fn hostile_case(refusal: &'static str, shown: &str) {
     assert!(stderr.contains("refused the login"), "{stderr}");
     assert!(stderr.contains(shown), "{shown}: {stderr}");
 }
+
+/// The composer quits (its job channel closes) while the copy is on its way
+/// to an IMAP server that stopped answering after the login: the worker
+/// keeps the copy, byte for byte, for the next copy or `smtpwire sent
+/// --retry`, says so, leaves the SMTP server with QUIT and ends.
+#[tokio::test]
+async fn quitting_during_a_stalled_copy_keeps_it_for_later() {
+    use smtpwire::{
+        mail::{Draft, DraftInput},
+        resolve,
+        sent::Queue,
+        settings::Settings,
+        worker::{self, Connect, CopyPlan, CopyReport, Job, Submission, WorkerEvent},
+    };
+
+    let smtp_script = vec![
+        Step::Reply("220 mail.test ESMTP"),
+        Step::Expect("EHLO client.example.org"),
+        Step::Reply("250-mail.test\n250 AUTH PLAIN"),
+        Step::ExpectPrefix("AUTH PLAIN "),
+        Step::Reply("235 2.7.0 Accepted"),
+        Step::Expect("MAIL FROM:<bob@example.org>"),
+        Step::Reply("250 2.1.0 Ok"),
+        Step::Expect("RCPT TO:<carol@example.org>"),
+        Step::Reply("250 2.1.5 Ok"),
+        Step::Expect("DATA"),
+        Step::Reply("354 go ahead"),
+        Step::ReadData,
+        Step::Reply("250 2.0.0 Ok: queued as KEPT1"),
+        Step::Expect("QUIT"),
+        Step::Reply("221 2.0.0 Bye"),
+        Step::Close,
+    ];
+    let imap_script = vec![
+        Step::Reply("* OK [CAPABILITY IMAP4rev1] ready"),
+        Step::ExpectPrefix("A0001 LOGIN "),
+        Step::Stall,
+    ];
+    let (smtp_port, smtp) = imap_server(smtp_script).await;
+    let (imap_port, _imap) = imap_server(imap_script).await;
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::at(dir.path().join("sent-queue"));
+    let settings = Settings {
+        server: Some("127.0.0.1".into()),
+        port: Some(smtp_port),
+        security: Some(Security::None),
+        helo: Some("client.example.org".into()),
+        user: Some("bob@example.org".into()),
+        auth: Some(AuthChoice::Plain),
+        allow_insecure_auth: Some(true),
+        timeout: Some(30),
+        ..Settings::default()
+    };
+    let submission = Submission {
+        connect: Connect {
+            resolved: resolve::resolve(&settings, &resolve::Context::default()).unwrap(),
+            credentials: Some(Credentials::new("bob@example.org", PASSWORD)),
+        },
+        draft: Draft::parse(&DraftInput {
+            from: "bob@example.org".into(),
+            to: "carol@example.org".into(),
+            subject: "kept on quitting".into(),
+            body: "Hello.".into(),
+            ..DraftInput::default()
+        })
+        .unwrap(),
+        attachments: Vec::new(),
+        copy: Some(CopyPlan {
+            target: target(imap_port, AuthChoice::Login),
+            settings: settings.clone(),
+            account: None,
+            queue: Some(queue.clone()),
+        }),
+        stamp: None,
+    };
+    let (jobs, jobs_rx) = tokio::sync::mpsc::channel(8);
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let worker = tokio::spawn(worker::run(jobs_rx, events_tx));
+    jobs.send(Job::Send(Box::new(submission))).await.unwrap();
+    // Until the worker is logging in to the stalled IMAP server.
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(event) = events.recv().await {
+            let login =
+                matches!(&event, WorkerEvent::Line(l) if l.text.contains("IMAP: connecting"));
+            seen.push(event);
+            if login {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the copy never reached the IMAP server");
+    // The login is under way, and unanswered.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The composer quits.
+    drop(jobs);
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .expect("the worker did not end")
+        .unwrap();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    let smtp = smtp.await.unwrap().expect("the SMTP server's script");
+    let kept = seen
+        .iter()
+        .find_map(|e| match e {
+            WorkerEvent::Copy(CopyReport::Kept { error, path }) => Some((error, path)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no copy kept: {seen:#?}"));
+    assert!(
+        kept.0.contains("quit before the copy was saved"),
+        "{}",
+        kept.0
+    );
+    // The bytes the server accepted (no line here starts with a dot).
+    assert_eq!(std::fs::read(kept.1).unwrap(), smtp.data[0]);
+    let listed = queue.list().unwrap();
+    assert_eq!(listed.len(), 1);
+    let copy = listed.into_iter().next().unwrap().unwrap();
+    assert!(copy.kept.message_id.is_some());
+    assert!(
+        !std::fs::read_to_string(&copy.meta)
+            .unwrap()
+            .contains(PASSWORD)
+    );
+}
