@@ -37,4 +37,5 @@ pub mod submit;
 pub mod term;
 pub mod tui;
 pub mod ui;
+pub mod wipe;
 pub mod worker;

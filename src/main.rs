@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use smtpwire::cli::{self, Cli, exit};
 
+/// The system allocator; the composer has it clear what it frees (see
+/// `smtpwire::wipe`).
+#[global_allocator]
+static ALLOCATOR: smtpwire::wipe::Wiping = smtpwire::wipe::Wiping;
+
 fn main() -> ExitCode {
     let cli = match Cli::from_args() {
         Ok(cli) => cli,
@@ -45,7 +50,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Some(command) => cli::run(command, &cli.options).await,
-            None => smtpwire::tui::run(&cli.options).await,
+            None => {
+                // Before the password is read: no copy of it is freed uncleared.
+                smtpwire::wipe::freed_memory();
+                smtpwire::tui::run(&cli.options).await
+            }
         }
     });
     match result {

@@ -476,6 +476,7 @@ fn memory_hits(pid: u32, dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<&'stati
     let mut hits = Vec::new();
     for (name, bytes) in needles {
         let count = memchr::memmem::find_iter(&core, bytes).count();
+
         if count > 0 {
             hits.push(Box::leak(format!("{name} ×{count}").into_boxed_str()) as &'static str);
         }
@@ -491,12 +492,43 @@ fn memory_hits(pid: u32, dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<&'stati
 /// search works.
 #[test]
 fn a_typed_password_leaves_no_copy_in_memory() {
+    typed_password_in_memory("memory", "dave", None);
+}
+
+/// [`a_typed_password_leaves_no_copy_in_memory`] after sending a letter
+/// whose copy went to Sent over IMAP (implicit TLS), logged in with the
+/// same typed password: neither the IMAP client's AUTHENTICATE PLAIN (dave's
+/// password is not ASCII) nor its LOGIN (alice's is) leaves a copy.
+#[test]
+fn a_typed_password_leaves_no_copy_in_memory_after_a_copy_in_sent() {
+    typed_password_in_memory("memory-sent", "dave", Some(&token("memsent")));
+    typed_password_in_memory("memory-login", "alice", Some(&token("memlogin")));
+}
+
+/// Types `who`'s password into the settings pane, logs in (and, given a
+/// token, sends a letter whose copy goes to Sent over IMAP), then searches
+/// the process's memory while logged in and after the session and the
+/// field are gone.
+fn typed_password_in_memory(name: &str, who: &str, send: Option<&str>) {
     use base64::Engine as _;
     let lab = lab();
     // dave's password is UTF-8, spaces included.
-    let user = lab.address("dave");
-    let password = lab.password("dave");
-    let tmux = Tmux::start_as("memory", 100, 30, "dave", false);
+    let user = lab.address(who);
+    let password = lab.password(who);
+    let tmux = match send {
+        None => Tmux::start_as(name, 100, 30, who, false),
+        Some(_) => Tmux::start_config(
+            name,
+            100,
+            30,
+            &format!(
+                "{}sent = \"imap\"\nimap_server = \"{}\"\nimap_port = {}\nimap_security = \"tls\"\n",
+                config_text(who),
+                lab.host,
+                lab.imaps_port
+            ),
+        ),
+    };
     tmux.wait_for("Protocol log", Duration::from_secs(10));
     // Settings pane: Host, Port, Security, User, then the password, typed
     // one key at a time as a person does.
@@ -504,8 +536,24 @@ fn a_typed_password_leaves_no_copy_in_memory() {
     for c in password.chars() {
         tmux.text(&c.to_string());
     }
-    tmux.keys(&["C-o"]);
-    tmux.wait_for(&format!("connected as {user}"), Duration::from_secs(30));
+    match send {
+        None => {
+            tmux.keys(&["C-o"]);
+            tmux.wait_for(&format!("connected as {user}"), Duration::from_secs(30));
+        }
+        Some(t) => {
+            tmux.keys(&["F2"]);
+            tmux.text(&lab.address("bob"));
+            tmux.keys(&["Tab", "Tab", "Tab"]);
+            tmux.text(&format!("Memory {t}"));
+            tmux.keys(&["Tab"]);
+            tmux.text("Its copy goes to Sent.");
+            tmux.keys(&["C-s"]);
+            tmux.wait_for("the copy is saved", Duration::from_secs(30));
+            assert_eq!(sent_by_subject(who, t).len(), 1);
+            tmux.keys(&["Enter", "F2"]);
+        }
+    }
 
     let b64 = base64::engine::general_purpose::STANDARD;
     let needles = [
@@ -530,7 +578,11 @@ fn a_typed_password_leaves_no_copy_in_memory() {
     tmux.keys(&["End", "C-u"]);
     std::thread::sleep(Duration::from_millis(300));
     let after = memory_hits(pid, dir.path(), &needles);
-    assert!(after.is_empty(), "copies left in memory: {after:?}");
+    assert!(
+        after.is_empty(),
+        "copies left in memory: {after:?}\n{}",
+        tmux.screen()
+    );
     tmux.keys(&["C-q"]);
     assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
 }
