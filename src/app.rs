@@ -425,6 +425,20 @@ pub struct Context {
     pub signatures: std::collections::BTreeMap<String, String>,
     /// The addresses sent to before, for completion.
     pub addresses: crate::addresses::History,
+    /// How many copies of sent letters wait in the queue to be saved in
+    /// Sent (counted at start).
+    pub kept_copies: usize,
+}
+
+/// The copies kept earlier, tried once per run for the account in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeptRetry {
+    /// Nothing to try, or tried.
+    Done,
+    /// To try when the loop starts.
+    AtStart,
+    /// The login needs a password not known yet: after the first login.
+    AfterLogin,
 }
 
 /// A job waiting for the password command.
@@ -500,6 +514,7 @@ pub struct App {
     started: Option<NaiveDateTime>,
     /// An edit not saved yet.
     unsaved: Option<Unsaved>,
+    kept_retry: KeptRetry,
 }
 
 /// How long quitting waits.
@@ -560,6 +575,11 @@ impl App {
         };
         let compose = ComposeForm::new(&draft);
         let first = compose.first_empty();
+        let kept_retry = if context.kept_copies > 0 {
+            KeptRetry::AtStart
+        } else {
+            KeptRetry::Done
+        };
         App {
             compose,
             settings: settings_form,
@@ -591,7 +611,19 @@ impl App {
             started: None,
             wall: NaiveDate::default().and_time(chrono::NaiveTime::MIN),
             unsaved: None,
+            kept_retry,
         }
+    }
+
+    /// What the loop does first: the copies kept earlier for this
+    /// account's Sent are tried, when the login needs nothing more (a
+    /// Maildir, a password from the environment); else after the first
+    /// login.
+    pub fn at_start(&mut self) -> Option<Action> {
+        if self.kept_retry == KeptRetry::AtStart {
+            return self.retry_kept();
+        }
+        None
     }
 
     /// Adds a note to the log.

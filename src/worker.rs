@@ -127,8 +127,22 @@ pub enum Job {
     Disconnect,
     /// What was typed in manual mode (F7), for the open session.
     Typed(Typed),
-    /// Cancel the running job (its connection is dropped).
+    /// Cancel the running job (its connection is dropped), or the one
+    /// waiting behind a copy in Sent.
     Cancel,
+    /// Try the copies kept earlier for this place, with this login (the
+    /// composer's start, or its first login). No `Done`: a `Copy(Retried)`
+    /// says what became of them, if any were tried.
+    RetryKept(Box<RetryKept>),
+}
+
+/// Copies kept earlier, to try again.
+#[derive(Clone, Debug)]
+pub struct RetryKept {
+    /// The place (the account's Sent) and the queue they wait in.
+    pub plan: CopyPlan,
+    /// The account's login, for IMAP (`None` for a Maildir).
+    pub credentials: Option<Credentials>,
 }
 
 /// What was typed in manual mode, for the open session.
@@ -296,6 +310,16 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
             }
             Job::Disconnect => worker.cancellable(&mut jobs, Work::Disconnect).await,
             Job::Typed(typed) => worker.cancellable(&mut jobs, Work::Typed(typed)).await,
+            Job::RetryKept(retry) => {
+                let retrying = retry_kept(&worker.events, &retry.plan, retry.credentials.as_ref());
+                if unless_closed(retrying, &mut jobs, &mut waiting, &worker.events)
+                    .await
+                    .is_none()
+                {
+                    break;
+                }
+                continue;
+            }
         };
         let closed = outcome.is_none();
         let letter = worker.letter.take();
@@ -328,7 +352,8 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
                 &letter,
                 &message_id,
             );
-            let Some(saved) = unless_closed(saving, &mut jobs, &mut waiting).await else {
+            let Some(saved) = unless_closed(saving, &mut jobs, &mut waiting, &worker.events).await
+            else {
                 keep_interrupted(&worker.events, &plan, &letter, &message_id);
                 break;
             };
@@ -341,7 +366,7 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
                     .is_some_and(|q| q.list().is_ok_and(|l| !l.is_empty()))
             {
                 let retrying = retry_kept(&worker.events, &plan, credentials.as_ref());
-                if unless_closed(retrying, &mut jobs, &mut waiting)
+                if unless_closed(retrying, &mut jobs, &mut waiting, &worker.events)
                     .await
                     .is_none()
                 {
@@ -704,13 +729,16 @@ fn session_started_data(result: &Result<Delivery, smtp::Error>) -> bool {
     matches!(result, Err(e) if matches!(e.stage(), Some(Stage::EndOfData | Stage::Content)))
 }
 
-/// Runs `work` to its end, unless the job channel closes first (`None`).
-/// Jobs that arrive meanwhile wait in `waiting`; a `Cancel` does not stop
-/// the work (nothing runs but it).
+/// Runs `work` (a copy in Sent, kept copies retried) to its end, unless
+/// the job channel closes first (`None`). Jobs that arrive meanwhile wait
+/// in `waiting`. A `Cancel` is for the last of them, the one the UI shows
+/// as running: it is dropped and answered `Done(Cancelled)`. The work
+/// itself is not cancelled.
 async fn unless_closed<T>(
     work: impl Future<Output = T>,
     jobs: &mut mpsc::Receiver<Job>,
     waiting: &mut VecDeque<Job>,
+    events: &Events,
 ) -> Option<T> {
     tokio::pin!(work);
     loop {
@@ -718,7 +746,15 @@ async fn unless_closed<T>(
             done = &mut work => return Some(done),
             job = jobs.recv() => match job {
                 None => return None,
-                Some(Job::Cancel) => {}
+                Some(Job::Cancel) => {
+                    let last = waiting
+                        .iter()
+                        .rposition(|j| !matches!(j, Job::Cancel | Job::RetryKept(_)));
+                    if let Some(at) = last {
+                        waiting.remove(at);
+                        emit(events, WorkerEvent::Done(Outcome::Cancelled));
+                    }
+                }
                 Some(job) => waiting.push_back(job),
             },
         }
@@ -831,7 +867,7 @@ async fn retry_kept(events: &Events, plan: &CopyPlan, credentials: Option<&Crede
         &mut transcript,
     )
     .await
-        && !report.copies.is_empty()
+        && report.copies.len() > report.skipped()
     {
         emit(
             events,

@@ -3,8 +3,8 @@
 //! log, the status line and the result window.
 
 use super::{
-    Action, App, AttachedFile, ComposeField, Focus, JobKind, Login, Outgoing, Overlay, Pending,
-    RunningJob, SettingKey, SettingsField, Status, Tone, Unsaved,
+    Action, App, AttachedFile, ComposeField, Focus, JobKind, KeptRetry, Login, Outgoing, Overlay,
+    Pending, RunningJob, SettingKey, SettingsField, Status, Tone, Unsaved,
 };
 use std::borrow::Cow;
 
@@ -17,7 +17,8 @@ use crate::{
     sent::{Queue, SentTarget},
     smtp::{self, Delivery},
     worker::{
-        Connect, CopyPlan, CopyReport, Failure, Job, Outcome, SessionState, Submission, WorkerEvent,
+        Connect, CopyPlan, CopyReport, Failure, Job, Outcome, RetryKept, SessionState, Submission,
+        WorkerEvent,
     },
 };
 
@@ -295,6 +296,52 @@ impl App {
         }
     }
 
+    /// The copies kept earlier for this account's Sent, tried once per
+    /// run with its login; later if that login needs a password not known
+    /// yet.
+    pub(super) fn retry_kept(&mut self) -> Option<Action> {
+        let settings = self.settings.to_settings(None);
+        let target = match SentTarget::resolve(&settings) {
+            Ok(Some(target)) if self.context.data_dir.is_some() => target,
+            // No copies for this account: the note at start says what waits.
+            _ => {
+                self.kept_retry = KeptRetry::Done;
+                return None;
+            }
+        };
+        let credentials = match &target {
+            SentTarget::Maildir(_) => None,
+            SentTarget::Imap(_) => {
+                let domain = self.sender_domain();
+                let Ok(resolved) = self
+                    .settings
+                    .resolve(&self.context.hostname, domain.as_deref())
+                else {
+                    self.kept_retry = KeptRetry::AfterLogin;
+                    return None;
+                };
+                match self.settings.login(&resolved) {
+                    Login::Ready(credentials) => Some(credentials),
+                    Login::Anonymous => None,
+                    Login::NeedsCommand(_) | Login::Missing => {
+                        self.kept_retry = KeptRetry::AfterLogin;
+                        return None;
+                    }
+                }
+            }
+        };
+        self.kept_retry = KeptRetry::Done;
+        let plan = self.copy_plan()?;
+        self.note(&format!(
+            "trying the copies of sent letters kept earlier for {}",
+            target.describe()
+        ));
+        Some(Action::Job(Job::RetryKept(Box::new(RetryKept {
+            plan,
+            credentials,
+        }))))
+    }
+
     /// What became of the copy in Sent.
     fn copy_report(&mut self, report: CopyReport) -> Option<Action> {
         match report {
@@ -344,7 +391,7 @@ impl App {
         let connect = match &job {
             Job::Connect(connect) => Some(connect.as_ref()),
             Job::Send(submission) => Some(&submission.connect),
-            Job::Disconnect | Job::Typed(_) | Job::Cancel => None,
+            Job::Disconnect | Job::Typed(_) | Job::Cancel | Job::RetryKept(_) => None,
         };
         let server = match (&self.session, connect) {
             (SessionState::Open { server, .. }, _)
@@ -441,6 +488,9 @@ impl App {
         match outcome {
             Outcome::Typed { reply } => next = self.manual_reply(reply.as_ref()),
             Outcome::Connected => {
+                if self.kept_retry == KeptRetry::AfterLogin {
+                    next = self.retry_kept();
+                }
                 let login = self
                     .settings
                     .to_settings(None)

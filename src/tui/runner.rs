@@ -144,6 +144,9 @@ impl Runner {
             .ok_or_else(|| Failure::new(exit::UNAVAILABLE, "the composer's loop ran twice"))?;
         let mut worker_alive = true;
         tokio::pin!(stop);
+        if let Some(action) = self.app.at_start() {
+            self.perform(action);
+        }
         loop {
             if std::mem::take(&mut self.clear) {
                 repaint(terminal).map_err(|e| terminal_failure(&e))?;

@@ -125,9 +125,9 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
             None
         }
     };
-    if let Some(dir) = &data_dir {
-        kept_copies(&crate::sent::Queue::at(dir.join("sent-queue")), &mut notes);
-    }
+    let kept = data_dir.as_ref().map_or(0, |dir| {
+        kept_copies(&crate::sent::Queue::at(dir.join("sent-queue")), &mut notes)
+    });
     let stored = data_dir
         .as_ref()
         .and_then(|dir| load_draft(&dir.join("draft.toml"), &mut notes));
@@ -222,6 +222,7 @@ pub fn startup(options: &Options) -> Result<Startup, Failure> {
         command_line: options.settings.clone(),
         signatures,
         addresses,
+        kept_copies: kept,
     };
     Ok(Startup {
         settings,
@@ -376,18 +377,26 @@ pub fn prefill(mut draft: DraftInput, options: &Options, body: Option<String>) -
 /// Says what waits in the queue of copies for Sent: they go after the next
 /// letter to the same place (with its login), or with `smtpwire sent
 /// --retry`.
-fn kept_copies(queue: &crate::sent::Queue, notes: &mut Vec<Note>) {
+/// Says how many copies wait in the queue, and returns that count.
+fn kept_copies(queue: &crate::sent::Queue, notes: &mut Vec<Note>) -> usize {
     match queue.list() {
-        Ok(list) if list.is_empty() => {}
-        Ok(list) => notes.push(Note::Problem(format!(
-            "{} cop{} of sent letters wait{} to be saved in Sent ({}): they are tried after \
-             the next letter to the same place, or now with `smtpwire sent --retry`",
-            list.len(),
-            if list.len() == 1 { "y" } else { "ies" },
-            if list.len() == 1 { "s" } else { "" },
-            queue.dir().display()
-        ))),
-        Err(e) => notes.push(Note::Problem(e.to_string())),
+        Ok(list) if list.is_empty() => 0,
+        Ok(list) => {
+            notes.push(Note::Problem(format!(
+                "{} cop{} of sent letters wait{} to be saved in Sent ({}): those of this \
+                 account are tried now or after its first login, and after each letter to \
+                 the same place; `smtpwire sent --retry` tries them all",
+                list.len(),
+                if list.len() == 1 { "y" } else { "ies" },
+                if list.len() == 1 { "s" } else { "" },
+                queue.dir().display()
+            )));
+            list.len()
+        }
+        Err(e) => {
+            notes.push(Note::Problem(e.to_string()));
+            0
+        }
     }
 }
 

@@ -77,6 +77,25 @@ impl Tmux {
         tmux
     }
 
+    /// The composer in `home`, whose config and data the caller wrote,
+    /// with this password in `SMTPWIRE_PASSWORD`.
+    fn start_home(
+        name: &str,
+        width: u16,
+        height: u16,
+        home: tempfile::TempDir,
+        password: Option<String>,
+    ) -> Tmux {
+        let path = home.path().to_owned();
+        let tmux = Tmux {
+            socket: format!("smtpwire-{name}-{}", std::process::id()),
+            home: path,
+            _home: home,
+        };
+        tmux.launch(width, height, password, &[], &[]);
+        tmux
+    }
+
     /// [`Tmux::start`] with these arguments for the app.
     fn start_args(name: &str, width: u16, height: u16, args: &[&str]) -> Tmux {
         let home = tempfile::tempdir().unwrap();
@@ -1327,4 +1346,94 @@ fn a_saved_log_opens_and_its_refusal_is_explained_in_tmux() {
             path.display()
         );
     }
+}
+
+/// A copy an earlier `smtpwire send` could not save (the IMAP server was
+/// down) is saved by the composer as it starts, with the account's login
+/// from the environment: found in Sent byte for byte, the queue emptied.
+#[test]
+fn the_composer_saves_a_kept_copy_as_it_starts_in_tmux() {
+    let lab = lab();
+    let t = token("keptstart");
+    let home = tempfile::tempdir().unwrap();
+    let password = lab.password("carol");
+    let closed = {
+        let listener = std::net::TcpListener::bind((lab.host.as_str(), 0)).unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let eml = home.path().join("letter.eml");
+    let sent = Command::new(env!("CARGO_BIN_EXE_smtpwire"))
+        .args(["send", "--server", &lab.host, "--port"])
+        .arg(lab.submission_port.to_string())
+        .arg("--ca-file")
+        .arg(&lab.ca)
+        .args([
+            "--user",
+            &lab.address("carol"),
+            "--from",
+            &lab.address("carol"),
+        ])
+        .args(["--helo", "client.lab.example", "--to", &lab.address("bob")])
+        .args(["--subject", &format!("Kept {t}"), "--body", "Saved later."])
+        .args(["--sent", "imap", "--imap-server", &lab.host, "--imap-port"])
+        .arg(closed.to_string())
+        .args(["--imap-security", "starttls", "--eml"])
+        .arg(&eml)
+        .env_remove("SMTPWIRE_PASSWORD")
+        .env("SMTPWIRE_PASSWORD", &password)
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    // The IMAP server is back: the kept record now names the lab's port.
+    let queue = home.path().join("data/smtpwire/sent-queue");
+    let record = std::fs::read_dir(&queue)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("a kept copy");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let moved = text.replace(
+        &format!("imap_port = {closed}"),
+        &format!("imap_port = {}", lab.imap_port),
+    );
+    assert_ne!(text, moved, "{text}");
+    std::fs::write(&record, moved).unwrap();
+    let dir = home.path().join("config/smtpwire");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "{}sent = \"imap\"\nimap_server = \"{}\"\nimap_port = {}\nimap_security = \"starttls\"\n",
+            config_text("carol"),
+            lab.host,
+            lab.imap_port
+        ),
+    )
+    .unwrap();
+
+    let tmux = Tmux::start_home("keptstart", 120, 40, home, Some(password.clone()));
+    let shown = tmux.wait_for("now saved in Sent", Duration::from_secs(20));
+    assert!(
+        shown.contains("copies kept earlier: 1 now saved"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&password));
+    tmux.keys(&["C-q"]);
+    assert_eq!(tmux.wait_dead(Duration::from_secs(10)), "0");
+    let left: Vec<_> = std::fs::read_dir(&queue)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| !n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let found = sent_by_subject("carol", &t);
+    assert_eq!(found, vec![std::fs::read(&eml).unwrap()]);
 }

@@ -272,7 +272,8 @@ async fn hostile_case(refusal: &'static str, shown: &str) {
 /// The composer quits (its job channel closes) while the copy is on its way
 /// to an IMAP server that stopped answering after the login: the worker
 /// keeps the copy, byte for byte, for the next copy or `smtpwire sent
-/// --retry`, says so, leaves the SMTP server with QUIT and ends.
+/// --retry`, says so, leaves the SMTP server with QUIT and ends. Before
+/// that, a job cancelled while waiting behind the copy ends as cancelled.
 #[tokio::test]
 async fn quitting_during_a_stalled_copy_keeps_it_for_later() {
     use smtpwire::{
@@ -280,7 +281,7 @@ async fn quitting_during_a_stalled_copy_keeps_it_for_later() {
         resolve,
         sent::Queue,
         settings::Settings,
-        worker::{self, Connect, CopyPlan, CopyReport, Job, Submission, WorkerEvent},
+        worker::{self, Connect, CopyPlan, CopyReport, Job, Outcome, Submission, WorkerEvent},
     };
 
     let smtp_script = vec![
@@ -363,6 +364,21 @@ async fn quitting_during_a_stalled_copy_keeps_it_for_later() {
     .expect("the copy never reached the IMAP server");
     // The login is under way, and unanswered.
     tokio::time::sleep(Duration::from_millis(300)).await;
+    // A job asked for meanwhile waits behind the copy; Esc cancels it
+    // (not the copy) and the UI hears that it ended.
+    jobs.send(Job::Disconnect).await.unwrap();
+    jobs.send(Job::Cancel).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(event) = events.recv().await {
+            let cancelled = matches!(&event, WorkerEvent::Done(Outcome::Cancelled));
+            seen.push(event);
+            if cancelled {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the waiting job was not cancelled");
     // The composer quits.
     drop(jobs);
     tokio::time::timeout(Duration::from_secs(5), worker)

@@ -36,6 +36,8 @@ pub(crate) enum Input {
     Done,
     /// Wait until the log has a line starting with this text.
     LogLine(&'static str),
+    /// Wait until a report on copies in Sent reached the loop.
+    Copy,
 }
 
 fn key(code: CtKey) -> Input {
@@ -50,6 +52,7 @@ pub(crate) fn ctrl(c: char) -> Input {
 #[derive(Default)]
 struct Seen {
     done: usize,
+    copies: usize,
     lines: Vec<String>,
 }
 
@@ -83,6 +86,20 @@ fn script(
                             tokio::time::timeout(Duration::from_secs(20), wait)
                                 .await
                                 .expect("no Done event within 20 s");
+                        }
+                        Input::Copy => {
+                            let wait = async {
+                                loop {
+                                    let notified = notify.notified();
+                                    if seen.lock().unwrap().copies > 0 {
+                                        break;
+                                    }
+                                    notified.await;
+                                }
+                            };
+                            tokio::time::timeout(Duration::from_secs(20), wait)
+                                .await
+                                .expect("no report on copies within 20 s");
                         }
                         Input::LogLine(prefix) => {
                             let wait = async {
@@ -220,6 +237,7 @@ async fn run_full(
                     let mut seen = seen.lock().unwrap();
                     match &event {
                         WorkerEvent::Done(_) => seen.done += 1,
+                        WorkerEvent::Copy(_) => seen.copies += 1,
                         WorkerEvent::Line(line) => seen.lines.push(line.text.clone()),
                         _ => {}
                     }
@@ -539,4 +557,49 @@ async fn the_editor_writes_the_body_and_the_attachment_goes_with_it() {
         data.contains("filename*=utf-8''%D0%9E%D1%82%D1%87%D1%91%D1%82.pdf"),
         "{data}"
     );
+}
+
+/// Copies an earlier run kept (its composer quit during the copy) go to
+/// this account's Maildir as the composer starts: no letter, no login.
+#[tokio::test]
+async fn copies_kept_for_this_account_are_saved_as_the_composer_starts() {
+    use smtpwire::{
+        sent::{Kept, Queue, SentError, SentTarget},
+        settings::SentTo,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    let settings = Settings {
+        sent: Some(SentTo::Maildir(maildir.clone())),
+        ..settings(9)
+    };
+    let target = SentTarget::resolve(&settings).unwrap().unwrap();
+    let data = dir.path().join("data");
+    let queue = Queue::at(data.join("sent-queue"));
+    let kept_letter = b"Subject: kept\r\n\r\nKept by an earlier run.\r\n";
+    let kept = Kept::new(
+        &settings,
+        &target,
+        None,
+        Some("<kept@example.org>"),
+        &SentError::Interrupted,
+    );
+    queue.keep(kept_letter, &kept).unwrap();
+    let context = Context {
+        data_dir: Some(data),
+        kept_copies: 1,
+        ..Context::default()
+    };
+    let (runner, _) = run_with(settings, context, letter(), vec![Input::Copy]).await;
+    let log = log(runner.app());
+    assert!(
+        log.contains("copies kept earlier: 1 now saved in Sent, 0 still waiting"),
+        "{log}"
+    );
+    assert!(queue.list().unwrap().is_empty());
+    let saved: Vec<Vec<u8>> = std::fs::read_dir(maildir.join("cur"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(saved, vec![kept_letter.to_vec()]);
 }
