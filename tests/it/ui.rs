@@ -2452,3 +2452,47 @@ fn enter_while_another_job_runs_keeps_the_line() {
     key(&mut app, Key::plain(KeyCode::Enter)); // closes the results window
     assert_eq!(typed_line(enter(&mut app)), "NOOP");
 }
+
+/// Kept copies for an IMAP Sent whose login needs the password command:
+/// not at start (no command runs unasked), but right after the first
+/// login, with its password; once per run.
+#[test]
+fn kept_copies_wait_for_the_first_login_when_the_password_is_not_known() {
+    let settings = Settings {
+        user: Some("ivan".into()),
+        password_command: Some("pass show mail".into()),
+        sent: Some(smtpwire::settings::SentTo::Imap),
+        ..settings()
+    };
+    let mut app = App::new(
+        &settings,
+        cyrillic(),
+        Context {
+            kept_copies: 2,
+            ..context()
+        },
+    );
+    app.update(Clock::new().at(0));
+    assert!(app.at_start().is_none());
+    assert!(matches!(
+        key(&mut app, Key::ctrl('o')),
+        Some(Action::RunPasswordCommand(_))
+    ));
+    assert!(matches!(
+        app.update(Msg::Password(Ok(Password::new("s3cret".into())))),
+        Some(Action::Job(Job::Connect(_)))
+    ));
+    worker(&mut app, open_session());
+    let Some(Action::Job(Job::RetryKept(retry))) =
+        worker(&mut app, WorkerEvent::Done(Outcome::Connected))
+    else {
+        panic!("the kept copies are not tried after the login")
+    };
+    assert_eq!(retry.credentials.unwrap().password(), "s3cret");
+    assert!(retry.plan.queue.is_some());
+    // Once: a second login does not try them again.
+    assert!(worker(&mut app, WorkerEvent::Done(Outcome::Connected)).is_none());
+    // Without kept copies nothing is tried at all.
+    let mut app = App::new(&settings, cyrillic(), context());
+    assert!(app.at_start().is_none());
+}
