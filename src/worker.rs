@@ -14,15 +14,17 @@
 //!   closed channel) drops the job's future, and with it the connection.
 //! - Dropping the `Job` sender ends the worker after a polite QUIT.
 
-use std::{collections::VecDeque, path::PathBuf, sync::Arc, time::Duration};
+mod copy;
+
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use tokio::sync::mpsc;
 
+pub use self::copy::{CopyPlan, CopyReport, RetryKept};
+use self::copy::{keep_interrupted, retry_kept, save_copy, unless_closed};
 use crate::{
     mail::{self, Draft},
     resolve::{Resolved, Trust},
-    sent::{self, CopyOutcome, Origin, Queue, SameAccount, SentTarget},
-    settings::Settings,
     smtp::{
         self, Capabilities, Credentials, Delivery, Event, LogLine, ManualState, Mechanism, Reply,
         Session, SessionConfig, Stage, Transcript, tls::Tls,
@@ -64,58 +66,6 @@ pub struct Submission {
     pub stamp: Option<mail::Stamp>,
 }
 
-/// The copy of a sent letter: where it goes and, should that fail, what
-/// its kept record says.
-#[derive(Clone, Debug)]
-pub struct CopyPlan {
-    /// The Sent folder or Maildir.
-    pub target: SentTarget,
-    /// The settings the send used (the kept record takes what it needs).
-    pub settings: Settings,
-    /// The account (`None`: the default settings).
-    pub account: Option<String>,
-    /// Where a copy that cannot be saved is kept (`None`: no data folder).
-    pub queue: Option<Queue>,
-}
-
-/// What became of the copy in Sent. It runs after [`Outcome::Sent`], and
-/// never changes it: the letter is delivered either way.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CopyReport {
-    /// Saving it now (reported before the `Done` of the send, so the UI
-    /// knows to wait for it before quitting).
-    Saving {
-        /// Where, in words.
-        place: String,
-    },
-    /// Saved.
-    Saved {
-        /// The folder or file.
-        place: String,
-        /// Its size.
-        size: usize,
-    },
-    /// It failed and is kept for a retry.
-    Kept {
-        /// Why it failed (visible, no secret).
-        error: String,
-        /// The kept letter.
-        path: PathBuf,
-    },
-    /// It failed and could not be kept either.
-    Lost {
-        /// Why.
-        error: String,
-    },
-    /// Copies kept earlier for the same place were tried with this login.
-    Retried {
-        /// How many are saved now.
-        saved: usize,
-        /// How many still wait (for this place or another).
-        waiting: usize,
-    },
-}
-
 /// What the UI asks of the worker.
 #[derive(Debug)]
 pub enum Job {
@@ -134,15 +84,6 @@ pub enum Job {
     /// composer's start, or its first login). No `Done`: a `Copy(Retried)`
     /// says what became of them, if any were tried.
     RetryKept(Box<RetryKept>),
-}
-
-/// Copies kept earlier, to try again.
-#[derive(Clone, Debug)]
-pub struct RetryKept {
-    /// The place (the account's Sent) and the queue they wait in.
-    pub plan: CopyPlan,
-    /// The account's login, for IMAP (`None` for a Maildir).
-    pub credentials: Option<Credentials>,
 }
 
 /// What was typed in manual mode, for the open session.
@@ -727,154 +668,4 @@ async fn send(
 /// the final dot): the inspector shows them then too.
 fn session_started_data(result: &Result<Delivery, smtp::Error>) -> bool {
     matches!(result, Err(e) if matches!(e.stage(), Some(Stage::EndOfData | Stage::Content)))
-}
-
-/// Runs `work` (a copy in Sent, kept copies retried) to its end, unless
-/// the job channel closes first (`None`). Jobs that arrive meanwhile wait
-/// in `waiting`. A `Cancel` is for the last of them, the one the UI shows
-/// as running: it is dropped and answered `Done(Cancelled)`. The work
-/// itself is not cancelled.
-async fn unless_closed<T>(
-    work: impl Future<Output = T>,
-    jobs: &mut mpsc::Receiver<Job>,
-    waiting: &mut VecDeque<Job>,
-    events: &Events,
-) -> Option<T> {
-    tokio::pin!(work);
-    loop {
-        tokio::select! {
-            done = &mut work => return Some(done),
-            job = jobs.recv() => match job {
-                None => return None,
-                Some(Job::Cancel) => {
-                    let last = waiting
-                        .iter()
-                        .rposition(|j| !matches!(j, Job::Cancel | Job::RetryKept(_)));
-                    if let Some(at) = last {
-                        waiting.remove(at);
-                        emit(events, WorkerEvent::Done(Outcome::Cancelled));
-                    }
-                }
-                Some(job) => waiting.push_back(job),
-            },
-        }
-    }
-}
-
-/// Keeps the copy of a sent letter whose saving the UI's end cut short, to
-/// be saved by the next copy to the same place or `smtpwire sent --retry`.
-/// (Should the server have stored it already, the retry makes a second.)
-fn keep_interrupted(events: &Events, plan: &CopyPlan, letter: &[u8], message_id: &str) {
-    let error = sent::SentError::Interrupted;
-    let report = match &plan.queue {
-        Some(queue) => {
-            let kept = sent::Kept::new(
-                &plan.settings,
-                &plan.target,
-                plan.account.as_deref(),
-                Some(message_id),
-                &error,
-            );
-            match queue.keep(letter, &kept) {
-                Ok(copy) => CopyReport::Kept {
-                    error: error.to_string(),
-                    path: copy.letter,
-                },
-                Err(keep_error) => CopyReport::Lost {
-                    error: format!("{error}; it could not be kept either: {keep_error}"),
-                },
-            }
-        }
-        None => CopyReport::Lost {
-            error: format!("{error}; there is no data folder to keep it in"),
-        },
-    };
-    emit(events, WorkerEvent::Copy(report));
-}
-
-/// Saves the copy of a sent letter (or keeps it to retry); true if saved.
-async fn save_copy(
-    events: &Events,
-    plan: &CopyPlan,
-    credentials: Option<&Credentials>,
-    letter: &[u8],
-    message_id: &str,
-) -> bool {
-    let mut transcript = transcript_on(events);
-    let origin = Origin {
-        settings: &plan.settings,
-        account: plan.account.as_deref(),
-        message_id: Some(message_id),
-    };
-    let outcome = match &plan.queue {
-        Some(queue) => {
-            sent::save_or_keep(
-                &plan.target,
-                credentials,
-                letter,
-                origin,
-                queue,
-                &mut transcript,
-            )
-            .await
-        }
-        None => match sent::save_copy(&plan.target, credentials, letter, &mut transcript).await {
-            Ok(saved) => CopyOutcome::Saved(saved),
-            Err(error) => {
-                emit(
-                    events,
-                    WorkerEvent::Copy(CopyReport::Lost {
-                        error: format!("{error}; there is no data folder to keep it in"),
-                    }),
-                );
-                return false;
-            }
-        },
-    };
-    let saved = matches!(outcome, CopyOutcome::Saved(_));
-    emit(
-        events,
-        WorkerEvent::Copy(match outcome {
-            CopyOutcome::Saved(saved) => CopyReport::Saved {
-                place: saved.place,
-                size: saved.size,
-            },
-            CopyOutcome::Kept { error, copy } => CopyReport::Kept {
-                error: error.to_string(),
-                path: copy.letter,
-            },
-            CopyOutcome::Lost { error, keep_error } => CopyReport::Lost {
-                error: format!("{error}; it could not be kept either: {keep_error}"),
-            },
-        }),
-    );
-    saved
-}
-
-/// Tries the copies kept earlier for the place a copy just went to, with
-/// the login at hand.
-async fn retry_kept(events: &Events, plan: &CopyPlan, credentials: Option<&Credentials>) {
-    let Some(queue) = &plan.queue else {
-        return;
-    };
-    let mut transcript = transcript_on(events);
-    let mut login = SameAccount::new(plan.target.clone(), credentials.cloned());
-    if let Ok(report) = sent::retry_queue(
-        queue,
-        &Settings::default(),
-        Some(sent::START_DEADLINE),
-        &mut login,
-        &mut transcript,
-    )
-    .await
-        && report.copies.len() > report.skipped()
-    {
-        emit(
-            events,
-            WorkerEvent::Copy(CopyReport::Retried {
-                saved: report.saved(),
-                waiting: report.waiting(),
-            }),
-        );
-    }
 }
