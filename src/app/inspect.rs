@@ -239,7 +239,9 @@ impl App {
                     ));
                 }
             }
-            Dir::Note | Dir::Error => {}
+            // The whole text, wrapped: the log cuts a long note at the
+            // pane's edge.
+            Dir::Note | Dir::Error => row("Text", entry.text.to_owned()),
         }
         if entry.dir == Dir::Client && entry.text.contains("bytes of message data>") {
             match letter {

@@ -102,7 +102,16 @@ impl App {
         };
         self.compose.errors.clear();
         match self.compose.attachments.ready() {
-            Ok(files) => Some((draft, files)),
+            Ok(files) => {
+                if let Some(e) = files.iter().find_map(|f| f.verify().err()) {
+                    self.problem(&format!(
+                        "{what}: {e}; attach it again (F5) or remove it (Delete)"
+                    ));
+                    self.move_focus(Focus::Compose(ComposeField::Attachments));
+                    return None;
+                }
+                Some((draft, files))
+            }
             Err(missing) => {
                 let text = format!(
                     "{what}: the attachment {} cannot be read ({}); remove it (Delete) or put the file back",

@@ -83,6 +83,7 @@ pub fn engine_code(e: &smtp::Error) -> u8 {
         E::TlsSetup(setup) => setup_code(setup),
         E::Malformed { .. } | E::ReplyTooLong { .. } | E::StartTlsInjection => PROTOCOL,
         E::BadAddress(_) => DATAERR,
+        E::Input { .. } => NOINPUT,
         _ if e.is_transient() => TEMPFAIL,
         _ => UNAVAILABLE,
     }

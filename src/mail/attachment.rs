@@ -71,20 +71,29 @@ pub enum AttachmentError {
         path: String,
     },
     /// The path is a folder.
-    #[error("{path} is a folder, not a file")]
+    #[error("{path}: a folder, not a file")]
     Directory {
         /// The path as given.
         path: String,
     },
     /// The path is a device, a socket or a pipe: no size to announce, or
     /// reading it would block or never end.
-    #[error("{path} is not a regular file")]
+    #[error("{path}: not a regular file")]
     NotRegular {
         /// The path as given.
         path: String,
     },
+    /// The file says it is empty but has content (`/proc`, `/sys`): its
+    /// size cannot be announced, nor checked while sending.
+    #[error(
+        "{path}: its size reads as 0 but it has content (a /proc or /sys file?); copy it to a regular file and attach that"
+    )]
+    UnknownSize {
+        /// The path as given.
+        path: String,
+    },
     /// The file exists but cannot be read (permissions, I/O).
-    #[error("cannot read {path}: {source}")]
+    #[error("{path}: cannot read it: {source}")]
     Unreadable {
         /// The path as given.
         path: String,
@@ -106,6 +115,7 @@ impl AttachmentError {
             AttachmentError::Missing { path }
             | AttachmentError::Directory { path }
             | AttachmentError::NotRegular { path }
+            | AttachmentError::UnknownSize { path }
             | AttachmentError::Unreadable { path, .. } => path,
         }
     }
@@ -140,6 +150,12 @@ impl Attachment {
         let mut head = vec![0u8; HEAD.min(usize::try_from(stamp.len).unwrap_or(HEAD))];
         let got = read_full(&mut file, &mut head).map_err(unreadable)?;
         head.truncate(got);
+        if stamp.len == 0 {
+            let mut probe = [0u8; 1];
+            if read_full(&mut file, &mut probe).map_err(unreadable)? > 0 {
+                return Err(AttachmentError::UnknownSize { path: shown });
+            }
+        }
         let name = display_name(path);
         let by_name = type_of_name(&name);
         let kind = classify(&head, stamp.len, by_name);
@@ -318,10 +334,28 @@ impl Reader<'_> {
     }
 }
 
+impl Attachment {
+    /// Whether the file is still the one attached (there, the same size and
+    /// modification time): checked before a send starts, so a file that
+    /// went or changed is said then, not halfway through the letter.
+    pub fn verify(&self) -> std::io::Result<()> {
+        let meta = std::fs::metadata(&self.path).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("the attachment {} cannot be read: {e}", self.path.display()),
+            )
+        })?;
+        compare(self, &FileStamp::of(&meta))
+    }
+}
+
 /// Compares the open file with what [`Attachment::open`] saw.
 fn check(a: &Attachment, file: &File) -> std::io::Result<()> {
-    let now = FileStamp::of(&file.metadata()?);
-    if now == a.stamp {
+    compare(a, &FileStamp::of(&file.metadata()?))
+}
+
+fn compare(a: &Attachment, now: &FileStamp) -> std::io::Result<()> {
+    if *now == a.stamp {
         Ok(())
     } else if now.len != a.stamp.len {
         Err(changed(
@@ -335,7 +369,7 @@ fn check(a: &Attachment, file: &File) -> std::io::Result<()> {
 
 fn changed(a: &Attachment, how: &str) -> std::io::Error {
     std::io::Error::other(format!(
-        "the attachment {} changed after it was attached ({how}); the letter was not finished",
+        "the attachment {} changed after it was attached ({how})",
         a.path.display()
     ))
 }

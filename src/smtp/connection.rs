@@ -321,12 +321,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         for chunk in chunks {
             // Without the final dot the server drops what it has; the caller
             // treats this as a broken connection and closes it.
-            let chunk = chunk.map_err(|e| Error::Io {
-                stage: Stage::Content,
-                kind: e.kind(),
-                reason: format!(
-                    "cannot read the letter: {e}; it was not finished, so it is not delivered"
-                ),
+            let chunk = chunk.map_err(|e| Error::Input {
+                reason: e.to_string(),
             })?;
             let mut input: &[u8] = &chunk;
             while !input.is_empty() {

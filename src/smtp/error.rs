@@ -33,6 +33,11 @@ pub enum Error {
         kind: io::ErrorKind,
         reason: String,
     },
+    /// The letter's own bytes could not be read while sending (a body
+    /// file or an attachment vanished or changed): a local problem, not the
+    /// connection's. The letter was not finished, so it is not delivered.
+    #[error("cannot read the letter: {reason}; it was not finished, so it is not delivered")]
+    Input { reason: String },
     /// The server closed the connection.
     #[error("the server closed the connection during {stage}")]
     Closed { stage: Stage },
@@ -195,7 +200,7 @@ impl Error {
             | Error::Needs8BitMime
             | Error::BadAddress(_) => Some(Stage::Mail),
             Error::Unsendable { .. } => Some(Stage::Command),
-            Error::DataUnfinished => Some(Stage::Content),
+            Error::DataUnfinished | Error::Input { .. } => Some(Stage::Content),
             Error::Broken => None,
         }
     }
@@ -247,6 +252,8 @@ impl Error {
                 | Error::ServiceClosing { .. }
                 | Error::StartTlsInjection
                 | Error::Broken
+                // The server holds half a letter; only closing drops it.
+                | Error::Input { .. }
         )
     }
 

@@ -930,9 +930,21 @@ async fn a_letter_that_fails_mid_stream_is_never_finished() {
     })
     .await;
     let err = result.unwrap_err();
+    // A local problem: the file's, not the connection's, and not one that
+    // time heals (exit 66, no "try again later").
     assert!(
-        matches!(&err, Error::Io { stage: Stage::Content, reason, .. } if reason.contains("not delivered")),
+        matches!(&err, Error::Input { reason } if reason.contains("body.txt changed")),
         "{err:?}"
+    );
+    assert_eq!(err.stage(), Some(Stage::Content));
+    assert!(
+        err.to_string()
+            .ends_with("it was not finished, so it is not delivered")
+    );
+    assert!(!err.is_transient());
+    assert_eq!(
+        smtpwire::cli::exit::engine_code(&err),
+        smtpwire::cli::exit::NOINPUT
     );
     assert!(
         !seen.lines.iter().any(|l| l == "."),

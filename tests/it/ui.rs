@@ -1272,6 +1272,40 @@ fn a_file_gone_since_the_last_start_is_flagged_and_never_sent_silently() {
     ));
 }
 
+/// A file deleted or changed after it was attached is said when Ctrl+S
+/// is pressed, before any connection, not halfway through the letter.
+#[test]
+fn a_file_gone_or_changed_since_it_was_attached_stops_the_send_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.txt");
+    std::fs::write(&path, "first version\n").unwrap();
+    for change in ["delete", "grow"] {
+        std::fs::write(&path, "first version\n").unwrap();
+        let (mut app, _) = filled();
+        let attached = smtpwire::mail::Attachment::open(&path).unwrap();
+        app.compose.attachments =
+            smtpwire::app::Attachments::new(vec![smtpwire::app::AttachedFile::Ready(attached)]);
+        match change {
+            "delete" => std::fs::remove_file(&path).unwrap(),
+            _ => std::fs::write(&path, "a longer second version\n").unwrap(),
+        }
+        assert!(key(&mut app, Key::ctrl('s')).is_none(), "{change}: no job");
+        let status = app.status.clone().unwrap();
+        assert_eq!(status.tone, Tone::Error, "{change}");
+        assert!(
+            status.text.contains("plan.txt"),
+            "{change}: {}",
+            status.text
+        );
+        assert!(
+            status.text.contains("attach it again (F5)"),
+            "{}",
+            status.text
+        );
+        assert_eq!(app.focus, Focus::Compose(ComposeField::Attachments));
+    }
+}
+
 #[test]
 fn f4_asks_for_the_editor_and_its_text_comes_back() {
     let (mut app, _) = filled();
@@ -1698,6 +1732,32 @@ fn inspecting(text: &str) -> (App, Clock) {
     }
     assert_eq!(app.log.selected(), Some(target));
     (app, clock)
+}
+
+/// A note (the timeline, a certificate's issuer) is cut at the log's edge;
+/// its details show the whole text.
+#[test]
+fn the_inspector_shows_a_notes_whole_text() {
+    let (mut app, clock) = sent();
+    let long = format!("a long note: {}the end", "word ".repeat(40));
+    app.note(&long);
+    app.update(clock.at(5));
+    key(&mut app, Key::plain(KeyCode::Enter)); // closes the results
+    key(&mut app, Key::plain(KeyCode::F(3)));
+    key(&mut app, Key::plain(KeyCode::End));
+    key(&mut app, Key::plain(KeyCode::Enter));
+    let Some(Overlay::Inspect(inspector)) = &app.overlay else {
+        panic!("no inspector")
+    };
+    assert!(
+        inspector
+            .rows
+            .iter()
+            .any(|(l, t)| l == "Text" && *t == long),
+        "{:?}",
+        inspector.rows
+    );
+    assert!(screen(&app, 80, 24).contains("the end"));
 }
 
 #[test]
