@@ -17,7 +17,7 @@ use tokio::{
 };
 
 pub use self::{
-    runner::{Console, Runner, tick},
+    runner::{Console, JobControl, Runner, tick},
     startup::{Note, Startup, load_draft, prefill, startup},
 };
 use crate::{
@@ -63,7 +63,8 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot use the terminal: {e}")))?;
     let (jobs, events, worker) = spawn_worker()?;
     let mut runner = Runner::new(app, jobs, startup.transcript)
-        .with_transcript_format(options.transcript_format);
+        .with_transcript_format(options.transcript_format)
+        .with_job_control(job_control());
     let result = runner
         .run(&mut terminal.inner, &mut Crossterm, events, stop_signal())
         .await;
@@ -101,6 +102,36 @@ impl Console for Crossterm {
     fn resume(&mut self) -> std::io::Result<()> {
         Terminal::resume()
     }
+
+    fn stop(&mut self) {
+        // SIGSTOP, not SIGTSTP: the latter is ours now (job_control), and
+        // would come back here. The shell sees the job stopped all the same.
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::STOP);
+    }
+}
+
+/// SIGTSTP (`kill -TSTP`, a shell's job control) and SIGCONT, for the
+/// runner: with a handler for SIGTSTP the kernel no longer stops the
+/// process on its own, so the runner hands the terminal back first.
+fn job_control() -> mpsc::UnboundedReceiver<JobControl> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    for (kind, what) in [
+        (SignalKind::from_raw(libc::SIGTSTP), JobControl::Stop),
+        (SignalKind::from_raw(libc::SIGCONT), JobControl::Continued),
+    ] {
+        if let Ok(mut signals) = signal(kind) {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while signals.recv().await.is_some() {
+                    if tx.send(what).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    }
+    rx
 }
 
 /// Resolves on SIGTERM, SIGHUP or SIGINT: killed or hung up, the runner
@@ -126,8 +157,7 @@ fn stop_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
 /// Starts the worker on a thread of its own. The engine does CPU work that
 /// must not stall the screen: building the TLS connector loads the system's
 /// certificates (tens of milliseconds per job), handshakes, encoding large
-/// letters. The thread is not joined: quitting sends QUIT first, and what
-/// remains ends with the process.
+/// letters. Quitting waits for it a moment ([`WORKER_GRACE`]), no longer.
 type WorkerThread = std::thread::JoinHandle<()>;
 
 fn spawn_worker() -> Result<

@@ -18,6 +18,10 @@ impl App {
         if key.is_ctrl('q') || key.is_ctrl('c') {
             return self.quit();
         }
+        // Raw mode turns Ctrl+Z into a key: suspend as a shell expects.
+        if key.is_ctrl('z') {
+            return Some(Action::Suspend);
+        }
         if let Some(overlay) = self.overlay.clone()
             && let ControlFlow::Break(action) = self.overlay_key(&overlay, key)
         {

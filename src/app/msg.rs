@@ -255,6 +255,9 @@ pub enum Action {
     /// Write the equivalent command (saving the letter for swaks and
     /// curl); answer with [`Msg::CommandWritten`].
     PrintCommand(Box<CommandRequest>),
+    /// Stop the program until the shell continues it (Ctrl+Z; `fg`),
+    /// with the terminal handed back meanwhile.
+    Suspend,
     /// Leave the program (the runner saves the draft on the way out).
     Quit,
 }

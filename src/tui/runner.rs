@@ -50,6 +50,21 @@ pub trait Console {
     fn suspend(&mut self) -> std::io::Result<()>;
     /// Takes it back.
     fn resume(&mut self) -> std::io::Result<()>;
+    /// Stops the process until the shell continues it (between
+    /// [`Console::suspend`] and [`Console::resume`]). Scripted consoles
+    /// have nothing to stop.
+    fn stop(&mut self) {}
+}
+
+/// Job control from outside: the signals a shell's `kill -TSTP` / `fg`
+/// (or another program) send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobControl {
+    /// SIGTSTP: suspend as Ctrl+Z does.
+    Stop,
+    /// SIGCONT: continued after a stop the composer did not see coming
+    /// (SIGSTOP); the terminal modes must be set again.
+    Continued,
 }
 
 /// The loop's state: the model, the job channel, and what effects need.
@@ -71,6 +86,10 @@ pub struct Runner {
     /// A body waiting for the editor (run by the loop, which owns the
     /// terminal).
     edit: Option<String>,
+    /// Ctrl+Z or SIGTSTP: suspend after this message.
+    suspend: bool,
+    /// SIGTSTP and SIGCONT, when the real terminal is in use.
+    job_control: Option<mpsc::UnboundedReceiver<JobControl>>,
     /// Repaint every cell on the next frame (after the password command,
     /// whose error output may have landed on the screen).
     clear: bool,
@@ -94,6 +113,8 @@ impl Runner {
             clock: tick,
             editor: editor::editor(),
             edit: None,
+            suspend: false,
+            job_control: None,
             clear: false,
             quit: false,
         }
@@ -110,6 +131,14 @@ impl Runner {
     #[must_use]
     pub fn with_editor(mut self, editor: &str) -> Runner {
         editor.clone_into(&mut self.editor);
+        self
+    }
+
+    /// Job control from outside (SIGTSTP, SIGCONT), as the real terminal
+    /// has it.
+    #[must_use]
+    pub fn with_job_control(mut self, signals: mpsc::UnboundedReceiver<JobControl>) -> Runner {
+        self.job_control = Some(signals);
         self
     }
 
@@ -143,6 +172,7 @@ impl Runner {
             .take()
             .ok_or_else(|| Failure::new(exit::UNAVAILABLE, "the composer's loop ran twice"))?;
         let mut worker_alive = true;
+        let mut job_control = self.job_control.take();
         tokio::pin!(stop);
         if let Some(action) = self.app.at_start() {
             self.perform(action);
@@ -183,6 +213,19 @@ impl Runner {
                     // The terminal is gone.
                     None => return Ok(()),
                 },
+                Some(signal) = next_signal(&mut job_control) => {
+                    match signal {
+                        JobControl::Stop => self.suspend = true,
+                        // Stopped behind our back: whatever the shell did to
+                        // the terminal, set the modes again.
+                        JobControl::Continued => {
+                            let _ = console.suspend();
+                            console.resume().map_err(|e| terminal_failure(&e))?;
+                            self.clear = true;
+                        }
+                    }
+                    None
+                },
                 () = sleep_until(wakeup) => None,
             };
             self.dispatch((self.clock)());
@@ -208,6 +251,18 @@ impl Runner {
                 self.clear = true;
                 input = console.input();
                 self.dispatch(Msg::Edited(result));
+            }
+            if std::mem::take(&mut self.suspend) {
+                // As for the editor: no reader thread while stopped.
+                drop(input);
+                if let Some(action) = self.app.pending_draft() {
+                    self.perform(action);
+                }
+                console.suspend().map_err(|e| terminal_failure(&e))?;
+                console.stop();
+                console.resume().map_err(|e| terminal_failure(&e))?;
+                self.clear = true;
+                input = console.input();
             }
             if self.quit {
                 return Ok(());
@@ -378,6 +433,10 @@ impl Runner {
                 let result = write_command(&request);
                 self.app.update(Msg::CommandWritten(result))
             }
+            Action::Suspend => {
+                self.suspend = true;
+                None
+            }
             Action::Quit => {
                 self.quit = true;
                 None
@@ -490,6 +549,16 @@ fn terminal_failure(e: &impl std::fmt::Display) -> Failure {
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next job-control signal, or never without a source.
+async fn next_signal(
+    signals: &mut Option<mpsc::UnboundedReceiver<JobControl>>,
+) -> Option<JobControl> {
+    match signals {
+        Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }

@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Every key, as the help shows it.
-pub(super) const KEYS: [(&str, &str); 24] = [
+pub(super) const KEYS: [(&str, &str); 25] = [
     (
         "Tab, Shift+Tab",
         "next / previous field (also Enter, ↑ ↓ outside the body)",
@@ -54,6 +54,7 @@ pub(super) const KEYS: [(&str, &str); 24] = [
         "the same letter as a swaks, curl or smtpwire command",
     ),
     ("Ctrl+Q, Ctrl+C", "quit (QUIT first if a session is open)"),
+    ("Ctrl+Z", "suspend to the shell; fg comes back"),
     ("F1", "this help"),
     (
         "Log",

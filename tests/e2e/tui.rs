@@ -96,6 +96,49 @@ impl Tmux {
         tmux
     }
 
+    /// An interactive bash in the pane (job control on), in a fresh home
+    /// with alice's config; the test starts the app from it.
+    fn start_shell(name: &str, width: u16, height: u16) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().to_owned();
+        let tmux = Tmux {
+            socket: format!("smtpwire-{name}-{}", std::process::id()),
+            home: path,
+            _home: home,
+        };
+        tmux.write_config("alice");
+        let mut c = tmux.tmux();
+        c.args(["new-session", "-d", "-s", "app", "-x"])
+            .arg(width.to_string())
+            .arg("-y")
+            .arg(height.to_string());
+        for (k, v) in [
+            ("XDG_CONFIG_HOME", tmux.config_dir().display().to_string()),
+            ("XDG_DATA_HOME", tmux.data_dir().display().to_string()),
+            ("HOME", tmux.home.display().to_string()),
+            ("LANG", "C.UTF-8".to_owned()),
+            ("TERM", "tmux-256color".to_owned()),
+        ] {
+            c.args(["-e", &format!("{k}={v}")]);
+        }
+        c.arg("bash --norc --noprofile -i");
+        assert!(c.status().unwrap().success(), "tmux new-session failed");
+        tmux.wait_for("bash", Duration::from_secs(10));
+        // A prompt no screen of the composer holds.
+        tmux.text("PS1='PROMPT$ '; clear");
+        tmux.keys(&["Enter"]);
+        let started = Instant::now();
+        while tmux.screen().contains("PS1=") || !tmux.screen().contains("PROMPT$") {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{}",
+                tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        tmux
+    }
+
     /// [`Tmux::start`] with these arguments for the app.
     fn start_args(name: &str, width: u16, height: u16, args: &[&str]) -> Tmux {
         let home = tempfile::tempdir().unwrap();
@@ -1436,4 +1479,46 @@ fn the_composer_saves_a_kept_copy_as_it_starts_in_tmux() {
     assert!(left.is_empty(), "{left:?}");
     let found = sent_by_subject("carol", &t);
     assert_eq!(found, vec![std::fs::read(&eml).unwrap()]);
+}
+
+/// Job control as a shell user meets it: Ctrl+Z and `kill -TSTP` hand the
+/// terminal back to the shell (its prompt shows, the job is stopped), `fg`
+/// brings the composer back in raw mode with the screen redrawn, and what
+/// was typed before and after is kept; Ctrl+Q then exits 0.
+#[test]
+fn ctrl_z_and_sigtstp_give_the_shell_back_and_fg_resumes_in_tmux() {
+    let tmux = Tmux::start_shell("jobs", 100, 30);
+    tmux.text(&format!("'{}'", env!("CARGO_BIN_EXE_smtpwire")));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.text("bob@lab.example");
+    tmux.keys(&["C-z"]);
+    let shown = tmux.wait_for("Stopped", Duration::from_secs(10));
+    assert!(shown.contains("PROMPT$"), "{shown}");
+    tmux.text("fg");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    // Raw mode again: a key is a key, not echoed text.
+    tmux.text(", carol@lab.example");
+    let shown = tmux.wait_for("bob@lab.example, carol@lab.example", Duration::from_secs(5));
+    assert!(!shown.contains("PROMPT$"), "{shown}");
+
+    let pid = tmux.app_pid();
+    let _ = Command::new("kill")
+        .args(["-TSTP", &pid.to_string()])
+        .status()
+        .unwrap();
+    tmux.wait_for("Stopped", Duration::from_secs(10));
+    tmux.text("fg");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Protocol log", Duration::from_secs(10));
+    tmux.text(", dave@lab.example");
+    tmux.wait_for(
+        "carol@lab.example, dave@lab.example",
+        Duration::from_secs(5),
+    );
+    tmux.keys(&["C-q"]);
+    tmux.text("echo EXIT=$?");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("EXIT=0", Duration::from_secs(10));
 }

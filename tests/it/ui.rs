@@ -1867,15 +1867,15 @@ fn the_help_scrolls_on_a_short_screen() {
     let (mut app, _) = filled();
     key(&mut app, Key::plain(KeyCode::F(1)));
     let top = screen(&app, 80, 24);
-    assert!(top.contains("Keys 1–20 of 24"), "{top}");
+    assert!(top.contains("Keys 1–20 of 25"), "{top}");
     key(&mut app, Key::plain(KeyCode::End));
     let bottom = screen(&app, 80, 24);
-    assert!(bottom.contains("Keys 5–24 of 24"), "{bottom}");
+    assert!(bottom.contains("Keys 6–25 of 25"), "{bottom}");
     assert!(bottom.contains("Enter new line, Ctrl+U undo"), "{bottom}");
     key(&mut app, Key::plain(KeyCode::Down));
-    assert_eq!(app.help_scroll, 4, "no further than the end");
+    assert_eq!(app.help_scroll, 5, "no further than the end");
     key(&mut app, Key::plain(KeyCode::Up));
-    assert_eq!(app.help_scroll, 3);
+    assert_eq!(app.help_scroll, 4);
     // At 200×50 everything shows at once.
     assert!(screen(&app, 200, 50).contains("Keys · Esc closes"));
 }

@@ -163,7 +163,15 @@ impl Console for ScriptConsole {
     fn resume(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+
+    fn stop(&mut self) {
+        STOPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
+
+/// How many times a scripted console was asked to stop the process (only
+/// the Ctrl+Z test presses it).
+static STOPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn pinned_clock() -> Msg {
     Msg::Tick {
@@ -602,4 +610,26 @@ async fn copies_kept_for_this_account_are_saved_as_the_composer_starts() {
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect();
     assert_eq!(saved, vec![kept_letter.to_vec()]);
+}
+
+/// Ctrl+Z hands the terminal back and stops the process (as a shell
+/// expects of a full-screen program); when continued, the loop reads keys
+/// again from a fresh input stream.
+#[tokio::test]
+async fn ctrl_z_suspends_and_the_composer_reads_keys_after() {
+    // Every field filled but the body, where the focus starts.
+    let draft = DraftInput {
+        reply_to: "ivan@example.org".into(),
+        cc: "olga@example.org".into(),
+        body: String::new(),
+        ..letter()
+    };
+    let (runner, _) = run(
+        settings(9),
+        draft,
+        vec![ctrl('z'), key(CtKey::Char('A')), key(CtKey::Char('b'))],
+    )
+    .await;
+    assert_eq!(STOPS.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(runner.app().compose.body_text(), "Ab");
 }
