@@ -215,11 +215,7 @@ impl Reply {
     /// spaces. This is what error messages quote.
     pub fn message(&self) -> String {
         let mut out = String::new();
-        for line in &self.lines {
-            let text = match Enhanced::parse_prefix(line, self.code) {
-                Some((_, end)) => line[end..].trim_start(),
-                None => line.as_str(),
-            };
+        for text in self.texts() {
             if !text.is_empty() {
                 if !out.is_empty() {
                     out.push(' ');
@@ -228,6 +224,23 @@ impl Reply {
             }
         }
         out
+    }
+
+    /// Each line's text with its enhanced code and the blanks after it
+    /// removed.
+    pub fn texts(&self) -> impl Iterator<Item = &str> + '_ {
+        self.after_codes().map(str::trim_start)
+    }
+
+    /// Each line's text after its enhanced code, as sent (the separating
+    /// blank kept).
+    pub fn after_codes(&self) -> impl Iterator<Item = &str> + '_ {
+        self.lines
+            .iter()
+            .map(|line| match Enhanced::parse_prefix(line, self.code) {
+                Some((_, end)) => &line[end..],
+                None => line.as_str(),
+            })
     }
 
     /// The wire form of each line (`250-text`, …, `250 text`), for the

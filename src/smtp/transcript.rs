@@ -289,8 +289,20 @@ impl Transcript {
             .map(|l| self.scrubber.finds(l))
             .collect();
         if !hide.contains(&true) && reply.lines().len() > 1 {
-            // A secret split over the lines of one reply.
-            if self.scrubber.finds(&reply.lines().concat()) {
+            // A secret split over the lines of one reply: each line's text
+            // after its enhanced code (`250-2.0.0 queued ab` + `250 2.0.0
+            // cd`), joined as sent and with the blanks at the seams gone.
+            // One blank after a code is the separator; any other may be
+            // the password's own, or padding at the seam.
+            let exact: String = reply
+                .after_codes()
+                .map(|t| t.strip_prefix(' ').unwrap_or(t))
+                .collect();
+            let trimmed: String = reply.after_codes().map(str::trim).collect();
+            if self.scrubber.finds(&reply.lines().concat())
+                || self.scrubber.finds(&exact)
+                || self.scrubber.finds(&trimmed)
+            {
                 hide.fill(true);
             }
         }
@@ -566,5 +578,38 @@ mod tests {
         assert_eq!(shown.parsed_lines(), reply.lines());
         let ok = Reply::new(Code::new(250).unwrap(), vec!["fine".into()]);
         assert_eq!(t.withhold_reply(ok.clone()), ok);
+    }
+
+    /// Split over lines that each carry an enhanced code (as Postfix
+    /// writes them), with blanks at the seam or without, at every cut.
+    #[test]
+    fn a_secret_split_over_lines_with_enhanced_codes_is_withheld() {
+        for password in ["Tr0ub4dor&3-zebra", "ab", "pässwörd with space"] {
+            let (mut t, _) = collect();
+            t.add_secret(password);
+            let chars: Vec<char> = password.chars().collect();
+            for cut in 1..chars.len() {
+                let (a, b): (String, String) =
+                    (chars[..cut].iter().collect(), chars[cut..].iter().collect());
+                let mut forms = vec![
+                    (format!("2.0.0 queued {a}"), format!("2.0.0 {b} done")),
+                    (format!("queued {a}"), format!("2.0.0 {b}")),
+                ];
+                // Padding at the seam, unless the password's own blank is
+                // there (which padding would make ambiguous).
+                if !a.ends_with(' ') && !b.starts_with(' ') {
+                    forms.push((format!("2.0.0 queued {a} "), format!("2.0.0  {b}")));
+                }
+                for (first, last) in forms {
+                    let reply = Reply::new(Code::new(250).unwrap(), vec![first, last]);
+                    let shown = t.withhold_reply(reply);
+                    assert!(
+                        shown.lines().iter().all(|l| l.ends_with(WITHHELD)),
+                        "{password} cut at {cut}: {:?}",
+                        shown.lines()
+                    );
+                }
+            }
+        }
     }
 }

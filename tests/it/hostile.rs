@@ -538,6 +538,63 @@ fn echo_rows(password: &str) -> Vec<(String, &'static str, Script)> {
     rows
 }
 
+/// A password split over two lines of one reply that each carry an
+/// enhanced code, as Postfix writes multi-line replies: after the final dot
+/// and in a refused AUTH, at several cuts, withheld from every output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_split_over_coded_reply_lines_appears_in_no_output() {
+    use Step::{Drain, Expect, ExpectPrefix, ReadData, Reply};
+    for password in [crate::support::PASSWORD, "dävé-Пароль ünï 1"] {
+        let chars: Vec<char> = password.chars().collect();
+        for cut in [1, chars.len() / 2, chars.len() - 1] {
+            let a: String = chars[..cut].iter().collect();
+            let b: String = chars[cut..].iter().collect();
+            let mut after_dot = logged_in();
+            after_dot.extend([
+                Reply("235 2.7.0 ok"),
+                ExpectPrefix("MAIL FROM:"),
+                Reply("250 2.1.0 ok"),
+                ExpectPrefix("RCPT TO:"),
+                Reply("250 2.1.5 ok"),
+                ExpectPrefix("RCPT TO:"),
+                Reply("250 2.1.5 ok"),
+                Expect("DATA"),
+                Reply("354 go"),
+                ReadData,
+                lines(&[
+                    ("250-2.0.0 queued ", a.as_bytes()),
+                    ("250 2.0.0 ", format!("{b} done").as_bytes()),
+                ]),
+                Expect("QUIT"),
+                Reply("221 2.0.0 bye"),
+                Drain,
+            ]);
+            let mut refused = logged_in();
+            refused.extend([
+                lines(&[
+                    ("535-5.7.8 nope ", a.as_bytes()),
+                    ("535 5.7.8 ", b.as_bytes()),
+                ]),
+                Expect("QUIT"),
+                Reply("221 2.0.0 bye"),
+                Drain,
+            ]);
+            for (name, script) in [("after the dot", after_dot), ("AUTH refused", refused)] {
+                let printed = run("send", "none", script, password).await;
+                let all = printed.all();
+                for (what, bytes) in printed.outputs() {
+                    let text = String::from_utf8_lossy(bytes);
+                    assert!(
+                        !text.contains(&a) || !text.contains(&b),
+                        "{password:?} cut at {cut}, {name}: {what} shows both halves:\n{text}"
+                    );
+                }
+                assert!(all.contains(WITHHELD), "{name}: nothing withheld:\n{all}");
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_echoed_password_appears_in_no_output_in_any_form() {
     for password in [
