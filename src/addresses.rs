@@ -47,15 +47,28 @@ impl History {
     /// Reads the file; a missing file is an empty history, and a line that
     /// is not an address is skipped.
     pub fn load(path: &Path) -> io::Result<History> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_tail(path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(History::default()),
             Err(e) => return Err(e),
         };
-        let mut history = History::default();
-        let oldest_first: Vec<Mailbox> = text.lines().filter_map(parse_line).collect();
-        history.remember(&oldest_first.into_iter().rev().collect::<Vec<_>>());
-        Ok(history)
+        // Newest first, one entry per address; an older line only gives a
+        // name the newer one lacks.
+        let mut entries: Vec<Mailbox> = Vec::new();
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for mailbox in text.lines().rev().filter_map(parse_line) {
+            let key = mailbox.address.to_utf8().to_lowercase();
+            match seen.get(&key) {
+                Some(&at) if entries[at].name.is_none() => entries[at].name = mailbox.name,
+                Some(_) => {}
+                None if entries.len() < HISTORY_LIMIT => {
+                    seen.insert(key, entries.len());
+                    entries.push(mailbox);
+                }
+                None => {}
+            }
+        }
+        Ok(History { entries })
     }
 
     /// Puts these recipients first (a name given now replaces none); the
@@ -99,7 +112,7 @@ impl History {
             return history.save(path).map_err(|e| e.to_string());
         }
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            files::create_folder(dir).map_err(|e| e.to_string())?;
         }
         let mut text = String::new();
         for m in sent.iter().rev() {
@@ -114,6 +127,41 @@ impl History {
         &self.entries
     }
 }
+
+/// The file's last [`READ_LIMIT`] bytes from the start of a line, as text
+/// (invalid UTF-8 replaced): a history grown huge (or planted) costs no
+/// more than that to read.
+fn read_tail(path: &Path) -> io::Result<String> {
+    use std::io::{Read as _, Seek as _};
+    // Not blocking on a FIFO planted in its place.
+    let mut file =
+        files::open_to_read(path)?.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    let len = meta.len();
+    let start = len.saturating_sub(READ_LIMIT);
+    file.seek(io::SeekFrom::Start(start))?;
+    let mut bytes = Vec::new();
+    file.take(READ_LIMIT).read_to_end(&mut bytes)?;
+    if start > 0 {
+        // The first line is cut: start after it.
+        let first = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
+        bytes.drain(..first);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// How much of the history file is read: far more than [`HISTORY_LIMIT`]
+/// addresses need.
+const READ_LIMIT: u64 = 1 << 20;
 
 /// `address<TAB>name\n`.
 fn push_line(text: &mut String, m: &Mailbox) {
@@ -304,6 +352,34 @@ fn shell_quote(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// A history grown huge (or planted) is read from its last MiB only:
+    /// the newest addresses, bounded time and memory; a FIFO in its place
+    /// does not block.
+    #[test]
+    fn a_huge_history_costs_a_mebibyte_and_a_fifo_no_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = History::path(dir.path());
+        let mut text = String::new();
+        for i in 0..200_000 {
+            text.push_str(&format!("old{i}@example.org\tOld {i}\n"));
+        }
+        text.push_str("newest@example.org\tNewest\n");
+        std::fs::write(&path, &text).unwrap();
+        assert!(text.len() as u64 > 4 * READ_LIMIT);
+        let history = History::load(&path).unwrap();
+        assert_eq!(history.entries().len(), HISTORY_LIMIT);
+        assert_eq!(history.entries()[0].address.to_utf8(), "newest@example.org");
+        assert_eq!(history.entries()[0].name.as_deref(), Some("Newest"));
+
+        std::fs::remove_file(&path).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(History::load(&path).is_err());
+    }
     use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;

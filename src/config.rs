@@ -49,9 +49,13 @@ pub fn config_path(explicit: Option<&Path>) -> Result<PathBuf, Error> {
 
 /// The data directory (drafts, saved logs): `$XDG_DATA_HOME/smtpwire`.
 pub fn data_dir() -> Result<PathBuf, Error> {
-    project_dirs()
+    let dir = project_dirs()
         .map(|d| d.data_dir().to_owned())
-        .ok_or(Error::NoDirectory)
+        .ok_or(Error::NoDirectory)?;
+    // Another user's folder, or one others can write to, would let them
+    // plant or swap what smtpwire keeps there.
+    files::check_private_folder(&dir)?;
+    Ok(dir)
 }
 
 /// The name the flat settings go by when the file has accounts.

@@ -164,6 +164,17 @@ pub enum Error {
         /// The effective uid of this process.
         you: u32,
     },
+    /// smtpwire's own data folder is not the user's alone: another user
+    /// could plant or swap the files smtpwire keeps there.
+    #[error("{} {problem}; smtpwire keeps drafts, addresses and kept copies only in a folder of yours that no one else can write to: {fix}", path.display())]
+    UnsafeFolder {
+        /// The folder (as found: the link, if it is one).
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+        /// What to do.
+        fix: String,
+    },
     /// A file with more than one name: writing it would change the others.
     #[error("{} has {links} names (hard links), so writing it would change another file too: remove it or choose another name", path.display())]
     HardLinked {
@@ -313,6 +324,65 @@ fn resolve_links(path: &Path) -> Result<PathBuf, Error> {
     })
 }
 
+/// Checks the folder smtpwire keeps its private files in (drafts, the
+/// address history, kept copies, saved logs): a link to it must be yours
+/// (or root's), and the folder itself yours and writable by no one else.
+/// A missing folder is fine: it is created 0700 when first needed.
+pub fn check_private_folder(dir: &Path) -> Result<(), Error> {
+    let you = euid();
+    let unsafe_folder = |problem: String, fix: String| Error::UnsafeFolder {
+        path: dir.to_owned(),
+        problem,
+        fix,
+    };
+    match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(Error::Open {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+        Ok(meta) if meta.file_type().is_symlink() && meta.uid() != you && meta.uid() != 0 => {
+            return Err(unsafe_folder(
+                format!("is a symbolic link owned by uid {}", meta.uid()),
+                format!("remove it (rm {})", shell_word(dir)),
+            ));
+        }
+        Ok(_) => {}
+    }
+    let meta = match std::fs::metadata(dir) {
+        Ok(meta) => meta,
+        // A dangling link: the folder it names is created when needed.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(Error::Open {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+    };
+    if !meta.is_dir() {
+        return Err(unsafe_folder(
+            format!("is a {}, not a folder", kind(&meta)),
+            "remove it or set XDG_DATA_HOME".to_owned(),
+        ));
+    }
+    if meta.uid() != you {
+        return Err(unsafe_folder(
+            format!("belongs to uid {}, not to you (uid {you})", meta.uid()),
+            "use your own (set XDG_DATA_HOME) or fix its owner".to_owned(),
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(unsafe_folder(
+            format!("is writable by others (mode {:o})", meta.mode() & 0o7777),
+            format!("chmod go-w {}", shell_word(dir)),
+        ));
+    }
+    Ok(())
+}
+
 /// `path` with its folder made canonical (`a/../b/f` → `/…/b/f`); as it is
 /// when the folder does not exist yet (it will be created).
 fn real_folder(path: PathBuf) -> PathBuf {
@@ -352,7 +422,7 @@ fn numbered_names(stem: &str, ext: &str) -> Result<Vec<String>, Error> {
 }
 
 /// Creates missing folders with mode 0700 (existing ones are left alone).
-fn create_folder(folder: &Path) -> Result<(), Error> {
+pub fn create_folder(folder: &Path) -> Result<(), Error> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(PRIVATE_FOLDER)
@@ -445,7 +515,7 @@ fn sync_folder(folder: &Path, written: &Path) -> Result<(), Error> {
 
 /// Opens a file to read, following links, without blocking on a FIFO;
 /// `None` when it does not exist.
-fn open_to_read(path: &Path) -> io::Result<Option<File>> {
+pub fn open_to_read(path: &Path) -> io::Result<Option<File>> {
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     match rustix::fs::open(path, flags, Mode::empty()) {
         Ok(fd) => Ok(Some(File::from(fd))),
@@ -807,6 +877,48 @@ pub(crate) mod tests {
             backup_broken(&planted),
             Err(Error::ForeignLink { .. })
         ));
+    }
+
+    /// smtpwire's data folder: another user's link to it, another user's
+    /// folder (the attack: a planted link to a folder they can swap files
+    /// in), or a folder others can write to is refused; yours is fine, and
+    /// a missing one is created 0700 when needed.
+    #[test]
+    fn the_data_folder_must_be_yours_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("smtpwire");
+        check_private_folder(&data).unwrap();
+        create_folder(&data).unwrap();
+        assert_eq!(mode(&data) & 0o777, 0o700);
+        check_private_folder(&data).unwrap();
+        chmod(&data, 0o777);
+        let err = check_private_folder(&data).unwrap_err();
+        assert!(err.to_string().contains("writable by others"), "{err}");
+        assert!(err.to_string().contains("chmod go-w"), "{err}");
+        chmod(&data, 0o700);
+        if !is_root() {
+            eprintln!("skipped the other-user cases: only root can make them");
+            return;
+        }
+        let theirs = dir.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        chmod(&theirs, 0o777);
+        std::os::unix::fs::chown(&theirs, Some(NOBODY), Some(NOBODY)).unwrap();
+        let err = check_private_folder(&theirs).unwrap_err();
+        assert!(err.to_string().contains("belongs to uid 65534"), "{err}");
+        // Your own (root's) link to their folder: the folder decides.
+        let link = dir.path().join("link");
+        symlink(&theirs, &link).unwrap();
+        assert!(check_private_folder(&link).is_err());
+        // Their link to your folder: refused as a link.
+        let planted = dir.path().join("planted");
+        symlink(&data, &planted).unwrap();
+        std::os::unix::fs::lchown(&planted, Some(NOBODY), Some(NOBODY)).unwrap();
+        let err = check_private_folder(&planted).unwrap_err();
+        assert!(
+            err.to_string().contains("symbolic link owned by uid 65534"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -233,8 +233,16 @@ impl Letter<'_> {
 
 /// The accepted recipients go into the composer's completion history.
 fn remember(draft: &mail::Draft, delivery: &Delivery, quiet: bool) {
-    let Ok(dir) = crate::config::data_dir() else {
-        return;
+    let dir = match crate::config::data_dir() {
+        Ok(dir) => dir,
+        // No HOME: nowhere to remember; an unsafe folder is worth saying.
+        Err(crate::config::Error::NoDirectory) => return,
+        Err(e) => {
+            if !quiet {
+                eprintln!("warning: the addresses for completion were not updated: {e}");
+            }
+            return;
+        }
     };
     let typed: Vec<mail::Mailbox> = draft
         .to()

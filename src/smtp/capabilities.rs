@@ -120,7 +120,19 @@ impl Capabilities {
                 // "AUTH=LOGIN PLAIN" is the pre-RFC 4954 spelling some servers still send.
                 "AUTH" | "AUTH=LOGIN" | "AUTH=PLAIN" => {
                     let first = keyword.strip_prefix("AUTH=").map(str::to_owned);
-                    for mech in first.into_iter().chain(words.map(str::to_ascii_uppercase)) {
+                    // A mechanism name is [A-Z0-9-_] (RFC 4954): upper-cased;
+                    // anything else is server text, escaped already, and
+                    // upper-casing would change its escapes (`\x1b`).
+                    let name = |w: &str| {
+                        if w.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                        {
+                            w.to_ascii_uppercase()
+                        } else {
+                            w.to_owned()
+                        }
+                    };
+                    for mech in first.into_iter().chain(words.map(name)) {
                         let known = KNOWN_MECHANISMS.contains(&mech.as_str());
                         if (known || !withheld(i)) && !caps.auth.contains(&mech) {
                             caps.auth.push(mech);
@@ -274,6 +286,18 @@ mod tests {
         // A bare "250 name" EHLO reply: ESMTP with nothing offered.
         let bare = caps("250 tiny.example\n");
         assert!(bare.esmtp && !bare.starttls && bare.auth.is_empty());
+    }
+
+    /// Server text on the AUTH line, escaped as it was read, keeps its
+    /// escapes: only mechanism names are upper-cased.
+    #[test]
+    fn escaped_text_on_the_auth_line_is_not_upper_cased() {
+        let c = caps("250-mx\n250 AUTH plain \x1b]52;c;SGVsbG8=\x07 \u{202e}x\n");
+        assert_eq!(c.auth[0], "PLAIN");
+        let shown = c.summary().join(" ");
+        assert!(shown.contains("\\x1b]52;c;SGVsbG8=\\x07"), "{shown}");
+        assert!(shown.contains("\\u{202e}x"), "{shown}");
+        assert!(!shown.contains("\\X1B"), "{shown}");
     }
 
     #[test]
