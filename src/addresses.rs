@@ -60,12 +60,12 @@ impl History {
             let key = mailbox.address.to_utf8().to_lowercase();
             match seen.get(&key) {
                 Some(&at) if entries[at].name.is_none() => entries[at].name = mailbox.name,
-                Some(_) => {}
                 None if entries.len() < HISTORY_LIMIT => {
                     seen.insert(key, entries.len());
                     entries.push(mailbox);
                 }
-                None => {}
+                // Known with a name, or beyond the limit.
+                _ => {}
             }
         }
         Ok(History { entries })
