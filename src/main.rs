@@ -60,7 +60,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{}", failure.message);
+            // Every failure reads "error: …", whichever layer worded it.
+            let message = failure.message.trim_end();
+            if message.starts_with("error:") {
+                eprintln!("{message}");
+            } else if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(failure.code)
         }
     }

@@ -461,9 +461,9 @@ fn check(key: Key, text: &str) -> Result<(), String> {
         }
         Key::ReplyTo => {
             mail::Mailbox::parse_list(text).map_err(|bad| {
-                let first = bad
-                    .first()
-                    .map_or_else(String::new, |b| format!(" ({}: {})", b.input, b.reason));
+                let first = bad.first().map_or_else(String::new, |b| {
+                    format!(" ({}: {})", b.input.escape_debug(), b.reason)
+                });
                 format!("is not a valid list of mailboxes{first}")
             })?;
         }

@@ -9,7 +9,15 @@ mod editor;
 mod runner;
 mod startup;
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicI32, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio::{
     signal::unix::{SignalKind, signal},
@@ -65,8 +73,14 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     let mut runner = Runner::new(app, jobs, startup.transcript)
         .with_transcript_format(options.transcript_format)
         .with_job_control(job_control());
+    let stopped_by = Arc::new(AtomicI32::new(0));
     let result = runner
-        .run(&mut terminal.inner, &mut Crossterm, events, stop_signal())
+        .run(
+            &mut terminal.inner,
+            &mut Crossterm,
+            events,
+            stop_signal(Arc::clone(&stopped_by)),
+        )
         .await;
     runner.save_draft_now();
     drop(terminal);
@@ -78,7 +92,15 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     while !worker.is_finished() && since.elapsed() < WORKER_GRACE {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    result
+    // Killed (the draft saved): exit as a killed program does, 128 + the
+    // signal, with nothing more to say.
+    match (result, stopped_by.load(Ordering::Relaxed)) {
+        (Ok(()), signal) if signal > 0 => Err(Failure::new(
+            u8::try_from(128 + signal).unwrap_or(exit::UNAVAILABLE),
+            "",
+        )),
+        (result, _) => result,
+    }
 }
 
 /// How long quitting waits for the worker to keep an unsaved copy and
@@ -136,21 +158,24 @@ fn job_control() -> mpsc::UnboundedReceiver<JobControl> {
 
 /// Resolves on SIGTERM, SIGHUP or SIGINT: killed or hung up, the runner
 /// leaves (and the draft is saved on the way out).
-fn stop_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
+fn stop_signal(stopped_by: Arc<AtomicI32>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
     let mut signals: Vec<_> = [
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-        SignalKind::interrupt(),
+        (SignalKind::terminate(), libc::SIGTERM),
+        (SignalKind::hangup(), libc::SIGHUP),
+        (SignalKind::interrupt(), libc::SIGINT),
     ]
     .into_iter()
-    .filter_map(|kind| signal(kind).ok())
+    .filter_map(|(kind, number)| signal(kind).ok().map(|s| (s, number)))
     .collect();
     Box::pin(async move {
         if signals.is_empty() {
             std::future::pending::<()>().await;
         }
-        let waits = signals.iter_mut().map(|s| Box::pin(s.recv()));
-        futures::future::select_all(waits).await;
+        let waits = signals
+            .iter_mut()
+            .map(|(s, number)| Box::pin(async move { s.recv().await.map(|()| *number) }));
+        let (got, _, _) = futures::future::select_all(waits).await;
+        stopped_by.store(got.unwrap_or(0), Ordering::Relaxed);
     })
 }
 

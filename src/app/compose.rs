@@ -328,6 +328,24 @@ impl ComposeForm {
 
     /// Inserts pasted text; returns whether the text changed.
     pub fn paste(&mut self, field: ComposeField, text: &str) -> bool {
+        // A list pasted one address a line (from a spreadsheet, a mail
+        // client) becomes a comma-separated one in an address field.
+        let joined;
+        let text = if matches!(
+            field,
+            ComposeField::To | ComposeField::Cc | ComposeField::Bcc
+        ) && text.trim().contains('\n')
+        {
+            joined = text
+                .lines()
+                .map(|l| l.trim().trim_end_matches(','))
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            joined.as_str()
+        } else {
+            text
+        };
         match (self.line_mut(field), field) {
             (Some(line), _) => line.insert_str(text),
             (None, ComposeField::Attachments) => false,

@@ -259,7 +259,15 @@ impl App {
                 if yes || key.is_ctrl('s') {
                     self.overlay = None;
                     self.manual.rset_agreed = true;
-                    ControlFlow::Break(self.send(false))
+                    let action = self.send(false);
+                    // Agreed for this send only: if it did not start (a
+                    // problem with the letter), the next Ctrl+S asks again.
+                    if !matches!(action, Some(Action::Job(_) | Action::RunPasswordCommand(_)))
+                        && self.overlay.is_none()
+                    {
+                        self.manual.rset_agreed = false;
+                    }
+                    ControlFlow::Break(action)
                 } else {
                     if no {
                         self.overlay = None;

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::{
     config,
     explain::{self, Setting},
-    files, mail, password, resolve,
+    files, mail, password, resolve, settings,
     smtp::{self, tls::SetupError},
 };
 
@@ -150,6 +150,15 @@ pub fn cannot_write(what: &str, e: &files::Error) -> Failure {
 /// usage error, one from the file a configuration error.
 pub fn resolve_failure(e: &resolve::Error, origin: Origin) -> Failure {
     let code = match (e, origin) {
+        // A bad address on the command line is bad data, as a bad To is.
+        (resolve::Error::Invalid(e), Origin::CommandLine)
+            if matches!(
+                e.key,
+                settings::Key::From | settings::Key::ReplyTo | settings::Key::EnvelopeFrom
+            ) =>
+        {
+            DATAERR
+        }
         (resolve::Error::NoServer, _) | (resolve::Error::Invalid(_), Origin::CommandLine) => USAGE,
         (resolve::Error::Invalid(_) | resolve::Error::NoTrust, _) => CONFIG,
     };

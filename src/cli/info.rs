@@ -15,11 +15,19 @@ use crate::{explain, smtp::visible::visible};
 /// read, then what the tables say about it.
 pub(super) fn explain(query: &[String]) -> Result<(), Failure> {
     let text = if query == ["-"] {
-        let mut text = String::new();
+        // A pasted transcript may hold a server's invalid UTF-8: read it
+        // anyway (shown made visible below), at most 1 MiB.
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::new(exit::NOINPUT, format!("cannot read standard input: {e}")))?;
-        text
+            .take(1 << 20)
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                Failure::new(
+                    exit::NOINPUT,
+                    format!("error: cannot read standard input: {e}"),
+                )
+            })?;
+        String::from_utf8_lossy(&bytes).into_owned()
     } else {
         query.join(" ")
     };

@@ -767,8 +767,12 @@ pub(super) fn find(
     let key_matches = |key: &Key| match *key {
         Code(c) => code == Some(c),
         Status(s, d) => status.is_some_and(|st| st.subject == s && st.detail == d),
+        // An enhanced code asked about alone (`explain 5.7.139`) matches
+        // when it is a vendor's own (detail 100 and up, outside the IANA
+        // registry): it means the same whatever reply code carries it.
         Both(c, s, d) => {
-            code == Some(c) && status.is_some_and(|st| st.subject == s && st.detail == d)
+            (code == Some(c) || (code.is_none() && d >= 100))
+                && status.is_some_and(|st| st.subject == s && st.detail == d)
         }
         Full(k, s, d) => {
             status.is_some_and(|st| st.class == Some(k) && st.subject == s && st.detail == d)

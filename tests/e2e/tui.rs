@@ -1484,7 +1484,7 @@ fn the_composer_saves_a_kept_copy_as_it_starts_in_tmux() {
 /// Job control as a shell user meets it: Ctrl+Z and `kill -TSTP` hand the
 /// terminal back to the shell (its prompt shows, the job is stopped), `fg`
 /// brings the composer back in raw mode with the screen redrawn, and what
-/// was typed before and after is kept; Ctrl+Q then exits 0.
+/// was typed before and after is kept; SIGTERM then saves it and exits 143.
 #[test]
 fn ctrl_z_and_sigtstp_give_the_shell_back_and_fg_resumes_in_tmux() {
     let tmux = Tmux::start_shell("jobs", 100, 30);
@@ -1517,8 +1517,17 @@ fn ctrl_z_and_sigtstp_give_the_shell_back_and_fg_resumes_in_tmux() {
         "carol@lab.example, dave@lab.example",
         Duration::from_secs(5),
     );
-    tmux.keys(&["C-q"]);
+    // SIGTERM: the letter is saved, the terminal given back, and the exit
+    // status is a killed program's (128 + 15).
+    let pid = tmux.app_pid();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    tmux.wait_for("PROMPT$", Duration::from_secs(10));
     tmux.text("echo EXIT=$?");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("EXIT=0", Duration::from_secs(10));
+    tmux.wait_for("EXIT=143", Duration::from_secs(10));
+    let draft = std::fs::read_to_string(tmux.data_dir().join("smtpwire/draft.toml")).unwrap();
+    assert!(draft.contains("dave@lab.example"), "{draft}");
 }

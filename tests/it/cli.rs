@@ -82,6 +82,78 @@ fn explain_reads_a_pasted_reply_and_shows_it_made_visible() {
     assert!(stdout.contains("Reply code 550"), "{stdout}");
 }
 
+/// A pasted transcript with a byte that is not UTF-8 (a server's Latin-1)
+/// is still read, and its failing reply explained.
+#[test]
+fn explain_reads_a_paste_that_is_not_utf8() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smtpwire"))
+        .args(["explain", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"S: 220 mx ESMTP Caf\xe9\r\nS: 550 5.1.1 user unknown\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Reply code 550"), "{stdout}");
+}
+
+/// A vendor's enhanced code asked about alone gets the advice it gets in a
+/// whole reply.
+#[test]
+fn explain_a_vendor_status_code_alone_gives_its_advice() {
+    let alone = text(&smtpwire(&["explain", "5.7.139"]));
+    let whole = text(&smtpwire(&[
+        "explain",
+        "535 5.7.139 Authentication unsuccessful",
+    ]));
+    let advice = |t: &str| t.split("What to do").nth(1).unwrap_or_default().to_owned();
+    assert!(advice(&alone).contains("Microsoft"), "{alone}");
+    assert_eq!(advice(&alone), advice(&whole));
+}
+
+/// A bad From, Reply-To or envelope sender is bad data (65), as a bad To
+/// is, and the message shows a line break as an escape, not a break.
+#[test]
+fn bad_sender_addresses_exit_65_and_show_escapes() {
+    for (option, value) in [
+        ("--from", "Alice alice"),
+        ("--reply-to", "x@lab.example\nX-Evil: 1"),
+        ("--envelope-from", "a@b>\r\nRSET"),
+    ] {
+        let mut args = vec![
+            "send",
+            "--server",
+            "127.0.0.1",
+            "--helo",
+            "a.example",
+            "--to",
+            "b@b.example",
+            "--subject",
+            "x",
+            "--body",
+            "hi",
+            "--dry-run",
+            option,
+            value,
+        ];
+        if option != "--from" {
+            args.extend(["--from", "a@a.example"]);
+        }
+        let out = smtpwire(&args);
+        assert_eq!(out.status.code(), Some(65), "{option}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{option}: {stderr}");
+    }
+}
+
 #[test]
 fn providers_prints_the_table() {
     let out = smtpwire(&["providers"]);

@@ -1109,6 +1109,15 @@ fn pasted_text_goes_into_the_focused_field() {
     assert_eq!(app.focus, Focus::Compose(ComposeField::Body));
     app.update(Msg::Paste("строка 1\r\nстрока 2".into()));
     assert_eq!(app.compose.body_text(), "строка 1\nстрока 2");
+    // A list pasted one address a line into To: one comma-separated list.
+    app.focus = Focus::Compose(ComposeField::To);
+    app.update(Msg::Paste(
+        "carol@example.org\r\nБоб <bob@example.org>,\n\ndave@example.org\n".into(),
+    ));
+    assert_eq!(
+        app.compose.to.text(),
+        "carol@example.org, Боб <bob@example.org>, dave@example.org"
+    );
 }
 
 // ---------------------------------------------------------------- attachments
@@ -2405,7 +2414,14 @@ fn snapshot_ctrl_s_with_a_typed_transaction_open_offers_rset() {
     both_sizes(&mut app, "manual_open_transaction");
     key(&mut app, Key::char('n'));
     assert!(app.overlay.is_none() && app.job.is_none());
+    // y, but the letter cannot go (a bad To): nothing is agreed for later.
+    let to = app.compose.to.text().to_owned();
+    app.compose.to = smtpwire::app::line::LineInput::new("not an address");
     key(&mut app, Key::ctrl('s'));
+    assert!(key(&mut app, Key::char('y')).is_none());
+    app.compose.to = smtpwire::app::line::LineInput::new(&to);
+    assert!(key(&mut app, Key::ctrl('s')).is_none());
+    assert_eq!(app.overlay, Some(Overlay::OpenTransaction), "asks again");
     // y: the letter goes (the worker RSETs before it).
     assert!(matches!(
         key(&mut app, Key::char('y')),
