@@ -245,7 +245,7 @@ pub enum Untrusted {
         you: u32,
     },
     /// Not a regular file (a FIFO would feed different text on each read).
-    #[error("{} is a {kind}, not a regular file; give the path of a regular config file", path.display())]
+    #[error("{} is a {kind}, not a regular file; give the path of a regular file", path.display())]
     NotRegular {
         /// The path.
         path: PathBuf,

@@ -306,6 +306,20 @@ fn unreadable(e: &std::io::Error) -> Failure {
 
 /// `--eml FILE`: the exact bytes, 0600.
 pub(super) fn save_eml(path: &std::path::Path, letter: &mail::Letter<'_>) -> Result<(), Failure> {
+    // A folder the user named is not made for them (as cp, curl -o): a
+    // typo would otherwise grow a tree somewhere, as root anywhere.
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        return Err(Failure::new(
+            exit::CANTCREAT,
+            format!(
+                "error: cannot write the letter to {}: the folder {} does not exist",
+                path.display(),
+                folder.display()
+            ),
+        ));
+    }
     let bytes = letter.to_bytes().map_err(|e| unreadable(&e))?;
     files::write_private(path, &bytes).map_err(|e| exit::cannot_write("the letter", &e))
 }

@@ -105,6 +105,36 @@ fn explain_reads_a_paste_that_is_not_utf8() {
     assert!(stdout.contains("Reply code 550"), "{stdout}");
 }
 
+/// `--eml` into a folder that does not exist is refused (73), and the
+/// folder is not made.
+#[test]
+fn eml_into_a_missing_folder_is_refused_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder");
+    let eml = missing.join("x.eml");
+    let out = smtpwire(&[
+        "send",
+        "--server",
+        "127.0.0.1",
+        "--helo",
+        "a.example",
+        "--from",
+        "a@a.example",
+        "--to",
+        "b@b.example",
+        "--subject",
+        "x",
+        "--body",
+        "hi",
+        "--dry-run",
+        "--eml",
+        eml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(73), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    assert!(!missing.exists());
+}
+
 /// A vendor's enhanced code asked about alone gets the advice it gets in a
 /// whole reply.
 #[test]
