@@ -29,6 +29,7 @@ pub mod password;
 pub mod pathcomplete;
 pub mod providers;
 pub mod resolve;
+pub mod scan;
 pub mod secret_command;
 pub mod sent;
 pub mod settings;

@@ -222,7 +222,7 @@ impl Scanner {
         }
         let (mut col, mut long, mut lfs, mut pairs) = (self.col, false, 0u64, 0usize);
         let offset = start;
-        for i in memchr::memchr_iter(b'\n', &body[offset..]).map(|i| i + offset) {
+        for i in crate::scan::find_iter(b'\n', &body[offset..]).map(|i| i + offset) {
             let cr = i > start && body[i - 1] == b'\r';
             long |= col + (i - start - usize::from(cr)) > MAX_LINE;
             col = 0;
@@ -254,7 +254,7 @@ impl Scanner {
         }
         let mut crlf_lf = None;
         let offset = start;
-        for i in memchr::memchr2_iter(b'\r', b'\n', &data[offset..]).map(|i| i + offset) {
+        for i in crate::scan::find2_iter(b'\r', b'\n', &data[offset..]).map(|i| i + offset) {
             if crlf_lf == Some(i) {
                 // The LF of a CRLF whose CR ended the line.
                 start = i + 1;

@@ -555,7 +555,7 @@ impl DotStuffer {
                     out.push(b'.');
                 }
             }
-            match memchr::memchr2(b'\r', b'\n', input) {
+            match crate::scan::find2(b'\r', b'\n', input) {
                 None => {
                     out.extend_from_slice(input);
                     return;
