@@ -21,6 +21,16 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A tmux server of its own (by socket) for an app living in `home`;
+    /// nothing launched yet.
+    fn in_home(name: &str, home: tempfile::TempDir) -> Tmux {
+        Tmux {
+            socket: format!("smtpwire-{name}-{}", std::process::id()),
+            home: home.path().to_owned(),
+            _home: home,
+        }
+    }
+
     /// A private tmux server running the composer at `width`×`height`, with
     /// its config and data directories in a fresh temporary home.
     fn start(name: &str, width: u16, height: u16) -> Tmux {
@@ -42,13 +52,7 @@ impl Tmux {
         env_password: bool,
         extra: &[(&'static str, String)],
     ) -> Tmux {
-        let home = tempfile::tempdir().unwrap();
-        let path = home.path().to_owned();
-        let tmux = Tmux {
-            socket: format!("smtpwire-{name}-{}", std::process::id()),
-            home: path,
-            _home: home,
-        };
+        let tmux = Tmux::in_home(name, tempfile::tempdir().unwrap());
         tmux.write_config(user);
         tmux.launch(
             width,
@@ -63,13 +67,7 @@ impl Tmux {
     /// A composer whose config file is `config` (in a fresh home), with no
     /// password in the environment.
     fn start_config(name: &str, width: u16, height: u16, config: &str) -> Tmux {
-        let home = tempfile::tempdir().unwrap();
-        let path = home.path().to_owned();
-        let tmux = Tmux {
-            socket: format!("smtpwire-{name}-{}", std::process::id()),
-            home: path,
-            _home: home,
-        };
+        let tmux = Tmux::in_home(name, tempfile::tempdir().unwrap());
         let dir = tmux.config_dir().join("smtpwire");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("config.toml"), config).unwrap();
@@ -86,12 +84,7 @@ impl Tmux {
         home: tempfile::TempDir,
         password: Option<String>,
     ) -> Tmux {
-        let path = home.path().to_owned();
-        let tmux = Tmux {
-            socket: format!("smtpwire-{name}-{}", std::process::id()),
-            home: path,
-            _home: home,
-        };
+        let tmux = Tmux::in_home(name, home);
         tmux.launch(width, height, password, &[], &[]);
         tmux
     }
@@ -99,13 +92,7 @@ impl Tmux {
     /// An interactive bash in the pane (job control on), in a fresh home
     /// with alice's config; the test starts the app from it.
     fn start_shell(name: &str, width: u16, height: u16) -> Tmux {
-        let home = tempfile::tempdir().unwrap();
-        let path = home.path().to_owned();
-        let tmux = Tmux {
-            socket: format!("smtpwire-{name}-{}", std::process::id()),
-            home: path,
-            _home: home,
-        };
+        let tmux = Tmux::in_home(name, tempfile::tempdir().unwrap());
         tmux.write_config("alice");
         let mut c = tmux.tmux();
         c.args(["new-session", "-d", "-s", "app", "-x"])
@@ -141,13 +128,7 @@ impl Tmux {
 
     /// [`Tmux::start`] with these arguments for the app.
     fn start_args(name: &str, width: u16, height: u16, args: &[&str]) -> Tmux {
-        let home = tempfile::tempdir().unwrap();
-        let path = home.path().to_owned();
-        let tmux = Tmux {
-            socket: format!("smtpwire-{name}-{}", std::process::id()),
-            home: path,
-            _home: home,
-        };
+        let tmux = Tmux::in_home(name, tempfile::tempdir().unwrap());
         tmux.write_config("alice");
         tmux.launch(width, height, Some(lab().password("alice")), &[], args);
         tmux
