@@ -101,24 +101,7 @@ async fn run(
         seen
     });
     let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_smtpwire"))
-            .args(["send", "--server", "127.0.0.1", "--port", &port.to_string()])
-            .args([
-                "--security",
-                "none",
-                "--helo",
-                "client.sink.test",
-                "--timeout",
-                "5",
-            ])
-            .args([
-                "--from",
-                "me@sink.test",
-                "--to",
-                "a@sink.test",
-                "--subject",
-                "load",
-            ])
+        sink_send(port, "load")
             .args(["--body", "One of many.", "--quiet"])
             .args(["--repeat", &letters.to_string()])
             .args(["--parallel", &sessions.to_string()])
@@ -179,4 +162,22 @@ async fn a_broken_session_leaves_its_untried_letters_to_the_others() {
     let dots: usize = seen.iter().map(|s| s.dots).sum();
     assert_eq!(dots, 300, "every letter tried exactly once: {seen:?}");
     assert_eq!(unique_ids(&seen), 299);
+}
+
+/// `smtpwire send` of one plain letter to the scripted sink on `port`.
+pub(crate) fn sink_send(port: u16, subject: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smtpwire"));
+    command
+        .args(["send", "--server", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--security", "none", "--helo", "client.sink.test"])
+        .args([
+            "--timeout",
+            "5",
+            "--from",
+            "me@sink.test",
+            "--to",
+            "a@sink.test",
+        ])
+        .args(["--subject", subject]);
+    command
 }

@@ -4,10 +4,7 @@
 //! whose rest needs another encoding, or is not UTF-8, stops unfinished
 //! and is sent again correctly (or refused), through the real binary too.
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::{process::Stdio, time::Duration};
 
 use smtpwire::{
     mail::{
@@ -180,24 +177,7 @@ async fn send_sends_again_when_the_prediction_fails() {
     });
     let body = path.clone();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_smtpwire"))
-            .args(["send", "--server", "127.0.0.1", "--port", &port.to_string()])
-            .args([
-                "--security",
-                "none",
-                "--helo",
-                "client.sink.test",
-                "--timeout",
-                "5",
-            ])
-            .args([
-                "--from",
-                "me@sink.test",
-                "--to",
-                "a@sink.test",
-                "--subject",
-                "late",
-            ])
+        crate::parallel::sink_send(port, "late")
             .arg("--body-file")
             .arg(&body)
             .env("XDG_CONFIG_HOME", "/nonexistent/smtpwire-test")
