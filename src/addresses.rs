@@ -208,7 +208,13 @@ fn parse_line(line: &str) -> Option<Mailbox> {
     let mut mailbox = Mailbox::parse(address).ok()?;
     mailbox.name = fields
         .next()
-        .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
+        // Control, bidi and invisible characters (a command's output or a
+        // planted file) would reach the screen and the letter's headers.
+        .map(|n| {
+            n.chars()
+                .filter(|&c| !c.is_control() && !crate::smtp::visible::is_unsafe(c))
+                .collect::<String>()
+        })
         .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|n| !n.is_empty());
     Some(mailbox)
@@ -352,6 +358,14 @@ fn shell_quote(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// A name from the address book command or the file keeps no control,
+    /// bidi or invisible character: it goes to the screen and a header.
+    #[test]
+    fn names_lose_control_bidi_and_invisible_characters() {
+        let m = parse_line("ivan@example.org\tИван\u{202e}ten\u{200b} \x1b[2J Петров").unwrap();
+        assert_eq!(m.name.as_deref(), Some("Иванten [2J Петров"));
+    }
 
     /// A history grown huge (or planted) is read from its last MiB only:
     /// the newest addresses, bounded time and memory; a FIFO in its place

@@ -6,7 +6,8 @@
 //! some 3 % of a one-letter `smtpwire send` (docs/PERFORMANCE.md,
 //! "Start-up"). SSE2 is part of every x86-64 CPU, so its searchers need no
 //! detection, and for lines of a few dozen bytes they are as fast. Other
-//! targets use memchr's own dispatch.
+//! targets use memchr's own dispatch, and so do the `memmem` substring
+//! searches elsewhere (not on a plain letter's path).
 //!
 //! A leaf: `smtp` and `mail` may use it.
 

@@ -88,6 +88,8 @@ pub async fn run(options: &Options) -> Result<(), Failure> {
     // way is then kept for later, and an open session gets its QUIT: give
     // the worker a moment for that, never more.
     drop(runner);
+    // Polled, not joined on a blocking task: the runtime's shutdown would
+    // wait for that join however long the worker takes.
     let since = std::time::Instant::now();
     while !worker.is_finished() && since.elapsed() < WORKER_GRACE {
         tokio::time::sleep(Duration::from_millis(5)).await;

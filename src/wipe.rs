@@ -32,7 +32,7 @@ pub fn freed_memory() {
 }
 
 /// Whether freed blocks are cleared.
-pub fn is_on() -> bool {
+fn is_on() -> bool {
     WIPE.load(Ordering::Relaxed)
 }
 

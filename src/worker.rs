@@ -1,5 +1,5 @@
-//! The SMTP worker: a tokio task that takes [`Job`]s from the UI over a
-//! channel, runs the engine, and sends back [`WorkerEvent`]s — each
+//! The SMTP worker: [`run`], on a thread and runtime of its own (started by
+//! `tui`), takes [`Job`]s from the UI over a channel, runs the engine, and sends back [`WorkerEvent`]s — each
 //! transcript line as it happens, stage changes, session state, and exactly
 //! one [`WorkerEvent::Done`] per job.
 //!
@@ -211,15 +211,6 @@ pub const INSPECT_MAX: u64 = 32 << 20;
 /// The sending half of the event channel.
 pub type Events = mpsc::UnboundedSender<WorkerEvent>;
 
-/// Starts the worker on the current runtime; returns the job sender and the
-/// event receiver.
-pub fn spawn() -> (mpsc::Sender<Job>, mpsc::UnboundedReceiver<WorkerEvent>) {
-    let (jobs_tx, jobs_rx) = mpsc::channel(8);
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(jobs_rx, events_tx));
-    (jobs_tx, events_rx)
-}
-
 /// The worker loop. Ends when the job channel closes, after QUIT.
 pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
     let mut worker = Worker {
@@ -337,7 +328,7 @@ struct Worker {
     session: Option<(Session, Connect)>,
     tls: TlsCache,
     /// The bytes of the letter just sent, when its copy is wanted.
-    letter: Option<Vec<u8>>,
+    letter: Option<Arc<[u8]>>,
 }
 
 /// The TLS settings of the last session, kept so the roots are loaded once
@@ -428,7 +419,7 @@ async fn perform(
     events: &Events,
     slot: &mut Option<(Session, Connect)>,
     tls: &mut TlsCache,
-    letter: &mut Option<Vec<u8>>,
+    letter: &mut Option<Arc<[u8]>>,
     work: Work,
 ) -> Outcome {
     match work {
@@ -565,7 +556,7 @@ async fn send(
     events: &Events,
     slot: &mut Option<(Session, Connect)>,
     tls: &mut TlsCache,
-    letter_out: &mut Option<Vec<u8>>,
+    letter_out: &mut Option<Arc<[u8]>>,
     submission: Submission,
 ) -> Outcome {
     let reusable = match slot.as_mut() {
@@ -635,7 +626,8 @@ async fn send(
     let wanted = submission.copy.is_some() || first.letter().len() <= INSPECT_MAX;
     let bytes = if wanted && (result.is_ok() || session_started_data(&result)) {
         match first.letter().to_bytes() {
-            Ok(bytes) => Some(bytes),
+            // Shared by the inspector and the copy, held once.
+            Ok(bytes) => Some(Arc::<[u8]>::from(bytes)),
             Err(e) => {
                 transcript_on(events).error(&format!("the letter cannot be read again: {e}"));
                 None
@@ -647,7 +639,7 @@ async fn send(
     if let Some(bytes) = &bytes
         && bytes.len() as u64 <= INSPECT_MAX
     {
-        emit(events, WorkerEvent::Letter(Arc::from(bytes.as_slice())));
+        emit(events, WorkerEvent::Letter(Arc::clone(bytes)));
     }
     match result {
         Ok(delivery) => {

@@ -144,9 +144,14 @@ impl Attachment {
         if !meta.is_file() {
             return Err(AttachmentError::NotRegular { path: shown });
         }
-        let mut file = File::open(path).map_err(unreadable)?;
+        let mut file = open_nonblocking(path).map_err(unreadable)?;
         // The stamp from the open file, so it describes what was sniffed.
-        let stamp = FileStamp::of(&file.metadata().map_err(unreadable)?);
+        let opened = file.metadata().map_err(unreadable)?;
+        if !opened.is_file() {
+            // Swapped since the check above.
+            return Err(AttachmentError::NotRegular { path: shown });
+        }
+        let stamp = FileStamp::of(&opened);
         let mut head = vec![0u8; HEAD.min(usize::try_from(stamp.len).unwrap_or(HEAD))];
         let got = read_full(&mut file, &mut head).map_err(unreadable)?;
         head.truncate(got);
@@ -304,7 +309,7 @@ impl Reader<'_> {
         let file = match &mut self.file {
             Some(file) => file,
             None => {
-                let file = File::open(&a.path)?;
+                let file = open_nonblocking(&a.path)?;
                 check(a, &file)?;
                 self.file.insert(file)
             }
@@ -347,6 +352,17 @@ impl Attachment {
         })?;
         compare(self, &FileStamp::of(&meta))
     }
+}
+
+/// Opens a file to read without blocking on a FIFO swapped in after its
+/// type was checked (the open would wait for a writer forever); the checks
+/// after it then refuse what is not the file attached.
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
 }
 
 /// Compares the open file with what [`Attachment::open`] saw.

@@ -442,7 +442,7 @@ impl Encoder {
                 continue;
             }
             let rest = &data[pos..end];
-            let len = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+            let len = crate::scan::find2(b'\r', b'\n', rest).unwrap_or(rest.len());
             out.put(&rest[..len]);
             pos += len;
             self.col += len;

@@ -228,7 +228,7 @@ impl Reply {
 
     /// Each line's text with its enhanced code and the blanks after it
     /// removed.
-    pub fn texts(&self) -> impl Iterator<Item = &str> + '_ {
+    fn texts(&self) -> impl Iterator<Item = &str> + '_ {
         self.after_codes().map(str::trim_start)
     }
 

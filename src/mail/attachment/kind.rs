@@ -122,7 +122,7 @@ fn is_program(t: &infer::Type) -> bool {
 /// almost always do within the first kilobytes. UTF-16 text has them too
 /// and goes out as binary, which keeps its octets intact.
 fn looks_like_text(head: &[u8]) -> bool {
-    memchr::memchr(0, head).is_none()
+    crate::scan::find(0, head).is_none()
 }
 
 /// Whether `head` is UTF-8, allowing a character cut by the end of the
