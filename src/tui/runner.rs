@@ -430,8 +430,18 @@ impl Runner {
                 }),
             },
             Action::PrintCommand(request) => {
-                let result = write_command(&request);
-                self.app.update(Msg::CommandWritten(result))
+                let effects = self.effects.clone();
+                tokio::spawn(async move {
+                    // swaks and curl get the letter saved beside the script:
+                    // every attachment read, two synced writes; off the UI
+                    // thread, as the preview.
+                    let result = tokio::task::spawn_blocking(move || write_command(&request))
+                        .await
+                        .unwrap_or_else(|e| Err(format!("writing it did not finish: {e}")));
+                    // The runner may have quit meanwhile; nothing to do then.
+                    let _ = effects.send(Msg::CommandWritten(result));
+                });
+                None
             }
             Action::Suspend => {
                 self.suspend = true;
