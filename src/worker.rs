@@ -232,16 +232,30 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
         let mut copy = None;
         let outcome = match job {
             Job::Cancel => continue, // nothing is running
-            Job::Connect(connect) => worker.cancellable(&mut jobs, Work::Connect(connect)).await,
+            Job::Connect(connect) => {
+                worker
+                    .cancellable(&mut jobs, &mut waiting, Work::Connect(connect))
+                    .await
+            }
             Job::Send(submission) => {
                 copy = submission
                     .copy
                     .clone()
                     .map(|plan| (plan, submission.connect.credentials.clone()));
-                worker.cancellable(&mut jobs, Work::Send(submission)).await
+                worker
+                    .cancellable(&mut jobs, &mut waiting, Work::Send(submission))
+                    .await
             }
-            Job::Disconnect => worker.cancellable(&mut jobs, Work::Disconnect).await,
-            Job::Typed(typed) => worker.cancellable(&mut jobs, Work::Typed(typed)).await,
+            Job::Disconnect => {
+                worker
+                    .cancellable(&mut jobs, &mut waiting, Work::Disconnect)
+                    .await
+            }
+            Job::Typed(typed) => {
+                worker
+                    .cancellable(&mut jobs, &mut waiting, Work::Typed(typed))
+                    .await
+            }
             Job::RetryKept(retry) => {
                 let retrying = retry_kept(&worker.events, &retry.plan, retry.credentials.as_ref());
                 if unless_closed(retrying, &mut jobs, &mut waiting, &worker.events)
@@ -360,7 +374,14 @@ impl TlsCache {
 impl Worker {
     /// Runs `work` until it finishes or a `Cancel` arrives. `None` means
     /// cancelled (or the UI went away); the session, if any, is dropped then.
-    async fn cancellable(&mut self, jobs: &mut mpsc::Receiver<Job>, work: Work) -> Option<Outcome> {
+    /// Another job meanwhile (the UI sends one at a time, so a slip there)
+    /// waits its turn in `waiting`, as it does behind a copy in Sent.
+    async fn cancellable(
+        &mut self,
+        jobs: &mut mpsc::Receiver<Job>,
+        waiting: &mut VecDeque<Job>,
+        work: Work,
+    ) -> Option<Outcome> {
         let events = self.events.clone();
         let mut session = self.session.take();
         let result = {
@@ -371,12 +392,7 @@ impl Worker {
                     outcome = &mut fut => break Some(outcome),
                     job = jobs.recv() => match job {
                         Some(Job::Cancel) | None => break None,
-                        // The UI sends one job at a time; anything else now
-                        // is a bug there, and waiting is the safe answer.
-                        Some(other) => {
-                            let mut t = transcript_on(&events);
-                            t.error(&format!("busy: ignoring {other:?} while a job runs"));
-                        }
+                        Some(other) => waiting.push_back(other),
                     },
                 }
             }

@@ -633,3 +633,45 @@ async fn ctrl_z_suspends_and_the_composer_reads_keys_after() {
     assert_eq!(STOPS.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(runner.app().compose.body_text(), "Ab");
 }
+
+/// A job that arrives while another runs (the UI sends one at a time, so
+/// only a slip there) waits its turn instead of being dropped without a
+/// `Done`: a Disconnect sent during a stalled Connect runs once Esc has
+/// cancelled the Connect, and each job ends with its own `Done`.
+#[tokio::test]
+async fn a_job_sent_while_another_runs_waits_its_turn() {
+    use smtpwire::{
+        resolve,
+        worker::{Connect, Job, Outcome},
+    };
+    let (addr, _server) = support::loopback_server(None, vec![Step::Stall]).await;
+    let resolved = resolve::resolve(&settings(addr.port()), &resolve::Context::default()).unwrap();
+    let (jobs, jobs_rx) = mpsc::channel(8);
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let worker = tokio::spawn(worker::run(jobs_rx, events_tx));
+    jobs.send(Job::Connect(Box::new(Connect {
+        resolved,
+        credentials: None,
+    })))
+    .await
+    .unwrap();
+    jobs.send(Job::Disconnect).await.unwrap();
+    jobs.send(Job::Cancel).await.unwrap();
+    let mut done = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while done.len() < 2 {
+            if let Some(WorkerEvent::Done(outcome)) = events.recv().await {
+                done.push(outcome);
+            }
+        }
+    })
+    .await
+    .expect("each job ends with its Done");
+    assert!(matches!(done[0], Outcome::Cancelled), "{done:?}");
+    assert!(matches!(done[1], Outcome::Nothing), "{done:?}");
+    drop(jobs);
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .unwrap()
+        .unwrap();
+}
