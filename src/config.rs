@@ -190,10 +190,11 @@ impl ConfigFile {
             [&settings.from, &settings.user]
                 .into_iter()
                 .flatten()
+                // Compared in the ASCII form the callers give
+                // (`xn--…` for an internationalised domain).
                 .any(|a| {
-                    a.trim_end_matches('>')
-                        .rsplit_once('@')
-                        .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+                    crate::mail::Mailbox::parse(a)
+                        .is_ok_and(|m| m.address.domain_ascii().eq_ignore_ascii_case(domain))
                 })
         };
         let mut matching = self
@@ -414,6 +415,24 @@ signature_file = "~/.signature"
         );
         let dangling = parse("default_account = \"gone\"\nserver = \"x\"\n", "c.toml").unwrap();
         assert_eq!(dangling.choose(None, None).unwrap_err().name, "gone");
+    }
+
+    /// An account at an internationalised domain is found by the ASCII
+    /// form the callers give, whichever form its file uses.
+    #[test]
+    fn an_account_at_an_idn_domain_is_found() {
+        let file = parse(
+            "[accounts.rf]\nfrom = \"Иван <ivan@почта.рф>\"\n[accounts.other]\nfrom = \"a@x.example\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        let ascii = crate::mail::Mailbox::parse("ivan@почта.рф")
+            .unwrap()
+            .address
+            .domain_ascii()
+            .to_owned();
+        assert!(ascii.starts_with("xn--"), "{ascii}");
+        assert_eq!(file.by_from_domain(&ascii).as_deref(), Some("rf"));
     }
 
     #[test]
