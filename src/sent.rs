@@ -26,7 +26,7 @@ use std::{
 
 pub use self::queue::{
     CopyOutcome, Kept, KeptCopy, Origin, Queue, QueueError, QueueLock, RetryLogin, RetryOutcome,
-    RetryReport, copy_settings, retry_queue, save_or_keep,
+    RetryReport, copy_settings, keep_unsaved, retry_queue, save_or_keep,
 };
 use crate::{
     files, providers,

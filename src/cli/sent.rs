@@ -302,26 +302,16 @@ pub(super) async fn after_send(
         account,
         message_id: Some(&message_id),
     };
-    let outcome = match Queue::default_location() {
-        Ok(queue) => {
-            sent::save_or_keep(
-                &target,
-                credentials,
-                &bytes,
-                origin,
-                &queue,
-                &mut transcript,
-            )
-            .await
-        }
-        // Nowhere to keep a failed copy; it is still worth trying.
-        Err(keep_error) => {
-            match sent::save_copy(&target, credentials, &bytes, &mut transcript).await {
-                Ok(saved) => CopyOutcome::Saved(saved),
-                Err(error) => CopyOutcome::Lost { error, keep_error },
-            }
-        }
-    };
+    // Nowhere to keep a failed copy (no data folder): still worth trying.
+    let outcome = sent::save_or_keep(
+        &target,
+        credentials,
+        &bytes,
+        origin,
+        Queue::default_location(),
+        &mut transcript,
+    )
+    .await;
     match outcome {
         CopyOutcome::Saved(_) => {}
         CopyOutcome::Kept { error, copy } => eprintln!(

@@ -139,6 +139,9 @@ pub enum QueueError {
         /// What the system said.
         source: io::Error,
     },
+    /// The composer has no data folder (no HOME).
+    #[error("there is no data folder to keep it in")]
+    NoFolder,
     /// A kept copy whose files are damaged; it is left alone.
     #[error("the kept copy {} cannot be read ({reason}); it is left where it is", path.display())]
     Broken {
@@ -340,30 +343,44 @@ pub struct Origin<'a> {
 }
 
 /// Saves the copy, or keeps it in `queue` when that fails: what the
-/// front-ends call after a letter was accepted.
+/// front-ends call after a letter was accepted. Without a queue (`Err`:
+/// why there is none) a failed copy is lost, and the outcome says why.
 pub async fn save_or_keep(
     target: &SentTarget,
     credentials: Option<&Credentials>,
     letter: &[u8],
     origin: Origin<'_>,
-    queue: &Queue,
+    queue: Result<Queue, QueueError>,
     transcript: &mut Transcript,
 ) -> CopyOutcome {
     match save_copy(target, credentials, letter, transcript).await {
         Ok(saved) => CopyOutcome::Saved(saved),
-        Err(error) => {
-            let kept = Kept::new(
-                origin.settings,
-                target,
-                origin.account,
-                origin.message_id,
-                &error,
-            );
-            match queue.keep(letter, &kept) {
-                Ok(copy) => CopyOutcome::Kept { error, copy },
-                Err(keep_error) => CopyOutcome::Lost { error, keep_error },
-            }
-        }
+        Err(error) => keep_unsaved(target, letter, origin, queue, error),
+    }
+}
+
+/// Keeps a copy that was not saved (`error` says why) in `queue`.
+pub fn keep_unsaved(
+    target: &SentTarget,
+    letter: &[u8],
+    origin: Origin<'_>,
+    queue: Result<Queue, QueueError>,
+    error: SentError,
+) -> CopyOutcome {
+    let queue = match queue {
+        Ok(queue) => queue,
+        Err(keep_error) => return CopyOutcome::Lost { error, keep_error },
+    };
+    let kept = Kept::new(
+        origin.settings,
+        target,
+        origin.account,
+        origin.message_id,
+        &error,
+    );
+    match queue.keep(letter, &kept) {
+        Ok(copy) => CopyOutcome::Kept { error, copy },
+        Err(keep_error) => CopyOutcome::Lost { error, keep_error },
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{Events, Job, Outcome, WorkerEvent, emit, transcript_on};
 use crate::{
-    sent::{self, CopyOutcome, Origin, Queue, SameAccount, SentTarget},
+    sent::{self, CopyOutcome, Origin, Queue, QueueError, SameAccount, SentTarget},
     settings::Settings,
     smtp::Credentials,
 };
@@ -107,80 +107,10 @@ pub(super) async fn unless_closed<T>(
     }
 }
 
-/// Keeps the copy of a sent letter whose saving the UI's end cut short, to
-/// be saved by the next copy to the same place or `smtpwire sent --retry`.
-/// (Should the server have stored it already, the retry makes a second.)
-pub(super) fn keep_interrupted(events: &Events, plan: &CopyPlan, letter: &[u8], message_id: &str) {
-    let error = sent::SentError::Interrupted;
-    let report = match &plan.queue {
-        Some(queue) => {
-            let kept = sent::Kept::new(
-                &plan.settings,
-                &plan.target,
-                plan.account.as_deref(),
-                Some(message_id),
-                &error,
-            );
-            match queue.keep(letter, &kept) {
-                Ok(copy) => CopyReport::Kept {
-                    error: error.to_string(),
-                    path: copy.letter,
-                },
-                Err(keep_error) => CopyReport::Lost {
-                    error: format!("{error}; it could not be kept either: {keep_error}"),
-                },
-            }
-        }
-        None => CopyReport::Lost {
-            error: format!("{error}; there is no data folder to keep it in"),
-        },
-    };
-    emit(events, WorkerEvent::Copy(report));
-}
-
-/// Saves the copy of a sent letter (or keeps it to retry); true if saved.
-pub(super) async fn save_copy(
-    events: &Events,
-    plan: &CopyPlan,
-    credentials: Option<&Credentials>,
-    letter: &[u8],
-    message_id: &str,
-) -> bool {
-    let mut transcript = transcript_on(events);
-    let origin = Origin {
-        settings: &plan.settings,
-        account: plan.account.as_deref(),
-        message_id: Some(message_id),
-    };
-    let outcome = match &plan.queue {
-        Some(queue) => {
-            sent::save_or_keep(
-                &plan.target,
-                credentials,
-                letter,
-                origin,
-                queue,
-                &mut transcript,
-            )
-            .await
-        }
-        None => match sent::save_copy(&plan.target, credentials, letter, &mut transcript).await {
-            Ok(saved) => CopyOutcome::Saved(saved),
-            Err(error) => {
-                emit(
-                    events,
-                    WorkerEvent::Copy(CopyReport::Lost {
-                        error: format!("{error}; there is no data folder to keep it in"),
-                    }),
-                );
-                return false;
-            }
-        },
-    };
-    let saved = matches!(outcome, CopyOutcome::Saved(_));
-    emit(
-        events,
-        WorkerEvent::Copy(match outcome {
+/// What the UI hears of a copy's outcome (no secret in any of it).
+impl From<CopyOutcome> for CopyReport {
+    fn from(outcome: CopyOutcome) -> CopyReport {
+        match outcome {
             CopyOutcome::Saved(saved) => CopyReport::Saved {
                 place: saved.place,
                 size: saved.size,
@@ -192,8 +122,58 @@ pub(super) async fn save_copy(
             CopyOutcome::Lost { error, keep_error } => CopyReport::Lost {
                 error: format!("{error}; it could not be kept either: {keep_error}"),
             },
-        }),
+        }
+    }
+}
+
+/// The plan's queue, or why there is none.
+fn queue_of(plan: &CopyPlan) -> Result<Queue, QueueError> {
+    plan.queue.clone().ok_or(QueueError::NoFolder)
+}
+
+/// Who the copy is for, for its kept record.
+fn origin<'a>(plan: &'a CopyPlan, message_id: &'a str) -> Origin<'a> {
+    Origin {
+        settings: &plan.settings,
+        account: plan.account.as_deref(),
+        message_id: Some(message_id),
+    }
+}
+
+/// Keeps the copy of a sent letter whose saving the UI's end cut short, to
+/// be saved by the next copy to the same place or `smtpwire sent --retry`.
+/// (Should the server have stored it already, the retry makes a second.)
+pub(super) fn keep_interrupted(events: &Events, plan: &CopyPlan, letter: &[u8], message_id: &str) {
+    let outcome = sent::keep_unsaved(
+        &plan.target,
+        letter,
+        origin(plan, message_id),
+        queue_of(plan),
+        sent::SentError::Interrupted,
     );
+    emit(events, WorkerEvent::Copy(outcome.into()));
+}
+
+/// Saves the copy of a sent letter (or keeps it to retry); true if saved.
+pub(super) async fn save_copy(
+    events: &Events,
+    plan: &CopyPlan,
+    credentials: Option<&Credentials>,
+    letter: &[u8],
+    message_id: &str,
+) -> bool {
+    let mut transcript = transcript_on(events);
+    let outcome = sent::save_or_keep(
+        &plan.target,
+        credentials,
+        letter,
+        origin(plan, message_id),
+        queue_of(plan),
+        &mut transcript,
+    )
+    .await;
+    let saved = matches!(outcome, CopyOutcome::Saved(_));
+    emit(events, WorkerEvent::Copy(outcome.into()));
     saved
 }
 
