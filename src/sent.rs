@@ -347,7 +347,9 @@ pub async fn save_copy(
 /// composer and `smtpwire send` hold the account's password already).
 #[derive(Debug)]
 pub struct SameAccount {
-    target: SentTarget,
+    /// `None`: no copy wanted now, so none is tried (the report still
+    /// counts what waits).
+    target: Option<SentTarget>,
     credentials: Option<Credentials>,
 }
 
@@ -355,15 +357,23 @@ impl SameAccount {
     /// Copies for `target`, with `credentials`.
     pub fn new(target: SentTarget, credentials: Option<Credentials>) -> SameAccount {
         SameAccount {
-            target,
+            target: Some(target),
             credentials,
+        }
+    }
+
+    /// No place: every copy is skipped.
+    pub fn none() -> SameAccount {
+        SameAccount {
+            target: None,
+            credentials: None,
         }
     }
 }
 
 impl RetryLogin for SameAccount {
     fn wants(&mut self, _: &KeptCopy, target: &SentTarget) -> bool {
-        self.target.same_place(target)
+        self.target.as_ref().is_some_and(|t| t.same_place(target))
     }
 
     fn credentials(&mut self, _: &KeptCopy, _: &SentTarget) -> Result<Option<Credentials>, String> {

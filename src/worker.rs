@@ -305,12 +305,7 @@ pub async fn run(mut jobs: mpsc::Receiver<Job>, events: Events) {
             };
             // The place just worked: what waits for it goes now, briefly.
             // Cut short, those copies simply stay kept.
-            if saved
-                && plan
-                    .queue
-                    .as_ref()
-                    .is_some_and(|q| q.list().is_ok_and(|l| !l.is_empty()))
-            {
+            if saved && plan.queue.as_ref().is_some_and(|q| !q.is_empty()) {
                 let retrying = retry_kept(&worker.events, &plan, credentials.as_ref());
                 if unless_closed(retrying, &mut jobs, &mut waiting, &worker.events)
                     .await

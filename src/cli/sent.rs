@@ -206,13 +206,13 @@ pub(super) async fn retry_at_start(
     let Ok(queue) = Queue::default_location() else {
         return;
     };
-    if queue.list().map_or(true, |l| l.is_empty()) {
+    if queue.is_empty() {
         return;
     }
     let mut login = match SentTarget::resolve(settings) {
         Ok(Some(target)) => SameAccount::new(target, credentials.cloned()),
         // No copy wanted now: nothing to match; still say what waits.
-        _ => SameAccount::new(SentTarget::Maildir(queue.dir().join(".none")), None),
+        _ => SameAccount::none(),
     };
     let report = sent::retry_queue(
         &queue,

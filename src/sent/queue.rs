@@ -209,6 +209,18 @@ impl Queue {
         Ok(())
     }
 
+    /// Whether no copy waits: the folder's names only, none of the
+    /// records read (asked before every send).
+    pub fn is_empty(&self) -> bool {
+        std::fs::read_dir(&self.dir).map_or(true, |entries| {
+            !entries.filter_map(Result::ok).any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.ends_with(".toml") && !name.starts_with('.')
+            })
+        })
+    }
+
     /// Every kept copy, oldest first; a damaged one is an `Err` in its
     /// place. A queue folder that does not exist is empty.
     pub fn list(&self) -> Result<Vec<Result<KeptCopy, QueueError>>, QueueError> {
@@ -564,7 +576,7 @@ mod tests {
     async fn a_kept_copy_is_private_listed_and_retried_into_its_maildir() {
         let dir = tempfile::tempdir().unwrap();
         let queue = Queue::at(dir.path().join("data/sent-queue"));
-        assert!(queue.list().unwrap().is_empty());
+        assert!(queue.list().unwrap().is_empty() && queue.is_empty());
         let settings = settings(dir.path());
         let target = SentTarget::resolve(&settings).unwrap().unwrap();
         let letter = b"Subject: kept\r\n\r\n.body\r\n";
@@ -575,6 +587,7 @@ mod tests {
         let kept = Kept::new(&settings, &target, Some("work"), Some("<id@x>"), &error);
         assert_eq!(kept.settings.password_command, None, "never kept");
         let copy = queue.keep(letter, &kept).unwrap();
+        assert!(!queue.is_empty());
         for (path, mode) in [
             (queue.dir(), 0o700),
             (copy.letter.as_path(), 0o600),
