@@ -123,13 +123,16 @@ where
             .min_by_key(|t| (*t - self.last).abs())
             .unwrap_or_else(|| day.and_time(line.time));
         self.last = naive;
-        self.zone
-            .from_local_datetime(&naive)
-            .earliest()
-            // A wall time in a daylight-saving gap cannot be read off a
-            // clock; should one come, the offset of UTC stands in.
-            .unwrap_or_else(|| self.zone.from_utc_datetime(&naive))
+        in_zone(&self.zone, &naive)
     }
+}
+
+/// A wall-clock time in `zone`. One in a daylight-saving gap cannot be
+/// read off a clock; should one come, the offset of UTC stands in.
+pub fn in_zone<Tz: TimeZone>(zone: &Tz, naive: &NaiveDateTime) -> DateTime<Tz> {
+    zone.from_local_datetime(naive)
+        .earliest()
+        .unwrap_or_else(|| zone.from_utc_datetime(naive))
 }
 
 /// Renders stored lines, each with the stage it was logged in, one per

@@ -7,7 +7,6 @@
 
 use std::{fs::File, future::Future, io::Write as _, path::PathBuf, time::Instant};
 
-use chrono::TimeZone as _;
 use futures::{Stream, StreamExt as _};
 use ratatui::{Terminal, backend::Backend, crossterm::event::Event};
 use tokio::sync::mpsc;
@@ -290,11 +289,7 @@ impl Runner {
             let started = self.app.started();
             let format = self.transcript_format;
             let exporter = self.exporter.get_or_insert_with(|| {
-                let anchor = chrono::Local
-                    .from_local_datetime(&started)
-                    .earliest()
-                    .unwrap_or_else(|| chrono::Local.from_utc_datetime(&started));
-                export::Exporter::new(format, &anchor)
+                export::Exporter::new(format, &export::in_zone(&chrono::Local, &started))
             });
             if writeln!(file, "{}", exporter.line(line, self.stage)).is_err() {
                 self.transcript = None;
@@ -361,10 +356,7 @@ impl Runner {
                     .lines()
                     .map(|e| (e.to_line(), e.stage))
                     .collect();
-                let anchor = chrono::Local
-                    .from_local_datetime(&self.app.started())
-                    .earliest()
-                    .unwrap_or_else(|| chrono::Local.from_utc_datetime(&self.app.started()));
+                let anchor = export::in_zone(&chrono::Local, &self.app.started());
                 let text = export::render(
                     format,
                     &anchor,
