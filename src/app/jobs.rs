@@ -286,22 +286,28 @@ impl App {
     fn copy_plan(&mut self) -> Option<CopyPlan> {
         let settings = self.settings.to_settings(None);
         match SentTarget::resolve(&settings) {
-            Ok(Some(target)) => Some(CopyPlan {
-                target,
-                settings,
-                account: Some(self.context.account.clone())
-                    .filter(|name| !name.is_empty() && name != config::FLAT),
-                queue: self
-                    .context
-                    .data_dir
-                    .as_ref()
-                    .map(|dir| Queue::at(dir.join("sent-queue"))),
-            }),
+            Ok(Some(target)) => Some(self.plan_for(target, settings)),
             Ok(None) => None,
             Err(e) => {
                 self.problem(&format!("no copy in Sent for this letter: {e}"));
                 None
             }
+        }
+    }
+
+    /// The copy's plan for this place: the account and the data folder's
+    /// queue.
+    fn plan_for(&self, target: SentTarget, settings: crate::settings::Settings) -> CopyPlan {
+        CopyPlan {
+            target,
+            settings,
+            account: Some(self.context.account.clone())
+                .filter(|name| !name.is_empty() && name != config::FLAT),
+            queue: self
+                .context
+                .data_dir
+                .as_ref()
+                .map(|dir| Queue::at(dir.join("sent-queue"))),
         }
     }
 
@@ -340,11 +346,11 @@ impl App {
             }
         };
         self.kept_retry = KeptRetry::Done;
-        let plan = self.copy_plan()?;
         self.note(&format!(
             "trying the copies of sent letters kept earlier for {}",
             target.describe()
         ));
+        let plan = self.plan_for(target, settings);
         Some(Action::Job(Job::RetryKept(Box::new(RetryKept {
             plan,
             credentials,
@@ -583,8 +589,8 @@ impl App {
         if let Some(status) = &mut self.status {
             status.detail.clone_from(&timeline);
         }
-        if !delivery.timeline.is_empty() {
-            self.note(&format!("timeline: {}", delivery.timeline));
+        if let Some(timeline) = &timeline {
+            self.note(timeline);
         }
         self.overlay = Some(Overlay::Results {
             message_id,
