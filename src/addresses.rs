@@ -212,7 +212,7 @@ fn parse_line(line: &str) -> Option<Mailbox> {
         // planted file) would reach the screen and the letter's headers.
         .map(|n| {
             n.chars()
-                .filter(|&c| !c.is_control() && !crate::smtp::visible::is_unsafe(c))
+                .filter(|&c| !crate::chars::is_unsafe(c))
                 .collect::<String>()
         })
         .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))

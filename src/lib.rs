@@ -18,6 +18,7 @@
 
 pub mod addresses;
 pub mod app;
+pub mod chars;
 pub mod cli;
 pub mod config;
 pub mod equivalent;

@@ -254,19 +254,6 @@ fn is_dot_atom(s: &str) -> bool {
             .all(|atom| !atom.is_empty() && atom.chars().all(is_atext))
 }
 
-/// Characters that render as nothing or reorder text: refused in addresses,
-/// where they only serve to make one address look like another.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{80}'..='\u{9F}'
-        | '\u{AD}'
-        | '\u{200B}'..='\u{200F}'
-        | '\u{2028}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}'
-        | '\u{FEFF}'
-        | '\u{FFF9}'..='\u{FFFB}')
-}
-
 /// Splits a list at `,` or `;` outside quotes and angle brackets; entries
 /// are trimmed and empty ones dropped.
 fn split_list(s: &str) -> Vec<&str> {
@@ -403,7 +390,7 @@ fn parse_addr_spec(s: &str) -> Result<Address, String> {
             u32::from(c)
         ));
     }
-    if let Some(c) = s.chars().find(|&c| is_invisible(c)) {
+    if let Some(c) = s.chars().find(|&c| crate::chars::is_unsafe(c)) {
         return Err(format!(
             "contains the invisible or direction-changing character U+{:04X}",
             u32::from(c)

@@ -276,12 +276,7 @@ fn display_name(path: &Path) -> String {
 fn clean_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| {
-            let invisible = matches!(c,
-                '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}' | '\u{feff}');
-            if c.is_control() || invisible { '_' } else { c }
-        })
+        .map(|c| if crate::chars::is_unsafe(c) { '_' } else { c })
         .collect();
     if cleaned.trim().is_empty() {
         "attachment".to_string()
